@@ -1,0 +1,284 @@
+//! Parsing one text cell into its canonical value, by the column's contract type.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use subsidy_model::contract::{ColType, EnumKind};
+use subsidy_model::ids::normalize_id;
+use subsidy_model::money::{MoneyError, parse_yuan};
+use subsidy_model::vocab::parse_bool;
+
+use crate::reject::Reason;
+
+/// A parsed cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// empty
+    Null,
+    /// text (string, enum, id, list)
+    Str(Cow<'a, str>),
+    /// int or money (fen)
+    I64(i64),
+    /// number
+    F64(f64),
+    /// bool
+    Bool(bool),
+    /// date: days since 1970-01-01
+    Date(i32),
+    /// datetime: milliseconds since 1970-01-01 00:00 of the UTC+8 wall clock
+    Datetime(i64),
+}
+
+/// Why a cell could not be parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellError {
+    /// The reason code.
+    pub reason: Reason,
+    /// A sentence for the reviewer.
+    pub message: String,
+}
+
+fn err(reason: Reason, message: impl Into<String>) -> CellError {
+    CellError { reason, message: message.into() }
+}
+
+const EPOCH_DAYS_CE: i32 = 719_163; // NaiveDate(1970-01-01).num_days_from_ce()
+
+/// Days since 1970-01-01.
+pub fn days_since_epoch(d: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    d.num_days_from_ce() - EPOCH_DAYS_CE
+}
+
+/// Parses a cell of type `ty`. Empty (after trimming) is `Null`; the caller checks `required`.
+pub fn parse_cell(ty: ColType, raw: &str) -> Result<Value<'_>, CellError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(Value::Null);
+    }
+    match ty {
+        ColType::Str => Ok(Value::Str(Cow::Borrowed(t))),
+        ColType::PersonId => Ok(if t.ends_with('x') {
+            Value::Str(Cow::Owned(normalize_id(t)))
+        } else {
+            Value::Str(Cow::Borrowed(t))
+        }),
+        ColType::Enum(kind) => parse_enum(kind, t),
+        ColType::Money => match parse_yuan(t) {
+            Ok(fen) => Ok(Value::I64(fen)),
+            Err(MoneyError::Negative) => Err(err(Reason::NegativeMoney, format!("negative money `{t}`"))),
+            Err(e) => Err(err(Reason::BadMoney, format!("`{t}` is not money in yuan: {e}"))),
+        },
+        ColType::Date => parse_date(t).map(|d| Value::Date(days_since_epoch(d))).ok_or_else(|| {
+            err(Reason::BadDate, format!("`{t}` is not a date (expected YYYY-MM-DD)"))
+        }),
+        ColType::Datetime => parse_datetime_ms(t).map(Value::Datetime).ok_or_else(|| {
+            err(
+                Reason::BadDatetime,
+                format!("`{t}` is not a datetime (expected YYYY-MM-DD HH:MM:SS, or ISO 8601 with offset)"),
+            )
+        }),
+        ColType::Int { min, max } => {
+            let v = parse_int(t).ok_or_else(|| err(Reason::BadNumber, format!("`{t}` is not a whole number")))?;
+            if v < min || v > max {
+                return Err(err(Reason::OutOfRange, format!("{v} is outside {min}..{max}")));
+            }
+            Ok(Value::I64(v))
+        }
+        ColType::Number { min, max } => {
+            let v = parse_f64(t).ok_or_else(|| err(Reason::BadNumber, format!("`{t}` is not a number")))?;
+            if v < min || v > max {
+                return Err(err(Reason::OutOfRange, format!("{v} is outside {min}..{max}")));
+            }
+            Ok(Value::F64(v))
+        }
+        ColType::Bool => parse_bool(t)
+            .map(Value::Bool)
+            .ok_or_else(|| err(Reason::BadBool, format!("`{t}` is not a boolean (true/false, 1/0, 是/否)"))),
+        ColType::List => Ok(Value::Str(Cow::Owned(normalize_list(t)))),
+        ColType::NumList(n) => {
+            let items: Vec<&str> = split_list(t).collect();
+            if items.len() != n || items.iter().any(|i| parse_f64(i).is_none()) {
+                return Err(err(Reason::BadList, format!("`{t}` is not a list of {n} numbers separated by `;`")));
+            }
+            Ok(Value::Str(Cow::Owned(items.join(";"))))
+        }
+    }
+}
+
+fn parse_enum(kind: EnumKind, t: &str) -> Result<Value<'static>, CellError> {
+    match kind.canonical(t) {
+        Some(c) => Ok(Value::Str(Cow::Borrowed(c))),
+        None => {
+            let names = kind.names();
+            let hint = crate::suggest::nearest(t, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            Err(err(
+                Reason::UnknownEnum,
+                format!("unknown value `{t}` (expected one of {}){hint}", names.join(", ")),
+            ))
+        }
+    }
+}
+
+fn split_list(t: &str) -> impl Iterator<Item = &str> {
+    t.split([';', '；']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn normalize_list(t: &str) -> String {
+    split_list(t).collect::<Vec<_>>().join(";")
+}
+
+fn parse_f64(t: &str) -> Option<f64> {
+    let v: f64 = t.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+fn parse_int(t: &str) -> Option<i64> {
+    if let Ok(v) = t.parse::<i64>() {
+        return Some(v);
+    }
+    // spreadsheets write whole numbers as `3.0`
+    let f = parse_f64(t)?;
+    (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+}
+
+fn num(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses `YYYY-MM-DD` (also `YYYY/MM/DD` and single-digit month or day); a trailing midnight
+/// time (`00:00:00`, as spreadsheets write dates) is accepted.
+pub fn parse_date(t: &str) -> Option<NaiveDate> {
+    let (date, time) = match t.split_once([' ', 'T']) {
+        Some((d, tm)) => (d, Some(tm.trim())),
+        None => (t, None),
+    };
+    if let Some(tm) = time {
+        if !matches!(tm, "00:00:00" | "00:00" | "00:00:00.000") {
+            return None;
+        }
+    }
+    let mut parts = date.split(['-', '/']);
+    let y = num(parts.next()?)?;
+    let m = num(parts.next()?)?;
+    let d = num(parts.next()?)?;
+    if parts.next().is_some() || !(1000..=9999).contains(&y) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+/// Parses a datetime into milliseconds of the UTC+8 wall clock since the epoch.
+///
+/// Accepts `YYYY-MM-DD HH:MM[:SS[.fff]]`, with `T` instead of the space, and an optional offset
+/// (`Z`, `+08:00`, `+0800`, `-05:00`), which is converted to UTC+8.
+pub fn parse_datetime_ms(t: &str) -> Option<i64> {
+    let (date, rest) = t.split_once([' ', 'T'])?;
+    let d = parse_date(date)?;
+    let rest = rest.trim();
+    // split off an offset
+    let (clock, offset_min): (&str, i64) = if let Some(c) = rest.strip_suffix('Z') {
+        (c, 0)
+    } else if let Some(pos) = rest.rfind(['+', '-']) {
+        let (c, off) = rest.split_at(pos);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
+        if digits.len() != 4 && digits.len() != 2 {
+            return None;
+        }
+        let h: i64 = digits.get(0..2)?.parse().ok()?;
+        let m: i64 = if digits.len() == 4 { digits[2..4].parse().ok()? } else { 0 };
+        if h > 14 || m > 59 {
+            return None;
+        }
+        (c, sign * (h * 60 + m))
+    } else {
+        (rest, 8 * 60)
+    };
+    let mut it = clock.split(':');
+    let h = num(it.next()?)?;
+    let mi = num(it.next()?)?;
+    let (s, ms) = match it.next() {
+        Some(sec) => match sec.split_once('.') {
+            Some((s, frac)) => {
+                let frac3: String = frac.chars().chain("000".chars()).take(3).collect();
+                if !frac.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                (num(s)?, frac3.parse::<u32>().ok()?)
+            }
+            None => (num(sec)?, 0),
+        },
+        None => (0, 0),
+    };
+    if it.next().is_some() || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let days = i64::from(days_since_epoch(d));
+    let local_ms = ((days * 24 + i64::from(h)) * 60 + i64::from(mi)) * 60_000 + i64::from(s) * 1000 + i64::from(ms);
+    // convert from the given offset to UTC+8
+    Some(local_ms + (8 * 60 - offset_min) * 60_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use subsidy_model::contract::EnumKind;
+
+    fn dt(s: &str) -> i64 {
+        parse_datetime_ms(s).unwrap_or_else(|| panic!("{s}"))
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("2025-03-01"), NaiveDate::from_ymd_opt(2025, 3, 1));
+        assert_eq!(parse_date("2025/3/1"), NaiveDate::from_ymd_opt(2025, 3, 1));
+        assert_eq!(parse_date("2025-03-01 00:00:00"), NaiveDate::from_ymd_opt(2025, 3, 1));
+        assert_eq!(parse_date("2025-02-30"), None);
+        assert_eq!(parse_date("2025-03-01 08:00:00"), None);
+        assert_eq!(parse_date("01/03/2025"), None);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn datetimes_and_offsets() {
+        let base = dt("2025-03-01 08:30:00");
+        assert_eq!(dt("2025-03-01T08:30:00"), base);
+        assert_eq!(dt("2025-03-01T08:30:00+08:00"), base);
+        assert_eq!(dt("2025-03-01T00:30:00Z"), base);
+        assert_eq!(dt("2025-03-01T00:30:00+0000"), base);
+        assert_eq!(dt("2025-02-28T19:30:00-05:00"), base);
+        assert_eq!(dt("2025-03-01 08:30"), base);
+        assert_eq!(dt("2025-03-01 08:30:00.250"), base + 250);
+        assert_eq!(parse_datetime_ms("2025-03-01"), None);
+        assert_eq!(parse_datetime_ms("2025-03-01 25:00:00"), None);
+    }
+
+    #[test]
+    fn typed_cells() {
+        assert_eq!(parse_cell(ColType::Money, "1500.5"), Ok(Value::I64(150_050)));
+        assert_eq!(parse_cell(ColType::Money, " "), Ok(Value::Null));
+        assert_eq!(parse_cell(ColType::Money, "-5").map_err(|e| e.reason), Err(Reason::NegativeMoney));
+        assert_eq!(parse_cell(ColType::Money, "abc").map_err(|e| e.reason), Err(Reason::BadMoney));
+        assert_eq!(
+            parse_cell(ColType::Enum(EnumKind::Level), "中级工"),
+            Ok(Value::Str(Cow::Borrowed("intermediate")))
+        );
+        let e = parse_cell(ColType::Enum(EnumKind::Level), "juniour").expect_err("unknown");
+        assert_eq!(e.reason, Reason::UnknownEnum);
+        assert!(e.message.contains("did you mean `junior`"), "{}", e.message);
+        assert_eq!(parse_cell(ColType::PersonId, "11010519491231002x"), Ok(Value::Str("11010519491231002X".into())));
+        assert_eq!(parse_cell(ColType::List, " a ; b;;c "), Ok(Value::Str("a;b;c".into())));
+        assert_eq!(parse_cell(ColType::NumList(4), "0;0.1;0.2;0.3"), Ok(Value::Str("0;0.1;0.2;0.3".into())));
+        assert_eq!(parse_cell(ColType::NumList(4), "0;0.1").map_err(|e| e.reason), Err(Reason::BadList));
+        assert_eq!(parse_cell(ColType::Int { min: 0, max: 3 }, "3.0"), Ok(Value::I64(3)));
+        assert_eq!(parse_cell(ColType::Int { min: 0, max: 3 }, "4").map_err(|e| e.reason), Err(Reason::OutOfRange));
+        assert_eq!(parse_cell(ColType::Number { min: 0.0, max: 1.0 }, "NaN").map_err(|e| e.reason), Err(Reason::BadNumber));
+        assert_eq!(parse_cell(ColType::Bool, "否"), Ok(Value::Bool(false)));
+    }
+}

@@ -1,0 +1,297 @@
+//! # subsidy-ingest
+//!
+//! Reads an audit data package (one folder, a file per table, see `DATA_CONTRACT.md`) into one
+//! typed polars frame per table, and sets aside every row it cannot use, with the reason.
+//!
+//! - Formats: CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030/GBK: detected, or forced with
+//!   [`EncodingChoice`]), Parquet, Arrow IPC (`.arrow`, `.ipc`, `.feather`) and one workbook
+//!   `package.xlsx` with a sheet per table.
+//! - Every reader feeds rows of text to one [`builder::TableBuilder`], so a value means the same
+//!   whatever the format: enum aliases become canonical names, money becomes integer fen,
+//!   datetimes become the UTC+8 wall clock. The canonical types are listed in
+//!   [`subsidy_model::contract`].
+//! - A missing table or required column is an [`IngestError`] (exit code 2) with a did-you-mean
+//!   hint. A bad row becomes a [`Rejection`] (file, line, column, value, reason), and so do
+//!   duplicate primary keys (the first row is kept) and orphan references (checked against the
+//!   rows accepted so far, so a row that points at a rejected row is rejected too).
+//! - Invalid ID numbers and credit codes are *not* rejected: they are evidence for the rules.
+//!
+//! ```no_run
+//! let pkg = subsidy_ingest::read_package("fixtures/demo".as_ref(), &Default::default())?;
+//! println!("{} claims, {} rows rejected", pkg.frame(subsidy_model::contract::Table::Claims).height(), pkg.rejected.len());
+//! # Ok::<(), subsidy_ingest::IngestError>(())
+//! ```
+
+pub mod binary_reader;
+pub mod builder;
+pub mod cell;
+pub mod csv_reader;
+pub mod encoding;
+mod error;
+pub mod reject;
+pub mod suggest;
+mod validate;
+pub mod xlsx_reader;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subsidy_model::contract::{Table, TableSpec};
+
+pub use encoding::{Encoding, EncodingChoice};
+pub use error::IngestError;
+pub use reject::{Reason, Rejection};
+
+/// How to read a package.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// CSV encoding: detect, or force one.
+    pub encoding: EncodingChoice,
+}
+
+/// One input file, as the manifest records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputFile {
+    /// The table it holds.
+    pub table: &'static str,
+    /// File name within the package (`package.xlsx#sheet` for a workbook sheet).
+    pub file: String,
+    /// `csv`, `parquet`, `ipc` or `xlsx`.
+    pub format: &'static str,
+    /// For CSV: the encoding it was read as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows accepted into the frame.
+    pub accepted: u64,
+    /// Rows rejected (parse faults, duplicate keys and orphans).
+    pub rejected: u64,
+    /// Columns in the file that the contract does not name (kept, unused by rules).
+    pub extra_columns: Vec<String>,
+    /// Optional contract columns the file lacks (filled with nulls; rules needing them skip).
+    pub absent_columns: Vec<&'static str>,
+}
+
+/// A read package: one canonical frame per table, plus what was set aside.
+#[derive(Debug)]
+pub struct Package {
+    /// The package folder.
+    pub dir: PathBuf,
+    /// One frame per table; an absent optional table is an empty frame of its schema.
+    pub tables: BTreeMap<Table, DataFrame>,
+    /// Tables whose file was present.
+    pub present: BTreeSet<Table>,
+    /// Every input file read.
+    pub inputs: Vec<InputFile>,
+    /// Every rejected row, by table then line.
+    pub rejected: Vec<Rejection>,
+    /// Files in the folder that are not tables (reported, not read).
+    pub ignored_files: Vec<String>,
+}
+
+impl Package {
+    /// The frame of `table` (empty for an absent optional table).
+    pub fn frame(&self, table: Table) -> &DataFrame {
+        &self.tables[&table]
+    }
+
+    /// Whether the package held `table` and it has column `column` filled from the file.
+    pub fn has_column(&self, table: Table, column: &str) -> bool {
+        self.present.contains(&table)
+            && self
+                .inputs
+                .iter()
+                .find(|i| i.table == table.name())
+                .is_some_and(|i| !i.absent_columns.contains(&column))
+    }
+
+    /// Rejected rows per table and reason code.
+    pub fn rejected_counts(&self) -> BTreeMap<&'static str, BTreeMap<&'static str, u64>> {
+        let mut out: BTreeMap<&'static str, BTreeMap<&'static str, u64>> = BTreeMap::new();
+        for r in &self.rejected {
+            *out.entry(r.table).or_default().entry(r.reason.code()).or_default() += 1;
+        }
+        out
+    }
+}
+
+enum Source {
+    Csv(PathBuf),
+    Binary(PathBuf, binary_reader::BinaryFormat),
+    Sheet(String),
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Reads the package in `dir`.
+pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> {
+    if !dir.is_dir() {
+        return Err(IngestError::NotAFolder { path: dir.display().to_string() });
+    }
+    let io = |e: std::io::Error| IngestError::Io { file: dir.display().to_string(), source: e };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    entries.sort();
+
+    let mut workbook: Option<xlsx_reader::Workbook> = None;
+    let mut sources: BTreeMap<Table, (Source, String)> = BTreeMap::new();
+    let mut ignored = Vec::new();
+    let put = |t: Table, src: Source, label: String, sources: &mut BTreeMap<Table, (Source, String)>| -> Result<(), IngestError> {
+        if let Some((_, first)) = sources.get(&t) {
+            return Err(IngestError::AmbiguousTable { table: t.name(), first: first.clone(), second: label });
+        }
+        sources.insert(t, (src, label));
+        Ok(())
+    };
+    for p in &entries {
+        let name = file_name(p);
+        let lower = name.to_lowercase();
+        if lower == "package.xlsx" {
+            let wb = xlsx_reader::Workbook::open(p)?;
+            for (norm, orig) in wb.sheets() {
+                if let Some(t) = Table::from_name(&norm) {
+                    put(t, Source::Sheet(orig.clone()), format!("{name}#{orig}"), &mut sources)?;
+                }
+            }
+            workbook = Some(wb);
+            continue;
+        }
+        let (stem, ext) = match lower.rsplit_once('.') {
+            Some((s, e)) => (s.to_string(), e.to_string()),
+            None => (lower.clone(), String::new()),
+        };
+        let table = Table::from_name(&stem);
+        let src = match ext.as_str() {
+            "csv" | "txt" => Some(Source::Csv(p.clone())),
+            "parquet" => Some(Source::Binary(p.clone(), binary_reader::BinaryFormat::Parquet)),
+            "arrow" | "ipc" | "feather" => Some(Source::Binary(p.clone(), binary_reader::BinaryFormat::Ipc)),
+            _ => None,
+        };
+        match (table, src) {
+            (Some(t), Some(src)) => put(t, src, name, &mut sources)?,
+            _ => ignored.push(name),
+        }
+    }
+
+    let mut pkg = Package { dir: dir.to_path_buf(), tables: BTreeMap::new(), present: BTreeSet::new(), inputs: Vec::new(), rejected: Vec::new(), ignored_files: ignored };
+    for table in Table::ALL {
+        let spec = table.spec();
+        let Some((src, label)) = sources.remove(&table) else {
+            if table.required() {
+                let names: Vec<String> = pkg.ignored_files.iter().map(|f| f.rsplit_once('.').map_or(f.clone(), |(s, _)| s.to_lowercase())).collect();
+                let hint = suggest::nearest(table.name(), names.iter().map(String::as_str))
+                    .and_then(|n| pkg.ignored_files.iter().find(|f| f.to_lowercase().starts_with(n)))
+                    .map(|f| format!("; did you mean to name `{f}` {}?", table.name()))
+                    .unwrap_or_default();
+                return Err(IngestError::MissingTable { table: table.name(), hint });
+            }
+            pkg.tables.insert(table, empty_table(spec));
+            continue;
+        };
+        let (read, format, path) = match src {
+            Source::Csv(path) => {
+                let raw = std::fs::read(&path).map_err(|e| IngestError::Io { file: label.clone(), source: e })?;
+                (csv_reader::read_csv(spec, &label, raw, opts.encoding)?, "csv", path)
+            }
+            Source::Binary(path, fmt) => {
+                let name = if fmt == binary_reader::BinaryFormat::Parquet { "parquet" } else { "ipc" };
+                (binary_reader::read_binary(spec, &label, &path, fmt)?, name, path)
+            }
+            Source::Sheet(sheet) => {
+                let wb = workbook.as_mut().expect("a sheet source comes from the opened workbook");
+                (wb.read(spec, &sheet)?, "xlsx", dir.join("package.xlsx"))
+            }
+        };
+        let (sha256, bytes) = hash_file(&path).map_err(|e| IngestError::Io { file: label.clone(), source: e })?;
+        let builder::TableRead { frame, rejected, rows, absent, extras, encoding } = read;
+        let (frame, more) = validate::keys_and_references(spec, &label, frame, &pkg.tables)?;
+        let n_rej = (rejected.len() + more.len()) as u64;
+        pkg.inputs.push(InputFile { table: table.name(), file: label, format, encoding, sha256, bytes, rows, accepted: frame.height() as u64, rejected: n_rej, extra_columns: extras, absent_columns: absent });
+        pkg.rejected.extend(rejected);
+        pkg.rejected.extend(more);
+        pkg.present.insert(table);
+        pkg.tables.insert(table, frame);
+    }
+    pkg.rejected.sort_by(|a, b| (a.table, &a.file, a.line).cmp(&(b.table, &b.file, b.line)));
+    Ok(pkg)
+}
+
+fn hash_file(p: &Path) -> std::io::Result<(String, u64)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+        h.update(&buf[..k]);
+    }
+    Ok((hex::encode(h.finalize()), n))
+}
+
+/// Maps a file's header onto a table's columns: every required column must be there, no name
+/// may repeat; unknown columns are kept as extras.
+pub fn layout(spec: &TableSpec, file: &str, names: &[String]) -> Result<builder::Layout, IngestError> {
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            continue;
+        }
+        if let Some(j) = names[i + 1..].iter().position(|m| m == n) {
+            return Err(IngestError::DuplicateColumn { file: file.to_string(), column: n.clone(), first: i + 1, second: i + j + 2 });
+        }
+    }
+    let mut canonical = Vec::with_capacity(spec.columns.len());
+    for c in spec.columns {
+        let pos = names.iter().position(|n| n == c.name);
+        if pos.is_none() && c.required {
+            let known: BTreeSet<&str> = spec.columns.iter().map(|c| c.name).collect();
+            let unknown = names.iter().map(String::as_str).filter(|n| !known.contains(n));
+            let hint = match suggest::nearest(c.name, unknown) {
+                Some(s) => format!("; the file has `{s}`: did you mean `{}`?", c.name),
+                None => format!("; the header has: {}", names.join(", ")),
+            };
+            return Err(IngestError::MissingColumn { file: file.to_string(), column: c.name, hint });
+        }
+        canonical.push(pos);
+    }
+    let extras = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !n.is_empty() && spec.column(n).is_none() && n.as_str() != builder::LINE_COLUMN)
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
+    Ok(builder::Layout { canonical, extras, width: names.len() })
+}
+
+/// An empty frame with `spec`'s canonical columns.
+pub fn empty_table(spec: &TableSpec) -> DataFrame {
+    let mut cols: Vec<Column> = spec.columns.iter().map(|c| builder::empty_column(c.ty, c.name, 0)).collect();
+    cols.push(Column::new_empty(builder::LINE_COLUMN.into(), &DataType::Int64));
+    DataFrame::new_infer_height(cols).expect("empty columns")
+}
+
+/// Stacks chunk frames in order.
+pub(crate) fn concat_frames(frames: Vec<DataFrame>) -> Result<DataFrame, IngestError> {
+    let mut it = frames.into_iter();
+    let Some(mut first) = it.next() else {
+        return Err(IngestError::Frame(PolarsError::NoData("no chunks".into())));
+    };
+    for f in it {
+        first.vstack_mut(&f)?;
+    }
+    first.rechunk_mut_par();
+    Ok(first)
+}

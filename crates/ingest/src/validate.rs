@@ -1,0 +1,116 @@
+//! Table-level checks after rows are parsed: duplicate primary keys (the first row is kept) and
+//! orphan references (a row pointing at a key that no accepted row of the target table holds).
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use subsidy_model::contract::{Table, TableSpec};
+
+use crate::builder::LINE_COLUMN;
+use crate::error::IngestError;
+use crate::reject::{Reason, Rejection, clip};
+
+/// Applies both checks to `df`, returning the kept rows and the rejections.
+pub fn keys_and_references(spec: &TableSpec, file: &str, df: DataFrame, done: &BTreeMap<Table, DataFrame>) -> Result<(DataFrame, Vec<Rejection>), IngestError> {
+    let n = df.height();
+    let mut keep = vec![true; n];
+    let mut why: Vec<Option<(String, String, Reason, String)>> = vec![None; n];
+
+    if !spec.key.is_empty() {
+        let parts: Vec<StringChunked> = spec
+            .key
+            .iter()
+            .map(|k| Ok(df.column(k)?.cast(&DataType::String)?.str()?.rechunk().into_owned()))
+            .collect::<PolarsResult<_>>()?;
+        let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
+        let mut seen: PlHashMap<String, i64> = PlHashMap::with_capacity(n);
+        for i in 0..n {
+            let key: String = parts.iter().map(|p| p.get(i).unwrap_or("")).collect::<Vec<_>>().join("\u{1f}");
+            let line = lines.get(i).unwrap_or(0);
+            if let Some(first) = seen.get(&key) {
+                keep[i] = false;
+                let shown: Vec<String> = spec.key.iter().zip(&parts).map(|(k, p)| format!("{k}={}", p.get(i).unwrap_or(""))).collect();
+                let value = parts.iter().map(|p| p.get(i).unwrap_or("")).collect::<Vec<_>>().join(";");
+                why[i] = Some((spec.key.join("+"), value, Reason::DuplicateKey, format!("duplicate key {}: line {first} has the same key and is kept", shown.join(", "))));
+            } else {
+                seen.insert(key, line);
+            }
+        }
+    }
+
+    for r in spec.references {
+        let target_frames: Vec<StringChunked> = r
+            .targets
+            .iter()
+            .filter_map(|t| done.get(t).map(|f| (t, f)))
+            .map(|(t, f)| Ok(f.column(t.spec().key[0])?.str()?.rechunk().into_owned()))
+            .collect::<PolarsResult<_>>()?;
+        let mut targets: PlHashSet<&str> = PlHashSet::new();
+        for ca in &target_frames {
+            targets.extend(ca.iter().flatten());
+        }
+        let col = df.column(r.column)?.str()?.rechunk().into_owned();
+        let step = (n / 8).max(100_000);
+        let bad: Vec<usize> = (0..n)
+            .into_par_iter()
+            .step_by(step)
+            .flat_map_iter(|a| {
+                let b = (a + step).min(n);
+                let slice = col.slice(a as i64, b - a);
+                slice
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_some_and(|v| !targets.contains(v)))
+                    .map(move |(j, _)| a + j)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let names: Vec<&str> = r.targets.iter().map(|t| t.name()).collect();
+        for i in bad {
+            if !keep[i] {
+                continue;
+            }
+            keep[i] = false;
+            let v = col.get(i).unwrap_or("").to_string();
+            let msg = format!("{} `{v}` is not in {} (absent, or its row was rejected)", r.column, names.join(" or "));
+            why[i] = Some((r.column.to_string(), v, Reason::OrphanReference, msg));
+        }
+    }
+
+    if keep.iter().all(|k| *k) {
+        return Ok((df, Vec::new()));
+    }
+    let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
+    let mut rejected = Vec::new();
+    for (i, w) in why.into_iter().enumerate() {
+        if let Some((column, value, reason, message)) = w {
+            let record = df
+                .get(i)
+                .map(|row| {
+                    row.iter()
+                        .take(spec.columns.len())
+                        .map(|v| match v {
+                            AnyValue::Null => String::new(),
+                            AnyValue::String(s) => s.to_string(),
+                            other => other.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            let refs: Vec<&str> = record.iter().map(String::as_str).collect();
+            rejected.push(Rejection {
+                table: spec.table.name(),
+                file: file.to_string(),
+                line: lines.get(i).unwrap_or(0) as u64,
+                column,
+                value: clip(&value, 200),
+                reason,
+                message,
+                record: clip(&crate::builder::join_record(&refs), 2000),
+            });
+        }
+    }
+    let mask = BooleanChunked::from_slice("keep".into(), &keep);
+    Ok((df.filter(&mask)?, rejected))
+}

@@ -1,0 +1,85 @@
+//! The output tables of the contract: their columns, in order, and the polars schema the
+//! writers use. Money columns in these frames are `Int64` fen, written as yuan with two decimals.
+
+use polars::prelude::*;
+
+/// `findings.csv` columns.
+pub const FINDINGS: &[(&str, OutType)] = &[
+    ("finding_id", OutType::Str),
+    ("rule_id", OutType::Str),
+    ("category", OutType::Str),
+    ("severity", OutType::Str),
+    ("detector", OutType::Str),
+    ("entity_kind", OutType::Str),
+    ("entity_id", OutType::Str),
+    ("institution_id", OutType::Str),
+    ("responsible_party", OutType::Str),
+    ("claim_ids", OutType::Str),
+    ("amount_at_risk", OutType::Money),
+    ("score", OutType::Float),
+    ("message", OutType::Str),
+    ("evidence", OutType::Str),
+];
+
+/// `recoveries.csv` columns.
+pub const RECOVERIES: &[(&str, OutType)] = &[
+    ("claim_id", OutType::Str),
+    ("responsible_party", OutType::Str),
+    ("institution_id", OutType::Str),
+    ("amount_paid", OutType::Money),
+    ("recover_amount", OutType::Money),
+    ("finding_ids", OutType::Str),
+    ("basis", OutType::Str),
+];
+
+/// `parties.csv` columns.
+pub const PARTIES: &[(&str, OutType)] = &[
+    ("responsible_party", OutType::Str),
+    ("kind", OutType::Str),
+    ("risk_score", OutType::Float),
+    ("findings", OutType::Int),
+    ("claims", OutType::Int),
+    ("recover_amount", OutType::Money),
+    ("disposition", OutType::Str),
+];
+
+/// `identities.csv` columns.
+pub const IDENTITIES: &[(&str, OutType)] = &[
+    ("person_id", OutType::Str),
+    ("identity_id", OutType::Str),
+    ("confidence", OutType::Float),
+    ("evidence", OutType::Str),
+];
+
+/// The type of an output column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutType {
+    /// text
+    Str,
+    /// fen in the frame, yuan in CSV
+    Money,
+    /// a score
+    Float,
+    /// a count
+    Int,
+}
+
+impl OutType {
+    /// The polars dtype in the frame.
+    pub fn dtype(self) -> DataType {
+        match self {
+            OutType::Str => DataType::String,
+            OutType::Money | OutType::Int => DataType::Int64,
+            OutType::Float => DataType::Float64,
+        }
+    }
+}
+
+/// An empty frame with the given output columns.
+pub fn empty_frame(cols: &[(&str, OutType)]) -> DataFrame {
+    let columns: Vec<Column> = cols
+        .iter()
+        .map(|(n, t)| Column::new_empty((*n).into(), &t.dtype()))
+        .collect();
+    DataFrame::new_infer_height(columns).expect("columns of equal (zero) length")
+}
