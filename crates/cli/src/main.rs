@@ -1,1 +1,74 @@
-fn main() {}
+//! `subsidy-audit`: audits vocational skill-training subsidy claims.
+//!
+//! Exit codes: 0 done; 1 findings at or above `--fail-on`; 2 unusable input or runtime error;
+//! 3 invalid rules.
+
+mod generate;
+mod manifest;
+mod scan;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: findings at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: unusable input or runtime error.
+pub const EXIT_INPUT: u8 = 2;
+/// Exit code: invalid rules.
+pub const EXIT_RULES: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "subsidy-audit", version, about = "Audits vocational skill-training subsidy claims (国就劳发〔2025〕4号): finds fake training, fake evaluations and fraudulent or duplicate claims, and says what to recover from whom.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan an audit data package and write findings, recoveries, parties, identities and a manifest.
+    Scan(scan::ScanArgs),
+    /// Generate a synthetic audit package with planted, labelled fraud.
+    Generate(generate::GenerateArgs),
+}
+
+/// An error with the exit code it should end the program with.
+#[derive(Debug)]
+pub struct Failure {
+    /// exit code
+    pub code: u8,
+    /// the error chain
+    pub error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure { code: EXIT_INPUT, error: e.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(a) => scan::run(a),
+        Command::Generate(a) => generate::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// The demo package: `fixtures/demo` under the working directory, else beside the sources.
+pub fn default_package() -> PathBuf {
+    let here = PathBuf::from("fixtures/demo");
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/demo")
+}

@@ -1,0 +1,32 @@
+//! `manifest.json`: what was read, what was set aside, with which parameters, and how long it
+//! took. The one output file that differs between two runs on the same input (its clock times).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use subsidy_ingest::InputFile;
+
+#[derive(Serialize)]
+pub struct Manifest {
+    pub engine: &'static str,
+    pub engine_version: &'static str,
+    pub rule_pack: Option<RulePackInfo>,
+    pub package: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub parameters: BTreeMap<&'static str, serde_json::Value>,
+    pub inputs: Vec<InputFile>,
+    pub rejected_total: u64,
+    pub rejected: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
+    pub ignored_files: Vec<String>,
+    pub outputs: Vec<String>,
+    pub findings: u64,
+    pub timings_ms: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Serialize)]
+pub struct RulePackInfo {
+    pub version: String,
+    pub sha256: String,
+    pub rules: usize,
+}

@@ -1,0 +1,164 @@
+//! `subsidy-audit scan`: one audit run over a package.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use polars::prelude::*;
+use subsidy_ingest::{EncodingChoice, Options, Package};
+use subsidy_model::contract::Table;
+use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES, empty_frame};
+use subsidy_model::vocab::Severity;
+use subsidy_report::rejected::{RejectedRow, write_rejected};
+use subsidy_report::tables::write_table;
+
+use crate::manifest::Manifest;
+use crate::{EXIT_FINDINGS, Failure};
+
+#[derive(Args)]
+pub struct ScanArgs {
+    /// The package folder (default: the bundled demo, fixtures/demo).
+    package: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// CSV encoding: auto, utf-8, gb18030 (gbk).
+    #[arg(long, default_value = "auto")]
+    encoding: String,
+    /// Exit with code 1 when a finding is at or above this severity (info, low, medium, high, critical).
+    #[arg(long)]
+    fail_on: Option<String>,
+    /// No progress or summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+struct Stage {
+    bar: ProgressBar,
+    timings: BTreeMap<&'static str, u64>,
+    t: Instant,
+}
+
+impl Stage {
+    fn new(quiet: bool) -> Stage {
+        let bar = if quiet || !std::io::stderr().is_terminal() { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(5), ProgressDrawTarget::stderr()) };
+        bar.set_style(ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})").expect("valid template"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Stage { bar, timings: BTreeMap::new(), t: Instant::now() }
+    }
+    fn start(&mut self, msg: &'static str) {
+        self.bar.set_message(msg);
+        self.t = Instant::now();
+    }
+    fn done(&mut self, name: &'static str) {
+        self.timings.insert(name, self.t.elapsed().as_millis() as u64);
+        self.bar.inc(1);
+    }
+}
+
+pub fn run(a: ScanArgs) -> Result<u8, Failure> {
+    let started = chrono::Local::now();
+    let pkg_dir = a.package.clone().unwrap_or_else(crate::default_package);
+    let encoding: EncodingChoice = a.encoding.parse().map_err(anyhow::Error::msg)?;
+    let fail_on = a
+        .fail_on
+        .as_deref()
+        .map(|s| Severity::parse(s).with_context(|| format!("unknown severity `{s}` for --fail-on (info, low, medium, high, critical)")))
+        .transpose()?;
+    let mut stage = Stage::new(a.quiet);
+
+    stage.start("reading the package");
+    let pkg = subsidy_ingest::read_package(&pkg_dir, &Options { encoding }).with_context(|| format!("reading package {}", pkg_dir.display()))?;
+    stage.done("ingest");
+
+    stage.start("running rules");
+    let findings = empty_frame(FINDINGS);
+    let recoveries = empty_frame(RECOVERIES);
+    let parties = empty_frame(PARTIES);
+    stage.done("rules");
+
+    stage.start("resolving identities");
+    let identities = self_identities(&pkg)?;
+    stage.done("identities");
+
+    stage.start("writing outputs");
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let mut outputs = Vec::new();
+    for (name, cols, df) in [("findings", FINDINGS, &findings), ("recoveries", RECOVERIES, &recoveries), ("parties", PARTIES, &parties), ("identities", IDENTITIES, &identities)] {
+        write_table(&a.out, name, cols, df).with_context(|| format!("writing {name}"))?;
+        outputs.push(format!("{name}.csv"));
+        outputs.push(format!("{name}.parquet"));
+    }
+    let rows: Vec<RejectedRow<'_>> = pkg
+        .rejected
+        .iter()
+        .map(|r| RejectedRow { table: r.table, file: &r.file, line: r.line, column: &r.column, value: &r.value, reason: r.reason.code(), message: &r.message, record: &r.record })
+        .collect();
+    outputs.extend(write_rejected(&a.out, &rows).context("writing rejected rows")?);
+    stage.done("write");
+    stage.bar.finish_and_clear();
+
+    let n_findings = findings.height() as u64;
+    let mut params = BTreeMap::new();
+    params.insert("encoding", serde_json::json!(a.encoding));
+    params.insert("fail_on", serde_json::json!(a.fail_on));
+    let manifest = Manifest {
+        engine: "subsidy-audit",
+        engine_version: subsidy_model::ENGINE_VERSION,
+        rule_pack: None,
+        package: pkg_dir.display().to_string(),
+        started_at: started.to_rfc3339(),
+        finished_at: chrono::Local::now().to_rfc3339(),
+        parameters: params,
+        rejected_total: pkg.rejected.len() as u64,
+        rejected: pkg.rejected_counts(),
+        inputs: pkg.inputs.clone(),
+        ignored_files: pkg.ignored_files.clone(),
+        outputs,
+        findings: n_findings,
+        timings_ms: stage.timings.clone(),
+    };
+    write_json(&a.out.join("manifest.json"), &manifest)?;
+
+    if !a.quiet {
+        let rows: u64 = pkg.inputs.iter().map(|i| i.accepted).sum();
+        eprintln!("scanned {} ({} tables, {} rows accepted, {} rejected) → {}", pkg_dir.display(), pkg.present.len(), rows, pkg.rejected.len(), a.out.display());
+        eprintln!("  findings: {n_findings}");
+        if !pkg.rejected.is_empty() {
+            eprintln!("  rejected rows are in {}/rejected/", a.out.display());
+        }
+    }
+    let worst = findings_at_or_above(&findings, fail_on)?;
+    Ok(if worst { EXIT_FINDINGS } else { 0 })
+}
+
+fn findings_at_or_above(findings: &DataFrame, fail_on: Option<Severity>) -> Result<bool, Failure> {
+    let Some(min) = fail_on else { return Ok(false) };
+    let sev = findings.column("severity")?.str()?.clone();
+    Ok(sev.iter().flatten().filter_map(Severity::parse).any(|s| s >= min))
+}
+
+/// Every person as its own identity (identity resolution refines this when it runs).
+fn self_identities(pkg: &Package) -> Result<DataFrame, Failure> {
+    let persons = pkg.frame(Table::Persons);
+    let mut ids: Vec<&str> = persons.column("person_id")?.str()?.iter().flatten().collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    Ok(df!(
+        "person_id" => ids.clone(),
+        "identity_id" => ids,
+        "confidence" => vec![1.0f64; n],
+        "evidence" => vec!["{}"; n],
+    )?)
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<(), Failure> {
+    let mut s = serde_json::to_string_pretty(v).context("serialising manifest")?;
+    s.push('\n');
+    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

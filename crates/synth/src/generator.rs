@@ -1,0 +1,1000 @@
+//! The generator: world, cohorts, writing.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use subsidy_model::contract::Table;
+use subsidy_model::money::format_yuan;
+
+use crate::scenario::{self, Label, Quotas};
+use crate::sink::{Format, Sink};
+use crate::world::{GIVEN, OCCUPATIONS, REGIONS, SURNAMES, UPLIFT, base_amount};
+use crate::{SynthError, idgen};
+
+/// Named package sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// ≈300 persons (the bundled demo)
+    Demo,
+    /// 10k persons
+    S,
+    /// 100k persons
+    M,
+    /// 1M persons (≈30M attendance rows)
+    L,
+    /// 10M persons, written in bounded memory
+    Xl,
+}
+
+impl Scale {
+    /// Persons at this scale.
+    pub fn persons(self) -> u64 {
+        match self {
+            Scale::Demo => 300,
+            Scale::S => 10_000,
+            Scale::M => 100_000,
+            Scale::L => 1_000_000,
+            Scale::Xl => 10_000_000,
+        }
+    }
+}
+
+impl std::str::FromStr for Scale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "demo" => Scale::Demo,
+            "s" => Scale::S,
+            "m" => Scale::M,
+            "l" => Scale::L,
+            "xl" => Scale::Xl,
+            _ => return Err(format!("unknown scale `{s}` (demo, s, m, l, xl)")),
+        })
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Number of (background) persons.
+    pub persons: u64,
+    /// The seed: the same seed gives the same bytes.
+    pub seed: u64,
+    /// CSV or Parquet.
+    pub format: Format,
+    /// Scenario rates (planted cases per person) overriding the defaults, by scenario name.
+    pub rates: BTreeMap<String, f64>,
+}
+
+impl Config {
+    /// The configuration for a named scale.
+    pub fn new(scale: Scale, seed: u64) -> Config {
+        Config { persons: scale.persons(), seed, format: Format::Csv, rates: BTreeMap::new() }
+    }
+}
+
+/// What was generated.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    /// Rows per table.
+    pub rows: BTreeMap<&'static str, u64>,
+    /// Planted facts per scenario.
+    pub planted: BTreeMap<&'static str, u64>,
+    /// Label rows.
+    pub labels: u64,
+}
+
+pub(crate) const COHORT: usize = 400;
+
+pub(crate) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("valid constant date")
+}
+
+pub(crate) fn fmt_d(x: NaiveDate) -> String {
+    x.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn fmt_dt(x: NaiveDateTime) -> String {
+    x.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn at(day: NaiveDate, h: u32, m: u32) -> NaiveDateTime {
+    day.and_hms_opt(h, m, 0).expect("valid time")
+}
+
+fn normal(rng: &mut impl Rng, mean: f64, sd: f64) -> f64 {
+    // Box–Muller; enough for synthetic scores
+    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
+    let u2: f64 = rng.r#gen();
+    mean + sd * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+/// An institution of any kind.
+#[derive(Debug, Clone)]
+pub struct Inst {
+    /// credit code
+    pub id: String,
+    /// name
+    pub name: String,
+    /// contract kind
+    pub kind: &'static str,
+    /// index into REGIONS
+    pub region: usize,
+    /// approved occupation indices
+    pub approved: Vec<usize>,
+    /// in the catalogue from
+    pub in_from: NaiveDate,
+    /// left the catalogue
+    pub until: Option<NaiveDate>,
+    /// qualification revoked
+    pub revoked: Option<NaiveDate>,
+    /// teachers or evaluators (staff ids)
+    pub staff: Vec<String>,
+    /// the account claims to it are paid into
+    pub account: String,
+    /// colluding: its classes are subtly wrong (planted for the clustering detectors)
+    pub colluding: bool,
+}
+
+/// A person of a cohort.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// resident id as registered
+    pub id: String,
+    /// name
+    pub name: String,
+    /// male
+    pub male: bool,
+    /// phone
+    pub phone: String,
+    /// bank account
+    pub account: String,
+    /// index into REGIONS
+    pub region: usize,
+    /// registered birth date
+    pub birth: NaiveDate,
+    /// address
+    pub address: String,
+    /// employer institution id
+    pub employer: Option<String>,
+    /// frontline worker
+    pub frontline: bool,
+}
+
+/// A dated status.
+#[derive(Debug, Clone)]
+pub struct StatusRec {
+    /// person id
+    pub person: String,
+    /// status
+    pub status: &'static str,
+    /// from
+    pub from: NaiveDate,
+    /// until
+    pub until: Option<NaiveDate>,
+    /// employer
+    pub employer: Option<String>,
+    /// source system
+    pub source: &'static str,
+}
+
+/// A class.
+#[derive(Debug, Clone)]
+pub struct Class {
+    /// id
+    pub id: String,
+    /// index into World::training
+    pub inst: usize,
+    /// index into OCCUPATIONS
+    pub occ: usize,
+    /// level
+    pub level: &'static str,
+    /// mode
+    pub mode: &'static str,
+    /// filed on
+    pub filed: NaiveDate,
+    /// first day
+    pub start: NaiveDate,
+    /// last day
+    pub end: NaiveDate,
+    /// planned 学时
+    pub hours: u32,
+    /// fee in fen
+    pub fee: i64,
+    /// capacity
+    pub capacity: u32,
+    /// venue
+    pub lat: f64,
+    /// venue
+    pub lon: f64,
+    /// teacher
+    pub teacher: String,
+    /// day-session start time (h, m) and end time
+    pub session: ((u32, u32), (u32, u32)),
+    /// number of class days with sessions (may be fewer than planned, for shortened classes)
+    pub days: u32,
+}
+
+/// How one trainee's attendance deviates from the normal pattern.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AttMode {
+    /// as usual
+    Normal,
+    /// attends only this share of days
+    Partial(f64),
+    /// signs in far from the venue
+    FarAway,
+    /// face checks fail
+    FaceFail,
+    /// signs in at 06:00 and out at 22:00
+    LongDays,
+    /// signed in by a shared device
+    SharedDevice(u32),
+    /// never signs in (a name on the roster)
+    Ghost,
+}
+
+/// An enrolment.
+#[derive(Debug, Clone)]
+pub struct Enroll {
+    /// index into Cohort::classes
+    pub class: usize,
+    /// index into Cohort::persons
+    pub person: usize,
+    /// enrolled on
+    pub on: NaiveDate,
+    /// attendance pattern
+    pub att: AttMode,
+}
+
+/// One candidate at one sitting.
+#[derive(Debug, Clone)]
+pub struct Eval {
+    /// id
+    pub id: String,
+    /// person id
+    pub person: String,
+    /// index into World::evaluators
+    pub org: usize,
+    /// class id
+    pub class: Option<String>,
+    /// occupation index
+    pub occ: usize,
+    /// level
+    pub level: &'static str,
+    /// site
+    pub site: String,
+    /// start
+    pub starts: NaiveDateTime,
+    /// end
+    pub ends: NaiveDateTime,
+    /// evaluators
+    pub evaluators: Vec<String>,
+    /// theory score
+    pub theory: f64,
+    /// practical score
+    pub practical: f64,
+    /// answer hash
+    pub hash: String,
+    /// passed
+    pub passed: bool,
+    /// certificate
+    pub cert: Option<String>,
+    /// issued
+    pub issued: Option<NaiveDate>,
+}
+
+/// A claim.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// id
+    pub id: String,
+    /// scheme
+    pub scheme: &'static str,
+    /// claimant
+    pub claimant: String,
+    /// person id
+    pub person: String,
+    /// class id
+    pub class: Option<String>,
+    /// evaluation id
+    pub eval: Option<String>,
+    /// certificate
+    pub cert: Option<String>,
+    /// occupation index
+    pub occ: usize,
+    /// level
+    pub level: &'static str,
+    /// claimed, fen
+    pub claimed: i64,
+    /// paid, fen
+    pub paid: Option<i64>,
+    /// claimed on
+    pub on: NaiveDate,
+    /// paid on
+    pub paid_on: Option<NaiveDate>,
+    /// payee account
+    pub payee: String,
+    /// fund source
+    pub fund: &'static str,
+    /// approver
+    pub approver: String,
+    /// the entitled amount (fen), for labels
+    pub entitled: i64,
+}
+
+/// Institutions, staff and catalogue: made once.
+pub struct World {
+    /// training institutions and schools
+    pub training: Vec<Inst>,
+    /// evaluation organisations
+    pub evaluators: Vec<Inst>,
+    /// enterprises
+    pub enterprises: Vec<Inst>,
+}
+
+/// One cohort's records, before writing.
+#[derive(Default)]
+pub struct Cohort {
+    /// persons
+    pub persons: Vec<Person>,
+    /// statuses
+    pub statuses: Vec<StatusRec>,
+    /// classes
+    pub classes: Vec<Class>,
+    /// enrolments
+    pub enrolls: Vec<Enroll>,
+    /// evaluations
+    pub evals: Vec<Eval>,
+    /// claims
+    pub claims: Vec<Claim>,
+    /// labels
+    pub labels: Vec<Label>,
+}
+
+/// Counters for ids that must be unique across cohorts.
+#[derive(Default)]
+pub struct Ids {
+    /// classes
+    pub class: u64,
+    /// sessions
+    pub session: u64,
+    /// evaluations
+    pub eval: u64,
+    /// claims
+    pub claim: u64,
+    /// certificate serial
+    pub cert: u64,
+}
+
+impl Ids {
+    /// next class id
+    pub fn class(&mut self) -> String {
+        self.class += 1;
+        format!("CL{:08}", self.class)
+    }
+    /// next evaluation id
+    pub fn eval(&mut self) -> String {
+        self.eval += 1;
+        format!("EV{:09}", self.eval)
+    }
+    /// next claim id
+    pub fn claim(&mut self) -> String {
+        self.claim += 1;
+        format!("CM{:09}", self.claim)
+    }
+}
+
+/// The shortage tier of occupation `occ` on `day`: 无人机驾驶员 moved from tier 2 to tier 3 on
+/// 2026-01-01 (two catalogue versions), the others have one version.
+pub fn tier_on(occ: usize, day: NaiveDate) -> u8 {
+    if OCCUPATIONS[occ].code == "4-99-00-00" && day < d(2026, 1, 1) { 2 } else { OCCUPATIONS[occ].tier }
+}
+
+/// The region whose own (lower) standard overrides the national default.
+pub const XIAMEN: &str = "350203";
+
+/// The entitlement in fen for a claim trained in `region` at `tier`.
+pub fn entitled(region: &str, scheme: &str, level: &str, tier: u8) -> i64 {
+    let base = if region == XIAMEN && matches!(scheme, "training" | "skill_upgrade") {
+        match level {
+            "junior" => 70_000,
+            "intermediate" => 100_000,
+            "senior" => 150_000,
+            "technician" => 200_000,
+            _ => base_amount(scheme, level),
+        }
+    } else {
+        base_amount(scheme, level)
+    };
+    let pct = if matches!(scheme, "training" | "skill_upgrade") { (UPLIFT[tier as usize] * 100.0).round() as i64 } else { 0 };
+    base * (100 + pct) / 100
+}
+
+fn make_world(rng: &mut Xoshiro256PlusPlus, persons: u64) -> World {
+    let n_train = ((persons / 100) as usize).max(20);
+    let n_eval = ((persons / 1500) as usize).max(3);
+    let n_ent = ((persons / 400) as usize).max(4);
+    let mk = |kind: &'static str, i: usize, rng: &mut Xoshiro256PlusPlus| {
+        let region = rng.gen_range(0..REGIONS.len());
+        let authority = if kind == "school" { '5' } else { '9' };
+        let id = idgen::uscc(rng, authority, REGIONS[region].code);
+        let mut approved: Vec<usize> = (0..OCCUPATIONS.len()).collect();
+        approved.shuffle(rng);
+        approved.truncate(if kind == "evaluation" { OCCUPATIONS.len() } else { rng.gen_range(3..7) });
+        approved.sort_unstable();
+        let prefix = match kind {
+            "training" => "职业培训学校",
+            "school" => "技工学校",
+            "evaluation" => "职业技能评价中心",
+            _ => "有限公司",
+        };
+        let n_staff = if kind == "evaluation" { rng.gen_range(5..9) } else { rng.gen_range(2..6) };
+        let tag = if kind == "evaluation" { "E" } else { "T" };
+        let staff = (0..n_staff).map(|k| format!("ST{tag}{i:06}{k:02}")).collect();
+        Inst {
+            name: format!("{}第{}{}", &REGIONS[region].name[..9.min(REGIONS[region].name.len())], i + 1, prefix),
+            id,
+            kind,
+            region,
+            approved,
+            in_from: d(2020 + rng.gen_range(0..5), rng.gen_range(1..13), 1),
+            until: None,
+            revoked: None,
+            staff,
+            account: idgen::bank_card(rng),
+            colluding: false,
+        }
+    };
+    let training = (0..n_train).map(|i| mk(if i % 5 == 4 { "school" } else { "training" }, i, rng)).collect();
+    let evaluators = (0..n_eval).map(|i| mk("evaluation", i, rng)).collect();
+    let enterprises = (0..n_ent).map(|i| mk("enterprise", i, rng)).collect();
+    World { training, evaluators, enterprises }
+}
+
+/// Writes a package of `cfg` into `dir` (created if needed).
+pub fn generate(dir: &Path, cfg: &Config) -> Result<Summary, SynthError> {
+    std::fs::create_dir_all(dir)?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
+    let mut world = make_world(&mut rng, cfg.persons);
+    let mut quotas = Quotas::new(&cfg.rates, cfg.persons);
+    let mut labels_out = scenario::LabelSink::open(dir)?;
+    scenario::plant_world(&mut world, &mut rng, &mut quotas, &mut labels_out)?;
+
+    let mut sinks: BTreeMap<Table, Sink> = BTreeMap::new();
+    for t in Table::ALL {
+        sinks.insert(t, Sink::open(dir, t, cfg.format)?);
+    }
+    write_world(&world, &mut sinks, &mut rng)?;
+
+    let mut ids = Ids::default();
+    let mut done = 0u64;
+    let mut cohort_no = 0u64;
+    while done < cfg.persons {
+        let size = (COHORT as u64).min(cfg.persons - done) as usize;
+        let mut c = make_cohort(&world, &mut rng, &mut ids, size, cohort_no);
+        scenario::plant_cohort(&world, &mut c, &mut rng, &mut ids, &mut quotas);
+        write_cohort(&world, &c, &mut sinks, &mut rng)?;
+        labels_out.write_all(&c.labels)?;
+        done += size as u64;
+        cohort_no += 1;
+    }
+    let mut summary = Summary::default();
+    for (t, s) in sinks {
+        summary.rows.insert(t.name(), s.finish()?);
+    }
+    summary.labels = labels_out.finish()?;
+    summary.planted = quotas.planted();
+    Ok(summary)
+}
+
+fn write_world(w: &World, sinks: &mut BTreeMap<Table, Sink>, rng: &mut Xoshiro256PlusPlus) -> Result<(), SynthError> {
+    let all = w.training.iter().chain(&w.evaluators).chain(&w.enterprises);
+    let s = sinks.get_mut(&Table::Institutions).expect("sink");
+    for i in all {
+        let approved: Vec<&str> = i.approved.iter().map(|o| OCCUPATIONS[*o].code).collect();
+        let approved = if i.kind == "enterprise" { String::new() } else { approved.join(";") };
+        let until = i.until.map(fmt_d).unwrap_or_default();
+        let revoked = i.revoked.map(fmt_d).unwrap_or_default();
+        let supervisor = format!("人社局{}", REGIONS[i.region].code);
+        s.row(&[&i.id, &i.name, i.kind, REGIONS[i.region].code, &fmt_d(i.in_from), &until, &revoked, &approved, &supervisor])?;
+    }
+    let s = sinks.get_mut(&Table::Occupations).expect("sink");
+    for o in OCCUPATIONS {
+        let hours = o.hours.to_string();
+        if o.code == "4-99-00-00" {
+            s.row(&[o.code, o.name, o.sector, "2", &hours, "2024-01-01", "2025-12-31"])?;
+            s.row(&[o.code, o.name, o.sector, "3", &hours, "2026-01-01", ""])?;
+        } else {
+            s.row(&[o.code, o.name, o.sector, &o.tier.to_string(), &hours, "2024-01-01", ""])?;
+        }
+    }
+    let s = sinks.get_mut(&Table::Staff).expect("sink");
+    for i in w.training.iter().chain(&w.evaluators) {
+        let role = if i.kind == "evaluation" { "evaluator" } else { "teacher" };
+        for st in &i.staff {
+            let until = if role == "evaluator" { fmt_d(d(2027 + rng.gen_range(0..3), 12, 31)) } else { String::new() };
+            s.row(&[st, "", role, &i.id, &until])?;
+        }
+    }
+    let s = sinks.get_mut(&Table::SubsidyStandards).expect("sink");
+    for (scheme, levels) in [
+        ("training", &["special_ability", "junior", "intermediate", "senior", "technician", "senior_technician"][..]),
+        ("skill_upgrade", &["junior", "intermediate", "senior"][..]),
+        ("evaluation", &["special_ability", "junior", "intermediate", "senior", "technician", "senior_technician"][..]),
+        ("living_allowance", &["special_ability", "junior", "intermediate", "senior", "technician", "senior_technician"][..]),
+    ] {
+        for level in levels {
+            let uplift = if matches!(scheme, "training" | "skill_upgrade") { "0;0.1;0.2;0.3" } else { "0;0;0;0" };
+            s.row(&["*", scheme, level, &format_yuan(base_amount(scheme, level)), uplift, "2025-01-01", ""])?;
+            if matches!(scheme, "training" | "skill_upgrade") && matches!(*level, "junior" | "intermediate" | "senior" | "technician") {
+                s.row(&[XIAMEN, scheme, level, &format_yuan(entitled(XIAMEN, scheme, level, 0)), uplift, "2025-01-01", ""])?;
+            }
+        }
+    }
+    let s = sinks.get_mut(&Table::EnterpriseFunds).expect("sink");
+    for e in &w.enterprises {
+        for year in [2025, 2026] {
+            let payroll: i64 = rng.gen_range(1_000_000..50_000_000) * 100;
+            let extracted = payroll * 8 / 100;
+            let used = extracted * rng.gen_range(60..100) / 100;
+            let share = if e.colluding { rng.gen_range(20..50) } else { rng.gen_range(62..90) };
+            let front = used * share / 100;
+            s.row(&[&e.id, &year.to_string(), &format_yuan(payroll), &format_yuan(extracted), &format_yuan(used), &format_yuan(front)])?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn make_person(rng: &mut Xoshiro256PlusPlus, w: &World) -> (Person, Vec<StatusRec>) {
+    let region = rng.gen_range(0..REGIONS.len());
+    let male = rng.gen_bool(0.55);
+    let max_year = if male { 1966 } else { 1971 };
+    let birth = d(rng.gen_range(max_year..2006), rng.gen_range(1..13), rng.gen_range(1..29));
+    let id = idgen::person_id(rng, REGIONS[region].code, &birth.format("%Y%m%d").to_string(), male);
+    let name = format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]);
+    let employed = rng.gen_bool(0.4);
+    let employer = employed.then(|| w.enterprises[rng.gen_range(0..w.enterprises.len())].id.clone());
+    let p = Person {
+        id: id.clone(),
+        name,
+        male,
+        phone: idgen::phone(rng),
+        account: idgen::bank_card(rng),
+        region,
+        birth,
+        address: format!("{}{}路{}号", REGIONS[region].name, ["人民", "解放", "建设", "中山", "和平"][rng.gen_range(0..5)], rng.gen_range(1..300)),
+        employer: employer.clone(),
+        frontline: employed && rng.gen_bool(0.7),
+    };
+    let mut st = Vec::new();
+    if let Some(e) = &employer {
+        let hired = d(rng.gen_range(2016..2025), rng.gen_range(1..13), 1);
+        st.push(StatusRec { person: id.clone(), status: "employed", from: hired, until: None, employer: Some(e.clone()), source: "社保" });
+        st.push(StatusRec { person: id.clone(), status: "ui_insured", from: hired, until: None, employer: Some(e.clone()), source: "社保" });
+    } else if rng.gen_bool(0.4) {
+        st.push(StatusRec { person: id.clone(), status: "registered_unemployed", from: d(2024, rng.gen_range(1..13), 1), until: None, employer: None, source: "就业" });
+    }
+    let age_2025 = 2025 - birth.year();
+    for (status, p_, source) in [("poverty_alleviated", 0.08, "乡村振兴"), ("migrant_worker", 0.15, "就业"), ("veteran", 0.02, "退役军人事务"), ("disabled", 0.01, "残联"), ("hard_to_employ", 0.03, "就业")] {
+        if rng.gen_bool(p_) {
+            st.push(StatusRec { person: id.clone(), status, from: d(rng.gen_range(2018..2024), rng.gen_range(1..13), 1), until: None, employer: None, source });
+        }
+    }
+    if age_2025 < 25 && rng.gen_bool(0.3) {
+        st.push(StatusRec { person: id.clone(), status: "graduate", from: d(2025, 1, 1), until: Some(d(2025, 12, 31)), employer: None, source: "学籍" });
+    }
+    (p, st)
+}
+
+fn level_after(level: &'static str) -> &'static str {
+    match level {
+        "junior" => "intermediate",
+        "intermediate" => "senior",
+        "senior" => "technician",
+        other => other,
+    }
+}
+
+pub(crate) fn level_rank(level: &str) -> u32 {
+    match level {
+        "intermediate" => 1,
+        "senior" => 2,
+        "technician" => 3,
+        "senior_technician" => 4,
+        _ => 0,
+    }
+}
+
+pub(crate) fn new_class(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, inst: usize, occ: usize, level: &'static str, start: NaiveDate, size: u32) -> Class {
+    let i = &w.training[inst];
+    let hours = OCCUPATIONS[occ].hours + 14 * level_rank(level);
+    let days = hours.div_ceil(7);
+    let r = &REGIONS[i.region];
+    Class {
+        id: ids.class(),
+        inst,
+        occ,
+        level,
+        mode: if rng.gen_bool(0.9) { "offline" } else { "blended" },
+        filed: start - Duration::days(rng.gen_range(7..21)),
+        start,
+        end: start + Duration::days(i64::from(days) - 1),
+        hours,
+        fee: if rng.gen_bool(0.6) { 0 } else { rng.gen_range(1..7) * 10_000 },
+        capacity: size + rng.gen_range(5..30),
+        lat: r.lat + rng.gen_range(-0.03..0.03),
+        lon: r.lon + rng.gen_range(-0.03..0.03),
+        teacher: i.staff[rng.gen_range(0..i.staff.len())].clone(),
+        session: ((8, 30), (16, 30)),
+        days,
+    }
+}
+
+fn random_start(rng: &mut Xoshiro256PlusPlus, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+    let span = (to - from).num_days().max(1);
+    from + Duration::days(rng.gen_range(0..span))
+}
+
+fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usize, _cohort_no: u64) -> Cohort {
+    let mut c = Cohort::default();
+    for _ in 0..size {
+        let (p, st) = make_person(rng, w);
+        c.persons.push(p);
+        c.statuses.extend(st);
+    }
+    let mut order: Vec<usize> = (0..size).collect();
+    order.shuffle(rng);
+    let n_trained = size * 90 / 100;
+    let n_direct = size * 4 / 100;
+    let (trainees, rest) = order.split_at(n_trained);
+    let direct = &rest[..n_direct.min(rest.len())];
+
+    // first trainings
+    let mut k = 0;
+    while k < trainees.len() {
+        let class_size = rng.gen_range(20..41).min(trainees.len() - k);
+        let inst = rng.gen_range(0..w.training.len());
+        let occ = w.training[inst].approved[rng.gen_range(0..w.training[inst].approved.len())];
+        let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+            "special_ability"
+        } else {
+            match rng.gen_range(0..100) {
+                0..=59 => "junior",
+                60..=84 => "intermediate",
+                85..=96 => "senior",
+                _ => "technician",
+            }
+        };
+        let start = random_start(rng, d(2025, 1, 6), d(2026, 3, 31));
+        let cls = new_class(w, rng, ids, inst, occ, level, start, class_size as u32);
+        let ci = c.classes.len();
+        for &p in &trainees[k..k + class_size] {
+            c.enrolls.push(Enroll { class: ci, person: p, on: cls.filed - Duration::days(rng.gen_range(1..10)), att: AttMode::Normal });
+        }
+        c.classes.push(cls);
+        k += class_size;
+    }
+    // follow-ups: the next level of the same occupation, months later (a legitimate pattern)
+    let firsts: Vec<Enroll> = c.enrolls.clone();
+    let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for e in &firsts {
+        let cls = &c.classes[e.class];
+        if cls.level != "special_ability" && cls.level != "technician" && rng.gen_bool(0.12) {
+            by_class.entry(e.class).or_default().push(e.person);
+        }
+    }
+    for (ci, people) in by_class {
+        let prev = c.classes[ci].clone();
+        let start = prev.end + Duration::days(rng.gen_range(60..200));
+        let cls = new_class(w, rng, ids, prev.inst, prev.occ, level_after(prev.level), start, people.len() as u32);
+        let ni = c.classes.len();
+        for p in people {
+            c.enrolls.push(Enroll { class: ni, person: p, on: cls.filed - Duration::days(1), att: AttMode::Normal });
+        }
+        c.classes.push(cls);
+    }
+    // evaluations and claims
+    let mut sittings: BTreeMap<usize, (usize, String, NaiveDateTime, Vec<String>)> = BTreeMap::new();
+    let enrolls = c.enrolls.clone();
+    let mut first_claim_year: BTreeMap<(usize, i32), bool> = BTreeMap::new();
+    for e in &enrolls {
+        let cls = c.classes[e.class].clone();
+        let sit = sittings.entry(e.class).or_insert_with(|| {
+            let org = rng.gen_range(0..w.evaluators.len());
+            let mut ev = w.evaluators[org].staff.clone();
+            ev.shuffle(rng);
+            ev.truncate(3);
+            let day = cls.end + Duration::days(rng.gen_range(2..11));
+            (org, format!("SITE{org:04}{:02}", rng.gen_range(1..4)), at(day, 9, 0), ev)
+        }).clone();
+        let person = c.persons[e.person].clone();
+        let ev = make_eval(rng, ids, &person.id, sit.0, Some(cls.id.clone()), cls.occ, cls.level, &sit.1, sit.2, sit.3.clone(), w);
+        let passed = ev.passed;
+        let (cert, issued) = (ev.cert.clone(), ev.issued);
+        let eval_id = ev.id.clone();
+        c.evals.push(ev);
+        if !passed {
+            continue;
+        }
+        let issued = issued.expect("passed has an issue date");
+        let inst = &w.training[cls.inst];
+        let region = REGIONS[inst.region].code;
+        let tier = tier_on(cls.occ, cls.start);
+        let ui_months = c.statuses.iter().find(|s| s.person == person.id && s.status == "ui_insured").map(|s| (cls.start - s.from).num_days() / 30);
+        let upgrade = ui_months.is_some_and(|m| m >= 13) && rng.gen_bool(0.3);
+        let scheme = if upgrade { "skill_upgrade" } else { "training" };
+        let amount = entitled(region, scheme, cls.level, tier);
+        let on = issued + Duration::days(rng.gen_range(3..60));
+        let paid = rng.gen_bool(0.92);
+        c.claims.push(Claim {
+            id: ids.claim(),
+            scheme,
+            claimant: if upgrade { person.id.clone() } else { inst.id.clone() },
+            person: person.id.clone(),
+            class: Some(cls.id.clone()),
+            eval: Some(eval_id.clone()),
+            cert: cert.clone(),
+            occ: cls.occ,
+            level: cls.level,
+            claimed: amount,
+            paid: paid.then_some(amount),
+            on,
+            paid_on: paid.then(|| on + Duration::days(rng.gen_range(10..40))),
+            payee: if upgrade { person.account.clone() } else { inst.account.clone() },
+            fund: if upgrade { "unemployment_insurance" } else { "employment_fund" },
+            approver: format!("人社局{region}"),
+            entitled: amount,
+        });
+        // a living allowance for key groups, once a year
+        let key_group = c.statuses.iter().any(|s| s.person == person.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ") && s.from <= cls.start);
+        if key_group && !first_claim_year.contains_key(&(e.person, cls.start.year())) {
+            first_claim_year.insert((e.person, cls.start.year()), true);
+            let amount = entitled(region, "living_allowance", cls.level, 0);
+            c.claims.push(Claim {
+                id: ids.claim(),
+                scheme: "living_allowance",
+                claimant: person.id.clone(),
+                person: person.id.clone(),
+                class: Some(cls.id.clone()),
+                eval: None,
+                cert: None,
+                occ: cls.occ,
+                level: cls.level,
+                claimed: amount,
+                paid: Some(amount),
+                on,
+                paid_on: Some(on + Duration::days(rng.gen_range(10..40))),
+                payee: person.account.clone(),
+                fund: "employment_fund",
+                approver: format!("人社局{region}"),
+                entitled: amount,
+            });
+        }
+    }
+    // direct-recognition evaluations: no class (a legitimate pattern)
+    for &p in direct {
+        let person = c.persons[p].clone();
+        let org = rng.gen_range(0..w.evaluators.len());
+        let occ = rng.gen_range(0..OCCUPATIONS.len());
+        let level = if OCCUPATIONS[occ].code.starts_with('Z') { "special_ability" } else { "senior" };
+        let mut evs = w.evaluators[org].staff.clone();
+        evs.shuffle(rng);
+        evs.truncate(3);
+        let when = at(random_start(rng, d(2025, 2, 1), d(2026, 6, 30)), 14, 0);
+        let ev = make_eval(rng, ids, &person.id, org, None, occ, level, &format!("SITE{org:04}09"), when, evs, w);
+        if ev.passed {
+            let amount = entitled("*", "evaluation", level, 0);
+            let on = ev.issued.expect("issued") + Duration::days(rng.gen_range(3..60));
+            c.claims.push(Claim {
+                id: ids.claim(),
+                scheme: "evaluation",
+                claimant: person.id.clone(),
+                person: person.id.clone(),
+                class: None,
+                eval: Some(ev.id.clone()),
+                cert: ev.cert.clone(),
+                occ,
+                level,
+                claimed: amount,
+                paid: Some(amount),
+                on,
+                paid_on: Some(on + Duration::days(rng.gen_range(10..40))),
+                payee: person.account.clone(),
+                fund: "employment_fund",
+                approver: format!("人社局{}", REGIONS[person.region].code),
+                entitled: amount,
+            });
+        }
+        c.evals.push(ev);
+    }
+    c
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn make_eval(rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, person: &str, org: usize, class: Option<String>, occ: usize, level: &'static str, site: &str, starts: NaiveDateTime, evaluators: Vec<String>, w: &World) -> Eval {
+    let theory = normal(rng, 76.0, 8.0).clamp(0.0, 100.0).round();
+    let practical = normal(rng, 79.0, 7.0).clamp(0.0, 100.0).round();
+    let passed = theory >= 60.0 && practical >= 60.0;
+    let issued = passed.then(|| starts.date() + Duration::days(rng.gen_range(7..22)));
+    let cert = passed.then(|| {
+        ids.cert += 1;
+        let digit = match level {
+            "junior" => 5,
+            "intermediate" => 4,
+            "senior" => 3,
+            "technician" => 2,
+            "senior_technician" => 1,
+            _ => 5,
+        };
+        let province = &REGIONS[w.evaluators[org].region].code[..2];
+        idgen::certificate(province, org as u32, issued.expect("issued").year(), digit, ids.cert)
+    });
+    Eval {
+        id: ids.eval(),
+        person: person.to_string(),
+        org,
+        class,
+        occ,
+        level,
+        site: site.to_string(),
+        starts,
+        ends: starts + Duration::minutes(120),
+        evaluators,
+        theory,
+        practical,
+        hash: format!("{:016x}", rng.r#gen::<u64>()),
+        passed,
+        cert,
+        issued,
+    }
+}
+
+fn write_cohort(w: &World, c: &Cohort, sinks: &mut BTreeMap<Table, Sink>, rng: &mut Xoshiro256PlusPlus) -> Result<(), SynthError> {
+    let s = sinks.get_mut(&Table::Persons).expect("sink");
+    for p in &c.persons {
+        s.row(&[
+            &p.id,
+            &p.name,
+            if p.male { "m" } else { "f" },
+            &p.phone,
+            &p.account,
+            REGIONS[p.region].code,
+            &fmt_d(p.birth),
+            &p.address,
+            p.employer.as_deref().unwrap_or(""),
+            if p.employer.is_some() { if p.frontline { "true" } else { "false" } } else { "" },
+        ])?;
+    }
+    let s = sinks.get_mut(&Table::PersonStatus).expect("sink");
+    for st in &c.statuses {
+        s.row(&[&st.person, st.status, &fmt_d(st.from), &st.until.map(fmt_d).unwrap_or_default(), st.employer.as_deref().unwrap_or(""), st.source])?;
+    }
+    for cls in &c.classes {
+        let inst = &w.training[cls.inst];
+        sinks.get_mut(&Table::Classes).expect("sink").row(&[
+            &cls.id,
+            &inst.id,
+            OCCUPATIONS[cls.occ].code,
+            cls.level,
+            cls.mode,
+            &fmt_d(cls.filed),
+            &fmt_d(cls.start),
+            &fmt_d(cls.end),
+            &cls.hours.to_string(),
+            &format_yuan(cls.fee),
+            &cls.capacity.to_string(),
+            &format!("{:.6}", cls.lat),
+            &format!("{:.6}", cls.lon),
+            &cls.teacher,
+        ])?;
+        let s = sinks.get_mut(&Table::Sessions).expect("sink");
+        for k in 0..cls.days {
+            let day = cls.start + Duration::days(i64::from(k));
+            let ((h0, m0), (h1, m1)) = cls.session;
+            s.row(&[&format!("{}-{:03}", cls.id, k + 1), &cls.id, &fmt_dt(at(day, h0, m0)), &fmt_dt(at(day, h1, m1)), &cls.teacher])?;
+        }
+    }
+    for e in &c.enrolls {
+        let cls = &c.classes[e.class];
+        let p = &c.persons[e.person];
+        sinks.get_mut(&Table::Enrollments).expect("sink").row(&[&cls.id, &p.id, &fmt_d(e.on)])?;
+        write_attendance(cls, p, e.att, w, sinks.get_mut(&Table::Attendance).expect("sink"), rng)?;
+    }
+    let s = sinks.get_mut(&Table::Evaluations).expect("sink");
+    for ev in &c.evals {
+        s.row(&[
+            &ev.id,
+            &ev.person,
+            &w.evaluators[ev.org].id,
+            ev.class.as_deref().unwrap_or(""),
+            OCCUPATIONS[ev.occ].code,
+            ev.level,
+            &ev.site,
+            &fmt_dt(ev.starts),
+            &fmt_dt(ev.ends),
+            &ev.evaluators.join(";"),
+            &format!("{}", ev.theory),
+            &format!("{}", ev.practical),
+            &ev.hash,
+            if ev.passed { "true" } else { "false" },
+            ev.cert.as_deref().unwrap_or(""),
+            &ev.issued.map(fmt_d).unwrap_or_default(),
+        ])?;
+    }
+    let s = sinks.get_mut(&Table::Claims).expect("sink");
+    for cl in &c.claims {
+        s.row(&[
+            &cl.id,
+            cl.scheme,
+            &cl.claimant,
+            &cl.person,
+            cl.class.as_deref().unwrap_or(""),
+            cl.eval.as_deref().unwrap_or(""),
+            cl.cert.as_deref().unwrap_or(""),
+            OCCUPATIONS[cl.occ].code,
+            cl.level,
+            &format_yuan(cl.claimed),
+            &cl.paid.map(format_yuan).unwrap_or_default(),
+            &fmt_d(cl.on),
+            &cl.paid_on.map(fmt_d).unwrap_or_default(),
+            &cl.payee,
+            cl.fund,
+            &cl.approver,
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_attendance(cls: &Class, p: &Person, mode: AttMode, w: &World, s: &mut Sink, rng: &mut Xoshiro256PlusPlus) -> Result<(), SynthError> {
+    if mode == AttMode::Ghost {
+        return Ok(());
+    }
+    let colluding = w.training[cls.inst].colluding;
+    let device = match mode {
+        AttMode::SharedDevice(k) => format!("DVSHARED{:06}", k),
+        _ => format!("DV{}", &p.phone[3..]),
+    };
+    let ((h0, m0), (h1, m1)) = cls.session;
+    let share = if let AttMode::Partial(f) = mode { f } else { 0.97 };
+    for k in 0..cls.days {
+        if !rng.gen_bool(share.clamp(0.0, 1.0)) {
+            continue;
+        }
+        let day = cls.start + Duration::days(i64::from(k));
+        // colluding institutions sign everyone in within a minute of each other (a script)
+        let (jin, jout) = if colluding { (normal(rng, -2.0, 0.4), normal(rng, 1.0, 0.4)) } else { (normal(rng, -8.0, 5.0), normal(rng, 5.0, 5.0)) };
+        let (tin, tout) = if mode == AttMode::LongDays {
+            (at(day, 6, 0), at(day, 22, 0))
+        } else {
+            (at(day, h0, m0) + Duration::seconds((jin * 60.0) as i64), at(day, h1, m1) + Duration::seconds((jout * 60.0) as i64))
+        };
+        let (lat, lon) = if mode == AttMode::FarAway { (cls.lat + 0.2, cls.lon + 0.2) } else { (cls.lat + rng.gen_range(-0.0005..0.0005), cls.lon + rng.gen_range(-0.0005..0.0005)) };
+        for (ts, dir) in [(tin, "in"), (tout, "out")] {
+            let face = rng.gen_bool(0.95) || mode == AttMode::FaceFail;
+            let score = if mode == AttMode::FaceFail {
+                rng.gen_range(0.20..0.55)
+            } else if colluding {
+                rng.gen_range(0.70..0.80)
+            } else {
+                rng.gen_range(0.82..0.995)
+            };
+            s.row(&[
+                &cls.id,
+                &p.id,
+                &fmt_dt(ts),
+                dir,
+                if face { "face" } else { "qr" },
+                &if face { format!("{score:.3}") } else { String::new() },
+                &device,
+                &format!("{lat:.6}"),
+                &format!("{lon:.6}"),
+            ])?;
+        }
+    }
+    Ok(())
+}

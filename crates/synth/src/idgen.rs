@@ -1,0 +1,49 @@
+//! Well-formed identifiers: resident IDs, credit codes, bank cards, certificate numbers.
+
+use rand::Rng;
+use subsidy_model::ids::{USCC_CHARSET, id_check_char, luhn_check_digit, org_code_check_char, uscc_check_char};
+
+/// A valid 18-digit resident ID for the region, birth date (YYYYMMDD) and gender.
+pub fn person_id(rng: &mut impl Rng, region: &str, birth: &str, male: bool) -> String {
+    let mut seq: u32 = rng.gen_range(0..500) * 2;
+    if male {
+        seq += 1;
+    }
+    let first17 = format!("{region}{birth}{seq:03}");
+    let check = id_check_char(&first17).expect("17 digits");
+    format!("{first17}{check}")
+}
+
+/// A valid unified social credit code with a valid embedded organisation code.
+pub fn uscc(rng: &mut impl Rng, authority: char, region: &str) -> String {
+    let digits = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let body: String = (0..8).map(|_| {
+        // organisation codes use digits and upper-case letters that are in the USCC set
+        let i = rng.gen_range(0..digits.len());
+        digits.as_bytes()[i] as char
+    }).collect();
+    let org_check = org_code_check_char(&body).expect("8 chars");
+    // X is in the USCC set; 0 too
+    let first17 = format!("{authority}1{region}{body}{org_check}");
+    debug_assert!(first17.chars().all(|c| USCC_CHARSET.contains(c)));
+    let check = uscc_check_char(&first17).expect("17 chars");
+    format!("{first17}{check}")
+}
+
+/// A 19-digit UnionPay-style card number passing Luhn.
+pub fn bank_card(rng: &mut impl Rng) -> String {
+    let body: String = format!("622202{:012}", rng.gen_range(0..1_000_000_000_000u64));
+    let c = luhn_check_digit(&body).expect("digits");
+    format!("{body}{c}")
+}
+
+/// A mobile number.
+pub fn phone(rng: &mut impl Rng) -> String {
+    let p = ["13", "15", "17", "18", "19"][rng.gen_range(0..5)];
+    format!("{p}{:09}", rng.gen_range(0..1_000_000_000u64))
+}
+
+/// A 职业技能等级证书 number: S + 0000 + province + site + yy + level digit + serial.
+pub fn certificate(province: &str, site: u32, year: i32, level_digit: u8, serial: u64) -> String {
+    format!("S0000{province}{site:06}{:02}{level_digit}{:06}", year % 100, serial % 1_000_000)
+}
