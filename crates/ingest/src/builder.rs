@@ -168,6 +168,13 @@ impl<'s> TableBuilder<'s> {
         self.reject(line, "", "", reason, message, fields);
     }
 
+    /// Rejects a row for a fault in the field at position `pos`.
+    pub fn reject_field(&mut self, line: u64, pos: usize, reason: Reason, message: String, fields: &[&str]) {
+        let col = self.header_name(pos);
+        let value = fields.get(pos).copied().unwrap_or("");
+        self.reject(line, &col, value, reason, message, fields);
+    }
+
     /// Adds one row of text cells; a row that fails any check is rejected, never half-added.
     pub fn push_row(&mut self, line: u64, fields: &[&str]) {
         if fields.len() != self.layout.width {

@@ -19,7 +19,12 @@ pub fn read_csv(spec: &TableSpec, file: &str, raw: Vec<u8>, choice: EncodingChoi
     // the header
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes.as_slice());
     let header = rdr.byte_headers().map_err(|e| IngestError::Header { file: file.to_string(), message: e.to_string() })?.clone();
-    let data_start = rdr.position().byte() as usize;
+    let mut data_start = rdr.position().byte() as usize;
+    // after a CRLF header the reader stops before the `\n`: step past line ends so that the
+    // newline counts towards the header's lines
+    while data_start < bytes.len() && matches!(bytes[data_start], b'\r' | b'\n') {
+        data_start += 1;
+    }
     let header_lines = bytecount(&bytes[..data_start], b'\n') as u64;
     let names: Vec<String> = header
         .iter()
@@ -55,6 +60,10 @@ pub fn read_csv(spec: &TableSpec, file: &str, raw: Vec<u8>, choice: EncodingChoi
         frames.push(df);
         rejected.extend(rej);
         records += n;
+    }
+    if frames.is_empty() {
+        // header only: an empty table of the right shape
+        frames.push(TableBuilder::new(spec, &layout, file, 0).finish().0);
     }
     let frame = crate::concat_frames(frames)?;
     let (absent, extras) = layout.report(spec);
@@ -112,20 +121,33 @@ fn parse_chunk(spec: &TableSpec, layout: &Layout, file: &str, data: &[u8], first
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
     let mut rec = csv::ByteRecord::new();
     let mut n = 0u64;
+    // line numbers come from byte offsets: the csv reader's own count lags on CRLF files
+    let (mut seen_byte, mut seen_line) = (0usize, first_line);
+    let mut line_at = |byte: usize| -> u64 {
+        let mut b = byte.min(data.len());
+        while b < data.len() && matches!(data[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        if b >= seen_byte {
+            seen_line += bytecount(&data[seen_byte..b], b'\n') as u64;
+            seen_byte = b;
+        }
+        seen_line
+    };
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 // the csv reader only fails on I/O here; record it rather than lose the rest
-                let line = first_line + rec.position().map_or(0, |p| p.line() - 1);
+                let line = line_at(rec.position().map_or(data.len(), |p| p.byte() as usize));
                 b.reject_row(line, Reason::RaggedRow, format!("unreadable record: {e}"), &[]);
                 n += 1;
                 break;
             }
         }
         n += 1;
-        let line = first_line + rec.position().map_or(0, |p| p.line() - 1);
+        let line = line_at(rec.position().map_or(0, |p| p.byte() as usize));
         let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
         let mut bad: Option<usize> = None;
         for (i, f) in rec.iter().enumerate() {
@@ -140,7 +162,7 @@ fn parse_chunk(spec: &TableSpec, layout: &Layout, file: &str, data: &[u8], first
         if let Some(i) = bad {
             let lossy_fields: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
             let refs: Vec<&str> = lossy_fields.iter().map(String::as_str).collect();
-            b.reject_row(line, Reason::InvalidEncoding, format!("field {} holds bytes that are not valid text in this file's encoding", i + 1), &refs);
+            b.reject_field(line, i, Reason::InvalidEncoding, format!("field {} holds bytes that are not valid text in this file's encoding (try --encoding gb18030)", i + 1), &refs);
             continue;
         }
         if fields.len() != layout.width && fields.iter().any(|f| f.contains('\n')) {

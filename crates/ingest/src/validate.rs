@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use rayon::prelude::*;
-use subsidy_model::contract::{Table, TableSpec};
+use subsidy_model::contract::{ColType, Table, TableSpec};
+use subsidy_model::money::format_yuan;
 
 use crate::builder::LINE_COLUMN;
 use crate::error::IngestError;
@@ -89,11 +90,13 @@ pub fn keys_and_references(spec: &TableSpec, file: &str, df: DataFrame, done: &B
                 .get(i)
                 .map(|row| {
                     row.iter()
-                        .take(spec.columns.len())
-                        .map(|v| match v {
-                            AnyValue::Null => String::new(),
-                            AnyValue::String(s) => s.to_string(),
-                            other => other.to_string(),
+                        .zip(spec.columns)
+                        .map(|(v, c)| match (v, c.ty) {
+                            (AnyValue::Null, _) => String::new(),
+                            (AnyValue::String(s), _) => s.to_string(),
+                            (AnyValue::Int64(f), ColType::Money) => format_yuan(*f),
+                            (AnyValue::Float64(x), _) => x.to_string(),
+                            (other, _) => other.to_string(),
                         })
                         .collect::<Vec<_>>()
                 })
