@@ -44,12 +44,22 @@ pub fn run(a: GenerateArgs) -> Result<u8, Failure> {
     };
     let mut rates = BTreeMap::new();
     for r in &a.rates {
-        let Some((name, v)) = r.split_once('=') else { return Err(anyhow::anyhow!("--rate takes NAME=RATE, got `{r}`").into()) };
+        let Some((name, v)) = r.split_once('=') else {
+            return Err(anyhow::anyhow!("--rate takes NAME=RATE, got `{r}`").into());
+        };
         if subsidy_synth::scenario::scenario(name).is_none() {
-            let names: Vec<&str> = subsidy_synth::scenario::SCENARIOS.iter().map(|s| s.name).collect();
-            return Err(anyhow::anyhow!("unknown scenario `{name}`; known: {}", names.join(", ")).into());
+            let names: Vec<&str> = subsidy_synth::scenario::SCENARIOS
+                .iter()
+                .map(|s| s.name)
+                .collect();
+            return Err(
+                anyhow::anyhow!("unknown scenario `{name}`; known: {}", names.join(", ")).into(),
+            );
         }
-        rates.insert(name.to_string(), v.parse::<f64>().with_context(|| format!("rate `{v}`"))?);
+        rates.insert(
+            name.to_string(),
+            v.parse::<f64>().with_context(|| format!("rate `{v}`"))?,
+        );
     }
     let mut cfg = Config::new(scale, a.seed);
     if let Some(p) = a.persons {
@@ -58,13 +68,25 @@ pub fn run(a: GenerateArgs) -> Result<u8, Failure> {
     cfg.format = format;
     cfg.rates = rates;
     let t = Instant::now();
-    let summary = subsidy_synth::generate(&a.out, &cfg).with_context(|| format!("generating into {}", a.out.display()))?;
+    let summary = subsidy_synth::generate(&a.out, &cfg)
+        .with_context(|| format!("generating into {}", a.out.display()))?;
     if !a.quiet {
-        eprintln!("generated {} persons (seed {}) into {} in {:.1}s", cfg.persons, cfg.seed, a.out.display(), t.elapsed().as_secs_f64());
+        eprintln!(
+            "generated {} persons (seed {}) into {} in {:.1}s",
+            cfg.persons,
+            cfg.seed,
+            a.out.display(),
+            t.elapsed().as_secs_f64()
+        );
         for (t, n) in &summary.rows {
             eprintln!("  {t:<18} {n:>12} rows");
         }
-        eprintln!("  {:<18} {:>12} rows ({} scenarios planted)", "labels", summary.labels, summary.planted.len());
+        eprintln!(
+            "  {:<18} {:>12} rows ({} scenarios planted)",
+            "labels",
+            summary.labels,
+            summary.planted.len()
+        );
     }
     Ok(0)
 }

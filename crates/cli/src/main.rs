@@ -3,8 +3,11 @@
 //! Exit codes: 0 done; 1 findings at or above `--fail-on`; 2 unusable input or runtime error;
 //! 3 invalid rules.
 
+mod evaluate;
 mod generate;
 mod manifest;
+mod pack;
+mod rules_cmd;
 mod scan;
 
 use std::path::PathBuf;
@@ -20,7 +23,11 @@ pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_RULES: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "subsidy-audit", version, about = "Audits vocational skill-training subsidy claims (国就劳发〔2025〕4号): finds fake training, fake evaluations and fraudulent or duplicate claims, and says what to recover from whom.")]
+#[command(
+    name = "subsidy-audit",
+    version,
+    about = "Audits vocational skill-training subsidy claims (国就劳发〔2025〕4号): finds fake training, fake evaluations and fraudulent or duplicate claims, and says what to recover from whom."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,6 +39,11 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Generate a synthetic audit package with planted, labelled fraud.
     Generate(generate::GenerateArgs),
+    /// Score a scan's findings against a generated package's labels.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Check, test, document and compare rule packs.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCmd),
 }
 
 /// An error with the exit code it should end the program with.
@@ -45,7 +57,10 @@ pub struct Failure {
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Self {
-        Failure { code: EXIT_INPUT, error: e.into() }
+        Failure {
+            code: EXIT_INPUT,
+            error: e.into(),
+        }
     }
 }
 
@@ -54,6 +69,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Rules(c) => rules_cmd::run(c),
+        Command::Evaluate(a) => evaluate::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,6 +11,7 @@ pub struct Manifest {
     pub engine: &'static str,
     pub engine_version: &'static str,
     pub rule_pack: Option<RulePackInfo>,
+    pub rule_runs: Vec<subsidy_rules::RuleRun>,
     pub package: String,
     pub started_at: String,
     pub finished_at: String,

@@ -11,12 +11,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use subsidy_ingest::{EncodingChoice, Options, Package};
 use subsidy_model::contract::Table;
-use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES, empty_frame};
+use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
 use subsidy_model::vocab::Severity;
 use subsidy_report::rejected::{RejectedRow, write_rejected};
 use subsidy_report::tables::write_table;
 
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, RulePackInfo};
 use crate::{EXIT_FINDINGS, Failure};
 
 #[derive(Args)]
@@ -35,6 +35,13 @@ pub struct ScanArgs {
     /// No progress or summary on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// A rule-pack folder to use instead of the pack built into the binary.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Reference date (YYYY-MM-DD) for checks against "today"; default: the latest claim date in
+    /// the package, so that a rerun gives the same bytes.
+    #[arg(long)]
+    as_of: Option<String>,
 }
 
 struct Stage {
@@ -45,17 +52,29 @@ struct Stage {
 
 impl Stage {
     fn new(quiet: bool) -> Stage {
-        let bar = if quiet || !std::io::stderr().is_terminal() { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(5), ProgressDrawTarget::stderr()) };
-        bar.set_style(ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})").expect("valid template"));
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(Some(5), ProgressDrawTarget::stderr())
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})")
+                .expect("valid template"),
+        );
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Stage { bar, timings: BTreeMap::new(), t: Instant::now() }
+        Stage {
+            bar,
+            timings: BTreeMap::new(),
+            t: Instant::now(),
+        }
     }
     fn start(&mut self, msg: &'static str) {
         self.bar.set_message(msg);
         self.t = Instant::now();
     }
     fn done(&mut self, name: &'static str) {
-        self.timings.insert(name, self.t.elapsed().as_millis() as u64);
+        self.timings
+            .insert(name, self.t.elapsed().as_millis() as u64);
         self.bar.inc(1);
     }
 }
@@ -67,28 +86,44 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     let fail_on = a
         .fail_on
         .as_deref()
-        .map(|s| Severity::parse(s).with_context(|| format!("unknown severity `{s}` for --fail-on (info, low, medium, high, critical)")))
+        .map(|s| {
+            Severity::parse(s).with_context(|| {
+                format!("unknown severity `{s}` for --fail-on (info, low, medium, high, critical)")
+            })
+        })
         .transpose()?;
+    let pack = crate::pack::load(a.rules.as_deref())?;
     let mut stage = Stage::new(a.quiet);
 
     stage.start("reading the package");
-    let pkg = subsidy_ingest::read_package(&pkg_dir, &Options { encoding }).with_context(|| format!("reading package {}", pkg_dir.display()))?;
+    let pkg = subsidy_ingest::read_package(&pkg_dir, &Options { encoding })
+        .with_context(|| format!("reading package {}", pkg_dir.display()))?;
     stage.done("ingest");
-
-    stage.start("running rules");
-    let findings = empty_frame(FINDINGS);
-    let recoveries = empty_frame(RECOVERIES);
-    let parties = empty_frame(PARTIES);
-    stage.done("rules");
 
     stage.start("resolving identities");
     let identities = self_identities(&pkg)?;
     stage.done("identities");
 
+    stage.start("running rules");
+    let as_of = match &a.as_of {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .with_context(|| format!("--as-of `{d}` is not a date YYYY-MM-DD"))?,
+        None => latest_claim_date(&pkg).unwrap_or_else(|| chrono::Local::now().date_naive()),
+    };
+    let outcome = audit(&pkg, &pack, &identities, as_of)?;
+    let findings = public_findings(&outcome.findings)?;
+    let (recoveries, parties) = (outcome.recoveries.clone(), outcome.parties.clone());
+    stage.done("rules");
+
     stage.start("writing outputs");
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut outputs = Vec::new();
-    for (name, cols, df) in [("findings", FINDINGS, &findings), ("recoveries", RECOVERIES, &recoveries), ("parties", PARTIES, &parties), ("identities", IDENTITIES, &identities)] {
+    for (name, cols, df) in [
+        ("findings", FINDINGS, &findings),
+        ("recoveries", RECOVERIES, &recoveries),
+        ("parties", PARTIES, &parties),
+        ("identities", IDENTITIES, &identities),
+    ] {
         write_table(&a.out, name, cols, df).with_context(|| format!("writing {name}"))?;
         outputs.push(format!("{name}.csv"));
         outputs.push(format!("{name}.parquet"));
@@ -96,7 +131,16 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     let rows: Vec<RejectedRow<'_>> = pkg
         .rejected
         .iter()
-        .map(|r| RejectedRow { table: r.table, file: &r.file, line: r.line, column: &r.column, value: &r.value, reason: r.reason.code(), message: &r.message, record: &r.record })
+        .map(|r| RejectedRow {
+            table: r.table,
+            file: &r.file,
+            line: r.line,
+            column: &r.column,
+            value: &r.value,
+            reason: r.reason.code(),
+            message: &r.message,
+            record: &r.record,
+        })
         .collect();
     outputs.extend(write_rejected(&a.out, &rows).context("writing rejected rows")?);
     stage.done("write");
@@ -106,10 +150,24 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     let mut params = BTreeMap::new();
     params.insert("encoding", serde_json::json!(a.encoding));
     params.insert("fail_on", serde_json::json!(a.fail_on));
+    params.insert("as_of", serde_json::json!(as_of.to_string()));
+    params.insert(
+        "rules",
+        serde_json::json!(
+            a.rules
+                .as_ref()
+                .map_or_else(|| "<embedded>".to_string(), |p| p.display().to_string())
+        ),
+    );
     let manifest = Manifest {
         engine: "subsidy-audit",
         engine_version: subsidy_model::ENGINE_VERSION,
-        rule_pack: None,
+        rule_pack: Some(RulePackInfo {
+            version: pack.version.clone(),
+            sha256: pack.sha256.clone(),
+            rules: pack.rules.len(),
+        }),
+        rule_runs: outcome.runs.clone(),
         package: pkg_dir.display().to_string(),
         started_at: started.to_rfc3339(),
         finished_at: chrono::Local::now().to_rfc3339(),
@@ -126,8 +184,35 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
 
     if !a.quiet {
         let rows: u64 = pkg.inputs.iter().map(|i| i.accepted).sum();
-        eprintln!("scanned {} ({} tables, {} rows accepted, {} rejected) → {}", pkg_dir.display(), pkg.present.len(), rows, pkg.rejected.len(), a.out.display());
-        eprintln!("  findings: {n_findings}");
+        eprintln!(
+            "scanned {} ({} tables, {} rows accepted, {} rejected) → {}",
+            pkg_dir.display(),
+            pkg.present.len(),
+            rows,
+            pkg.rejected.len(),
+            a.out.display()
+        );
+        let total: i64 = recoveries
+            .column("recover_amount")?
+            .i64()?
+            .sum()
+            .unwrap_or(0);
+        let skipped: Vec<&str> = outcome
+            .runs
+            .iter()
+            .filter(|r| r.skipped.is_some())
+            .map(|r| r.id.as_str())
+            .collect();
+        eprintln!(
+            "  findings: {n_findings} from {} rules; {} claims to recover, {} yuan; {} responsible parties",
+            pack.rules.len(),
+            recoveries.height(),
+            subsidy_model::money::format_yuan(total),
+            parties.height()
+        );
+        if !skipped.is_empty() {
+            eprintln!("  skipped (data absent): {}", skipped.join(", "));
+        }
         if !pkg.rejected.is_empty() {
             eprintln!("  rejected rows are in {}/rejected/", a.out.display());
         }
@@ -139,13 +224,49 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
 fn findings_at_or_above(findings: &DataFrame, fail_on: Option<Severity>) -> Result<bool, Failure> {
     let Some(min) = fail_on else { return Ok(false) };
     let sev = findings.column("severity")?.str()?.clone();
-    Ok(sev.iter().flatten().filter_map(Severity::parse).any(|s| s >= min))
+    Ok(sev
+        .iter()
+        .flatten()
+        .filter_map(Severity::parse)
+        .any(|s| s >= min))
+}
+
+/// The latest claim date: the default reference date.
+fn latest_claim_date(pkg: &Package) -> Option<chrono::NaiveDate> {
+    let c = pkg.frame(Table::Claims).column("claimed_on").ok()?;
+    let days = c.date().ok()?.physical().max()?;
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).map(|e| e + chrono::Duration::days(i64::from(days)))
+}
+
+/// Runs the pack over a read package.
+pub fn audit(
+    pkg: &Package,
+    pack: &subsidy_rules::Pack,
+    identities: &DataFrame,
+    as_of: chrono::NaiveDate,
+) -> Result<subsidy_rules::Outcome, Failure> {
+    anyhow::Context::context(
+        subsidy_rules::run(pack, &pkg.tables, &pkg.present, Some(identities), as_of),
+        "running the rule pack",
+    )
+    .map_err(Failure::from)
+}
+
+/// The findings in the contract's columns (internal `_` columns dropped).
+pub fn public_findings(f: &DataFrame) -> Result<DataFrame, Failure> {
+    let cols: Vec<&str> = FINDINGS.iter().map(|(n, _)| *n).collect();
+    Ok(f.select(cols)?)
 }
 
 /// Every person as its own identity (identity resolution refines this when it runs).
-fn self_identities(pkg: &Package) -> Result<DataFrame, Failure> {
+pub fn self_identities(pkg: &Package) -> Result<DataFrame, Failure> {
     let persons = pkg.frame(Table::Persons);
-    let mut ids: Vec<&str> = persons.column("person_id")?.str()?.iter().flatten().collect();
+    let mut ids: Vec<&str> = persons
+        .column("person_id")?
+        .str()?
+        .iter()
+        .flatten()
+        .collect();
     ids.sort_unstable();
     let n = ids.len();
     Ok(df!(

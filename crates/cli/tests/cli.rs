@@ -12,7 +12,10 @@ fn bin() -> Command {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 fn run(args: &[&str]) -> Output {
@@ -43,28 +46,74 @@ fn scan_with_no_arguments_scans_the_demo_and_is_byte_for_byte_repeatable() {
     let b = tempfile::tempdir().expect("tmp");
     for d in [&a, &b] {
         let o = run(&["scan", "--quiet", "--out", s(d.path())]);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let fa = files(a.path());
-    let names: Vec<String> = fa.iter().map(|p| p.strip_prefix(a.path()).expect("inside").display().to_string()).collect();
-    for want in ["findings.csv", "findings.parquet", "recoveries.csv", "recoveries.parquet", "parties.csv", "parties.parquet", "identities.csv", "identities.parquet", "manifest.json"] {
-        assert!(names.contains(&want.to_string()), "{want} missing from {names:?}");
+    let names: Vec<String> = fa
+        .iter()
+        .map(|p| {
+            p.strip_prefix(a.path())
+                .expect("inside")
+                .display()
+                .to_string()
+        })
+        .collect();
+    for want in [
+        "findings.csv",
+        "findings.parquet",
+        "recoveries.csv",
+        "recoveries.parquet",
+        "parties.csv",
+        "parties.parquet",
+        "identities.csv",
+        "identities.parquet",
+        "manifest.json",
+    ] {
+        assert!(
+            names.contains(&want.to_string()),
+            "{want} missing from {names:?}"
+        );
     }
     for p in &fa {
         let rel = p.strip_prefix(a.path()).expect("inside");
         if rel == Path::new("manifest.json") {
             continue; // holds the run's clock times
         }
-        assert_eq!(std::fs::read(p).expect("a"), std::fs::read(b.path().join(rel)).expect("b"), "{} differs between runs", rel.display());
+        assert_eq!(
+            std::fs::read(p).expect("a"),
+            std::fs::read(b.path().join(rel)).expect("b"),
+            "{} differs between runs",
+            rel.display()
+        );
     }
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.path().join("manifest.json")).expect("manifest")).expect("json");
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(a.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
     assert_eq!(m["engine_version"], env!("CARGO_PKG_VERSION"));
     let inputs = m["inputs"].as_array().expect("inputs");
     assert_eq!(inputs.len(), 13, "every table of the demo is read");
-    assert!(inputs.iter().all(|i| i["sha256"].as_str().is_some_and(|h| h.len() == 64) && i["rows"].as_u64().is_some_and(|n| n > 0)));
+    assert!(
+        inputs
+            .iter()
+            .all(|i| i["sha256"].as_str().is_some_and(|h| h.len() == 64)
+                && i["rows"].as_u64().is_some_and(|n| n > 0))
+    );
     assert_eq!(m["rejected_total"], 0);
-    let persons = inputs.iter().find(|i| i["table"] == "persons").expect("persons");
-    let n_persons = std::fs::read_to_string(root().join("fixtures/demo/persons.csv")).expect("csv").lines().count() as u64 - 1;
+    let persons = inputs
+        .iter()
+        .find(|i| i["table"] == "persons")
+        .expect("persons");
+    let n_persons = std::fs::read_to_string(root().join("fixtures/demo/persons.csv"))
+        .expect("csv")
+        .lines()
+        .count() as u64
+        - 1;
     assert_eq!(persons["rows"].as_u64(), Some(n_persons));
     // identities: one row per person
     let ids = std::fs::read_to_string(a.path().join("identities.csv")).expect("identities");
@@ -78,26 +127,64 @@ fn rejected_rows_are_written_aside_counted_and_spreadsheet_safe() {
         let p = e.expect("entry").path();
         std::fs::copy(&p, pkg.path().join(p.file_name().expect("name"))).expect("copy");
     }
-    std::fs::copy(root().join("fixtures/bad/formula_cells/persons.csv"), pkg.path().join("persons.csv")).expect("copy");
+    std::fs::copy(
+        root().join("fixtures/bad/formula_cells/persons.csv"),
+        pkg.path().join("persons.csv"),
+    )
+    .expect("copy");
     let out = tempfile::tempdir().expect("tmp");
     let o = run(&["scan", s(pkg.path()), "--out", s(out.path())]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let rej = std::fs::read_to_string(out.path().join("rejected/persons.csv")).expect("rejected file");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rej =
+        std::fs::read_to_string(out.path().join("rejected/persons.csv")).expect("rejected file");
     let mut lines = rej.lines();
-    assert_eq!(lines.next(), Some("file,line,column,value,reason,message,record"));
+    assert_eq!(
+        lines.next(),
+        Some("file,line,column,value,reason,message,record")
+    );
     let row = lines.next().expect("one row");
-    assert!(row.starts_with("persons.csv,3,birth_date,1990-13-45,bad_date,"), "{row}");
+    assert!(
+        row.starts_with("persons.csv,3,birth_date,1990-13-45,bad_date,"),
+        "{row}"
+    );
     // the record holds a formula inside one text cell that starts with the ID, so no cell of the
     // file starts with `=`: a spreadsheet shows it as text (cells that would start with a formula
     // get a leading apostrophe, see subsidy_report::spreadsheet_safe)
-    assert!(row.contains(",\"310104199002150024,\"\"=HYPERLINK("), "{row}");
+    assert!(
+        row.contains(",\"310104199002150024,\"\"=HYPERLINK("),
+        "{row}"
+    );
     assert!(!row.contains(",=") && !row.contains(",\"="), "{row}");
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest")).expect("json");
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
     assert_eq!(m["rejected"]["persons"]["bad_date"], 1);
     assert_eq!(m["rejected"]["enrollments"]["orphan_reference"], 1);
-    assert_eq!(m["rejected_total"], 5, "1 person, then 1 enrolment, 2 sign-ins and 1 evaluation that point at it");
-    let persons = m["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == "persons").expect("persons").clone();
-    assert_eq!((persons["rows"].as_u64(), persons["accepted"].as_u64(), persons["rejected"].as_u64()), (Some(3), Some(2), Some(1)));
+    assert_eq!(
+        m["rejected_total"], 5,
+        "1 person, then 1 enrolment, 2 sign-ins and 1 evaluation that point at it"
+    );
+    let persons = m["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .find(|i| i["table"] == "persons")
+        .expect("persons")
+        .clone();
+    assert_eq!(
+        (
+            persons["rows"].as_u64(),
+            persons["accepted"].as_u64(),
+            persons["rejected"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("5 rejected"), "{stderr}");
 }
@@ -114,7 +201,11 @@ fn unusable_input_exits_2_with_the_reason() {
     let o = run(&["scan", s(pkg.path()), "--out", s(out.path())]);
     assert_eq!(o.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("the package has no `claims` table") && stderr.contains("did you mean to name `claim.csv` claims?"), "{stderr}");
+    assert!(
+        stderr.contains("the package has no `claims` table")
+            && stderr.contains("did you mean to name `claim.csv` claims?"),
+        "{stderr}"
+    );
 
     let o = run(&["scan", "/nonexistent/package", "--out", s(out.path())]);
     assert_eq!(o.status.code(), Some(2));
@@ -131,26 +222,60 @@ fn generate_is_deterministic_and_parquet_reads_like_csv() {
     let b = tempfile::tempdir().expect("tmp");
     let pq = tempfile::tempdir().expect("tmp");
     for (d, fmt) in [(&a, "csv"), (&b, "csv"), (&pq, "parquet")] {
-        let o = run(&["generate", "--scale", "demo", "--seed", "7", "--format", fmt, "--quiet", "--out", s(d.path())]);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = run(&[
+            "generate",
+            "--scale",
+            "demo",
+            "--seed",
+            "7",
+            "--format",
+            fmt,
+            "--quiet",
+            "--out",
+            s(d.path()),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let fa = files(a.path());
     assert_eq!(fa.len(), 14, "13 tables and labels.csv");
     for p in &fa {
         let rel = p.strip_prefix(a.path()).expect("inside");
-        assert_eq!(std::fs::read(p).expect("a"), std::fs::read(b.path().join(rel)).expect("b"), "{} differs for one seed", rel.display());
+        assert_eq!(
+            std::fs::read(p).expect("a"),
+            std::fs::read(b.path().join(rel)).expect("b"),
+            "{} differs for one seed",
+            rel.display()
+        );
     }
     let c = read_package(a.path(), &Options::default()).expect("csv package");
     let p = read_package(pq.path(), &Options::default()).expect("parquet package");
     assert!(c.rejected.is_empty() && p.rejected.is_empty());
     for t in Table::ALL {
         // line numbers agree too: row n of a Parquet file is line n + 1, as in CSV
-        assert!(c.frame(t).equals_missing(p.frame(t)), "{t} differs between CSV and Parquet");
+        assert!(
+            c.frame(t).equals_missing(p.frame(t)),
+            "{t} differs between CSV and Parquet"
+        );
     }
     // a different seed gives a different package
     let other = tempfile::tempdir().expect("tmp");
-    run(&["generate", "--seed", "8", "--quiet", "--out", s(other.path())]);
-    assert_ne!(std::fs::read(a.path().join("persons.csv")).expect("a"), std::fs::read(other.path().join("persons.csv")).expect("o"));
+    run(&[
+        "generate",
+        "--seed",
+        "8",
+        "--quiet",
+        "--out",
+        s(other.path()),
+    ]);
+    assert_ne!(
+        std::fs::read(a.path().join("persons.csv")).expect("a"),
+        std::fs::read(other.path().join("persons.csv")).expect("o")
+    );
 }
 
 #[test]

@@ -19,14 +19,29 @@ pub enum BinaryFormat {
 }
 
 /// Reads a Parquet or IPC file as table `spec`: (frame, rejected, rows read).
-pub fn read_binary(spec: &TableSpec, file: &str, path: &std::path::Path, format: BinaryFormat) -> Result<TableRead, IngestError> {
-    let bad = |e: PolarsError| IngestError::Unreadable { file: file.to_string(), message: e.to_string() };
-    let f = std::fs::File::open(path).map_err(|e| IngestError::Io { file: file.to_string(), source: e })?;
+pub fn read_binary(
+    spec: &TableSpec,
+    file: &str,
+    path: &std::path::Path,
+    format: BinaryFormat,
+) -> Result<TableRead, IngestError> {
+    let bad = |e: PolarsError| IngestError::Unreadable {
+        file: file.to_string(),
+        message: e.to_string(),
+    };
+    let f = std::fs::File::open(path).map_err(|e| IngestError::Io {
+        file: file.to_string(),
+        source: e,
+    })?;
     let df = match format {
         BinaryFormat::Parquet => ParquetReader::new(f).finish().map_err(bad)?,
         BinaryFormat::Ipc => IpcReader::new(f).finish().map_err(bad)?,
     };
-    let names: Vec<String> = df.get_column_names().iter().map(|n| n.trim().to_lowercase()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.trim().to_lowercase())
+        .collect();
     let layout = crate::layout(spec, file, &names)?;
     // everything as text, then the shared row parser decides
     let mut text_cols = Vec::with_capacity(df.width());
@@ -37,7 +52,10 @@ pub fn read_binary(spec: &TableSpec, file: &str, path: &std::path::Path, format:
     }
     let n = df.height();
     let step = (n / 16).max(65_536);
-    let ranges: Vec<(usize, usize)> = (0..n).step_by(step).map(|a| (a, (a + step).min(n))).collect();
+    let ranges: Vec<(usize, usize)> = (0..n)
+        .step_by(step)
+        .map(|a| (a, (a + step).min(n)))
+        .collect();
     let parts: Vec<(DataFrame, Vec<Rejection>)> = ranges
         .par_iter()
         .map(|&(a, b)| {
@@ -63,5 +81,12 @@ pub fn read_binary(spec: &TableSpec, file: &str, path: &std::path::Path, format:
         rejected.extend(r);
     }
     let (absent, extras) = layout.report(spec);
-    Ok(TableRead { frame: crate::concat_frames(frames)?, rejected, rows: n as u64, absent, extras, encoding: None })
+    Ok(TableRead {
+        frame: crate::concat_frames(frames)?,
+        rejected,
+        rows: n as u64,
+        absent,
+        extras,
+        encoding: None,
+    })
 }

@@ -29,7 +29,13 @@ pub struct Layout {
 impl Layout {
     /// Optional contract columns the file lacks, and the file's columns the contract does not name.
     pub fn report(&self, spec: &TableSpec) -> (Vec<&'static str>, Vec<String>) {
-        let absent = spec.columns.iter().zip(&self.canonical).filter(|(_, p)| p.is_none()).map(|(c, _)| c.name).collect();
+        let absent = spec
+            .columns
+            .iter()
+            .zip(&self.canonical)
+            .filter(|(_, p)| p.is_none())
+            .map(|(c, _)| c.name)
+            .collect();
         let extras = self.extras.iter().map(|(n, _)| n.clone()).collect();
         (absent, extras)
     }
@@ -63,9 +69,11 @@ enum Buf {
 impl Buf {
     fn new(ty: ColType, name: &str, cap: usize) -> Buf {
         match ty {
-            ColType::Str | ColType::PersonId | ColType::Enum(_) | ColType::List | ColType::NumList(_) => {
-                Buf::Str(StringChunkedBuilder::new(name.into(), cap))
-            }
+            ColType::Str
+            | ColType::PersonId
+            | ColType::Enum(_)
+            | ColType::List
+            | ColType::NumList(_) => Buf::Str(StringChunkedBuilder::new(name.into(), cap)),
             ColType::Money | ColType::Int { .. } => Buf::I64(Vec::with_capacity(cap)),
             ColType::Number { .. } => Buf::F64(Vec::with_capacity(cap)),
             ColType::Bool => Buf::Bool(Vec::with_capacity(cap)),
@@ -96,10 +104,19 @@ impl Buf {
         let name: PlSmallStr = name.into();
         match self {
             Buf::Str(b) => b.finish().into_series().into(),
-            Buf::I64(v) => Int64Chunked::from_iter_options(name, v.into_iter()).into_series().into(),
-            Buf::F64(v) => Float64Chunked::from_iter_options(name, v.into_iter()).into_series().into(),
-            Buf::Bool(v) => BooleanChunked::from_iter_options(name, v.into_iter()).into_series().into(),
-            Buf::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter()).into_date().into_series().into(),
+            Buf::I64(v) => Int64Chunked::from_iter_options(name, v.into_iter())
+                .into_series()
+                .into(),
+            Buf::F64(v) => Float64Chunked::from_iter_options(name, v.into_iter())
+                .into_series()
+                .into(),
+            Buf::Bool(v) => BooleanChunked::from_iter_options(name, v.into_iter())
+                .into_series()
+                .into(),
+            Buf::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
+                .into_date()
+                .into_series()
+                .into(),
             Buf::Datetime(v) => Int64Chunked::from_iter_options(name, v.into_iter())
                 .into_datetime(TimeUnit::Milliseconds, None)
                 .into_series()
@@ -117,7 +134,11 @@ pub fn empty_column(ty: ColType, name: &str, len: usize) -> Column {
 /// The polars dtype a contract type becomes.
 pub fn canonical_dtype(ty: ColType) -> DataType {
     match ty {
-        ColType::Str | ColType::PersonId | ColType::Enum(_) | ColType::List | ColType::NumList(_) => DataType::String,
+        ColType::Str
+        | ColType::PersonId
+        | ColType::Enum(_)
+        | ColType::List
+        | ColType::NumList(_) => DataType::String,
         ColType::Money | ColType::Int { .. } => DataType::Int64,
         ColType::Number { .. } => DataType::Float64,
         ColType::Bool => DataType::Boolean,
@@ -141,16 +162,36 @@ pub struct TableBuilder<'s> {
 impl<'s> TableBuilder<'s> {
     /// A builder for `spec` with rows laid out as `layout`.
     pub fn new(spec: &'s TableSpec, layout: &'s Layout, file: &'s str, cap: usize) -> Self {
-        let bufs = spec.columns.iter().map(|c| Buf::new(c.ty, c.name, cap)).collect();
+        let bufs = spec
+            .columns
+            .iter()
+            .map(|c| Buf::new(c.ty, c.name, cap))
+            .collect();
         let extras = layout
             .extras
             .iter()
             .map(|(n, _)| StringChunkedBuilder::new(n.as_str().into(), cap))
             .collect();
-        TableBuilder { spec, layout, file, bufs, extras, lines: Vec::with_capacity(cap), rejected: Vec::new() }
+        TableBuilder {
+            spec,
+            layout,
+            file,
+            bufs,
+            extras,
+            lines: Vec::with_capacity(cap),
+            rejected: Vec::new(),
+        }
     }
 
-    fn reject(&mut self, line: u64, column: &str, value: &str, reason: Reason, message: String, fields: &[&str]) {
+    fn reject(
+        &mut self,
+        line: u64,
+        column: &str,
+        value: &str,
+        reason: Reason,
+        message: String,
+        fields: &[&str],
+    ) {
         self.rejected.push(Rejection {
             table: self.spec.table.name(),
             file: self.file.to_string(),
@@ -169,7 +210,14 @@ impl<'s> TableBuilder<'s> {
     }
 
     /// Rejects a row for a fault in the field at position `pos`.
-    pub fn reject_field(&mut self, line: u64, pos: usize, reason: Reason, message: String, fields: &[&str]) {
+    pub fn reject_field(
+        &mut self,
+        line: u64,
+        pos: usize,
+        reason: Reason,
+        message: String,
+        fields: &[&str],
+    ) {
         let col = self.header_name(pos);
         let value = fields.get(pos).copied().unwrap_or("");
         self.reject(line, &col, value, reason, message, fields);
@@ -178,20 +226,34 @@ impl<'s> TableBuilder<'s> {
     /// Adds one row of text cells; a row that fails any check is rejected, never half-added.
     pub fn push_row(&mut self, line: u64, fields: &[&str]) {
         if fields.len() != self.layout.width {
-            let msg = format!("expected {} fields, found {}", self.layout.width, fields.len());
+            let msg = format!(
+                "expected {} fields, found {}",
+                self.layout.width,
+                fields.len()
+            );
             self.reject_row(line, Reason::RaggedRow, msg, fields);
             return;
         }
         for (i, f) in fields.iter().enumerate() {
             if f.len() > MAX_FIELD_BYTES {
                 let col = self.header_name(i);
-                let msg = format!("field of {} bytes exceeds the {MAX_FIELD_BYTES}-byte limit", f.len());
+                let msg = format!(
+                    "field of {} bytes exceeds the {MAX_FIELD_BYTES}-byte limit",
+                    f.len()
+                );
                 self.reject(line, &col, &clip(f, 40), Reason::FieldTooLong, msg, &[]);
                 return;
             }
             if f.as_bytes().contains(&0) {
                 let col = self.header_name(i);
-                self.reject(line, &col, &f.replace('\0', "\\0"), Reason::NulByte, "NUL byte in field".into(), &[]);
+                self.reject(
+                    line,
+                    &col,
+                    &f.replace('\0', "\\0"),
+                    Reason::NulByte,
+                    "NUL byte in field".into(),
+                    &[],
+                );
                 return;
             }
         }
@@ -217,7 +279,11 @@ impl<'s> TableBuilder<'s> {
         }
         for (b, (_, p)) in self.extras.iter_mut().zip(&self.layout.extras) {
             let t = fields[*p].trim();
-            if t.is_empty() { b.append_null() } else { b.append_value(t) }
+            if t.is_empty() {
+                b.append_null()
+            } else {
+                b.append_value(t)
+            }
         }
         self.lines.push(line as i64);
     }
@@ -226,7 +292,12 @@ impl<'s> TableBuilder<'s> {
         if let Some(ci) = self.layout.canonical.iter().position(|p| *p == Some(pos)) {
             return self.spec.columns[ci].name.to_string();
         }
-        self.layout.extras.iter().find(|(_, p)| *p == pos).map(|(n, _)| n.clone()).unwrap_or_default()
+        self.layout
+            .extras
+            .iter()
+            .find(|(_, p)| *p == pos)
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default()
     }
 
     /// Number of accepted rows so far.
@@ -248,9 +319,18 @@ impl<'s> TableBuilder<'s> {
             .zip(self.spec.columns)
             .map(|(b, c)| b.finish(c.name))
             .collect();
-        cols.extend(self.extras.into_iter().map(|b| b.finish().into_series().into()));
-        cols.push(Int64Chunked::from_vec(LINE_COLUMN.into(), self.lines).into_series().into());
-        let df = DataFrame::new_infer_height(cols).expect("all columns have one value per accepted row");
+        cols.extend(
+            self.extras
+                .into_iter()
+                .map(|b| b.finish().into_series().into()),
+        );
+        cols.push(
+            Int64Chunked::from_vec(LINE_COLUMN.into(), self.lines)
+                .into_series()
+                .into(),
+        );
+        let df =
+            DataFrame::new_infer_height(cols).expect("all columns have one value per accepted row");
         (df, self.rejected)
     }
 }

@@ -39,7 +39,10 @@ pub struct CellError {
 }
 
 fn err(reason: Reason, message: impl Into<String>) -> CellError {
-    CellError { reason, message: message.into() }
+    CellError {
+        reason,
+        message: message.into(),
+    }
 }
 
 const EPOCH_DAYS_CE: i32 = 719_163; // NaiveDate(1970-01-01).num_days_from_ce()
@@ -116,14 +119,19 @@ fn parse_enum(kind: EnumKind, t: &str) -> Result<Value<'static>, CellError> {
                 .unwrap_or_default();
             Err(err(
                 Reason::UnknownEnum,
-                format!("unknown value `{t}` (expected one of {}){hint}", names.join(", ")),
+                format!(
+                    "unknown value `{t}` (expected one of {}){hint}",
+                    names.join(", ")
+                ),
             ))
         }
     }
 }
 
 fn split_list(t: &str) -> impl Iterator<Item = &str> {
-    t.split([';', '；']).map(str::trim).filter(|s| !s.is_empty())
+    t.split([';', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 fn normalize_list(t: &str) -> String {
@@ -192,7 +200,11 @@ pub fn parse_datetime_ms(t: &str) -> Option<i64> {
             return None;
         }
         let h: i64 = digits.get(0..2)?.parse().ok()?;
-        let m: i64 = if digits.len() == 4 { digits[2..4].parse().ok()? } else { 0 };
+        let m: i64 = if digits.len() == 4 {
+            digits[2..4].parse().ok()?
+        } else {
+            0
+        };
         if h > 14 || m > 59 {
             return None;
         }
@@ -220,7 +232,9 @@ pub fn parse_datetime_ms(t: &str) -> Option<i64> {
         return None;
     }
     let days = i64::from(days_since_epoch(d));
-    let local_ms = ((days * 24 + i64::from(h)) * 60 + i64::from(mi)) * 60_000 + i64::from(s) * 1000 + i64::from(ms);
+    let local_ms = ((days * 24 + i64::from(h)) * 60 + i64::from(mi)) * 60_000
+        + i64::from(s) * 1000
+        + i64::from(ms);
     // convert from the given offset to UTC+8
     Some(local_ms + (8 * 60 - offset_min) * 60_000)
 }
@@ -236,9 +250,15 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(parse_date("2025-03-01"), NaiveDate::from_ymd_opt(2025, 3, 1));
+        assert_eq!(
+            parse_date("2025-03-01"),
+            NaiveDate::from_ymd_opt(2025, 3, 1)
+        );
         assert_eq!(parse_date("2025/3/1"), NaiveDate::from_ymd_opt(2025, 3, 1));
-        assert_eq!(parse_date("2025-03-01 00:00:00"), NaiveDate::from_ymd_opt(2025, 3, 1));
+        assert_eq!(
+            parse_date("2025-03-01 00:00:00"),
+            NaiveDate::from_ymd_opt(2025, 3, 1)
+        );
         assert_eq!(parse_date("2025-02-30"), None);
         assert_eq!(parse_date("2025-03-01 08:00:00"), None);
         assert_eq!(parse_date("01/03/2025"), None);
@@ -261,10 +281,19 @@ mod tests {
 
     #[test]
     fn typed_cells() {
-        assert_eq!(parse_cell(ColType::Money, "1500.5"), Ok(Value::I64(150_050)));
+        assert_eq!(
+            parse_cell(ColType::Money, "1500.5"),
+            Ok(Value::I64(150_050))
+        );
         assert_eq!(parse_cell(ColType::Money, " "), Ok(Value::Null));
-        assert_eq!(parse_cell(ColType::Money, "-5").map_err(|e| e.reason), Err(Reason::NegativeMoney));
-        assert_eq!(parse_cell(ColType::Money, "abc").map_err(|e| e.reason), Err(Reason::BadMoney));
+        assert_eq!(
+            parse_cell(ColType::Money, "-5").map_err(|e| e.reason),
+            Err(Reason::NegativeMoney)
+        );
+        assert_eq!(
+            parse_cell(ColType::Money, "abc").map_err(|e| e.reason),
+            Err(Reason::BadMoney)
+        );
         assert_eq!(
             parse_cell(ColType::Enum(EnumKind::Level), "中级工"),
             Ok(Value::Str(Cow::Borrowed("intermediate")))
@@ -272,13 +301,34 @@ mod tests {
         let e = parse_cell(ColType::Enum(EnumKind::Level), "juniour").expect_err("unknown");
         assert_eq!(e.reason, Reason::UnknownEnum);
         assert!(e.message.contains("did you mean `junior`"), "{}", e.message);
-        assert_eq!(parse_cell(ColType::PersonId, "11010519491231002x"), Ok(Value::Str("11010519491231002X".into())));
-        assert_eq!(parse_cell(ColType::List, " a ; b;;c "), Ok(Value::Str("a;b;c".into())));
-        assert_eq!(parse_cell(ColType::NumList(4), "0;0.1;0.2;0.3"), Ok(Value::Str("0;0.1;0.2;0.3".into())));
-        assert_eq!(parse_cell(ColType::NumList(4), "0;0.1").map_err(|e| e.reason), Err(Reason::BadList));
-        assert_eq!(parse_cell(ColType::Int { min: 0, max: 3 }, "3.0"), Ok(Value::I64(3)));
-        assert_eq!(parse_cell(ColType::Int { min: 0, max: 3 }, "4").map_err(|e| e.reason), Err(Reason::OutOfRange));
-        assert_eq!(parse_cell(ColType::Number { min: 0.0, max: 1.0 }, "NaN").map_err(|e| e.reason), Err(Reason::BadNumber));
+        assert_eq!(
+            parse_cell(ColType::PersonId, "11010519491231002x"),
+            Ok(Value::Str("11010519491231002X".into()))
+        );
+        assert_eq!(
+            parse_cell(ColType::List, " a ; b;;c "),
+            Ok(Value::Str("a;b;c".into()))
+        );
+        assert_eq!(
+            parse_cell(ColType::NumList(4), "0;0.1;0.2;0.3"),
+            Ok(Value::Str("0;0.1;0.2;0.3".into()))
+        );
+        assert_eq!(
+            parse_cell(ColType::NumList(4), "0;0.1").map_err(|e| e.reason),
+            Err(Reason::BadList)
+        );
+        assert_eq!(
+            parse_cell(ColType::Int { min: 0, max: 3 }, "3.0"),
+            Ok(Value::I64(3))
+        );
+        assert_eq!(
+            parse_cell(ColType::Int { min: 0, max: 3 }, "4").map_err(|e| e.reason),
+            Err(Reason::OutOfRange)
+        );
+        assert_eq!(
+            parse_cell(ColType::Number { min: 0.0, max: 1.0 }, "NaN").map_err(|e| e.reason),
+            Err(Reason::BadNumber)
+        );
         assert_eq!(parse_cell(ColType::Bool, "否"), Ok(Value::Bool(false)));
     }
 }

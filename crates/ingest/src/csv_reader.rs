@@ -11,14 +11,34 @@ use crate::error::IngestError;
 use crate::reject::{Reason, Rejection};
 
 /// Reads one CSV file's bytes as table `spec`.
-pub fn read_csv(spec: &TableSpec, file: &str, raw: Vec<u8>, choice: EncodingChoice) -> Result<TableRead, IngestError> {
-    let Decoded { bytes, encoding, lossy } = decode(raw, choice);
+pub fn read_csv(
+    spec: &TableSpec,
+    file: &str,
+    raw: Vec<u8>,
+    choice: EncodingChoice,
+) -> Result<TableRead, IngestError> {
+    let Decoded {
+        bytes,
+        encoding,
+        lossy,
+    } = decode(raw, choice);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(IngestError::EmptyFile { file: file.to_string() });
+        return Err(IngestError::EmptyFile {
+            file: file.to_string(),
+        });
     }
     // the header
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes.as_slice());
-    let header = rdr.byte_headers().map_err(|e| IngestError::Header { file: file.to_string(), message: e.to_string() })?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let header = rdr
+        .byte_headers()
+        .map_err(|e| IngestError::Header {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?
+        .clone();
     let mut data_start = rdr.position().byte() as usize;
     // after a CRLF header the reader stops before the `\n`: step past line ends so that the
     // newline counts towards the header's lines
@@ -32,7 +52,10 @@ pub fn read_csv(spec: &TableSpec, file: &str, raw: Vec<u8>, choice: EncodingChoi
         .map(|(i, h)| {
             std::str::from_utf8(h)
                 .map(|s| s.trim().trim_start_matches('\u{feff}').to_lowercase())
-                .map_err(|_| IngestError::Header { file: file.to_string(), message: format!("column {} of the header is not valid text", i + 1) })
+                .map_err(|_| IngestError::Header {
+                    file: file.to_string(),
+                    message: format!("column {} of the header is not valid text", i + 1),
+                })
         })
         .collect::<Result<_, _>>()?;
     let layout = crate::layout(spec, file, &names)?;
@@ -51,7 +74,9 @@ pub fn read_csv(spec: &TableSpec, file: &str, raw: Vec<u8>, choice: EncodingChoi
     let parts: Vec<(DataFrame, Vec<Rejection>, u64)> = chunks
         .par_iter()
         .zip(starts.par_iter())
-        .map(|(&(a, b), &first_line)| parse_chunk(spec, &layout, file, &data[a..b], first_line, lossy))
+        .map(|(&(a, b), &first_line)| {
+            parse_chunk(spec, &layout, file, &data[a..b], first_line, lossy)
+        })
         .collect();
     let mut frames = Vec::with_capacity(parts.len());
     let mut rejected = Vec::new();
@@ -67,7 +92,14 @@ pub fn read_csv(spec: &TableSpec, file: &str, raw: Vec<u8>, choice: EncodingChoi
     }
     let frame = crate::concat_frames(frames)?;
     let (absent, extras) = layout.report(spec);
-    Ok(TableRead { frame, rejected, rows: records, absent, extras, encoding: Some(encoding) })
+    Ok(TableRead {
+        frame,
+        rejected,
+        rows: records,
+        absent,
+        extras,
+        encoding: Some(encoding),
+    })
 }
 
 fn chunk_target(len: usize) -> usize {
@@ -116,9 +148,19 @@ pub fn split_chunks(data: &[u8], target: usize) -> Vec<(usize, usize)> {
     out
 }
 
-fn parse_chunk(spec: &TableSpec, layout: &Layout, file: &str, data: &[u8], first_line: u64, lossy: bool) -> (DataFrame, Vec<Rejection>, u64) {
+fn parse_chunk(
+    spec: &TableSpec,
+    layout: &Layout,
+    file: &str,
+    data: &[u8],
+    first_line: u64,
+    lossy: bool,
+) -> (DataFrame, Vec<Rejection>, u64) {
     let mut b = TableBuilder::new(spec, layout, file, data.len() / 64 + 16);
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
     let mut rec = csv::ByteRecord::new();
     let mut n = 0u64;
     // line numbers come from byte offsets: the csv reader's own count lags on CRLF files
@@ -141,7 +183,12 @@ fn parse_chunk(spec: &TableSpec, layout: &Layout, file: &str, data: &[u8], first
             Err(e) => {
                 // the csv reader only fails on I/O here; record it rather than lose the rest
                 let line = line_at(rec.position().map_or(data.len(), |p| p.byte() as usize));
-                b.reject_row(line, Reason::RaggedRow, format!("unreadable record: {e}"), &[]);
+                b.reject_row(
+                    line,
+                    Reason::RaggedRow,
+                    format!("unreadable record: {e}"),
+                    &[],
+                );
                 n += 1;
                 break;
             }
@@ -160,14 +207,24 @@ fn parse_chunk(spec: &TableSpec, layout: &Layout, file: &str, data: &[u8], first
             }
         }
         if let Some(i) = bad {
-            let lossy_fields: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+            let lossy_fields: Vec<String> = rec
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
             let refs: Vec<&str> = lossy_fields.iter().map(String::as_str).collect();
             b.reject_field(line, i, Reason::InvalidEncoding, format!("field {} holds bytes that are not valid text in this file's encoding (try --encoding gb18030)", i + 1), &refs);
             continue;
         }
         if fields.len() != layout.width && fields.iter().any(|f| f.contains('\n')) {
-            let span = fields.iter().map(|f| bytecount(f.as_bytes(), b'\n')).sum::<usize>();
-            let msg = format!("a quoted field opened on line {line} never closes: the record runs over {} lines (to line {})", span + 1, line + span as u64);
+            let span = fields
+                .iter()
+                .map(|f| bytecount(f.as_bytes(), b'\n'))
+                .sum::<usize>();
+            let msg = format!(
+                "a quoted field opened on line {line} never closes: the record runs over {} lines (to line {})",
+                span + 1,
+                line + span as u64
+            );
             b.reject_row(line, Reason::UnterminatedQuote, msg, &fields);
             continue;
         }

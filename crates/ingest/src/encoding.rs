@@ -21,7 +21,9 @@ impl std::str::FromStr for EncodingChoice {
             "auto" => Ok(EncodingChoice::Auto),
             "utf8" => Ok(EncodingChoice::Utf8),
             "gb18030" | "gbk" | "gb2312" | "cp936" => Ok(EncodingChoice::Gb18030),
-            other => Err(format!("unknown encoding `{other}` (expected auto, utf-8, gb18030 or gbk)")),
+            other => Err(format!(
+                "unknown encoding `{other}` (expected auto, utf-8, gb18030 or gbk)"
+            )),
         }
     }
 }
@@ -59,23 +61,47 @@ pub struct Decoded {
 /// anything else is GB18030.
 pub fn decode(raw: Vec<u8>, choice: EncodingChoice) -> Decoded {
     if let Some(rest) = raw.strip_prefix(b"\xEF\xBB\xBF") {
-        return Decoded { bytes: rest.to_vec(), encoding: Encoding::Utf8Bom, lossy: false };
+        return Decoded {
+            bytes: rest.to_vec(),
+            encoding: Encoding::Utf8Bom,
+            lossy: false,
+        };
     }
     if raw.starts_with(b"\xFF\xFE") || raw.starts_with(b"\xFE\xFF") {
-        let enc = if raw[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let enc = if raw[0] == 0xFF {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         let (text, _, had_errors) = enc.decode(&raw);
-        return Decoded { bytes: text.into_owned().into_bytes(), encoding: Encoding::Utf16, lossy: had_errors };
+        return Decoded {
+            bytes: text.into_owned().into_bytes(),
+            encoding: Encoding::Utf16,
+            lossy: had_errors,
+        };
     }
     let gb = |raw: Vec<u8>| {
         let (text, _, had_errors) = encoding_rs::GB18030.decode(&raw);
-        Decoded { bytes: text.into_owned().into_bytes(), encoding: Encoding::Gb18030, lossy: had_errors }
+        Decoded {
+            bytes: text.into_owned().into_bytes(),
+            encoding: Encoding::Gb18030,
+            lossy: had_errors,
+        }
     };
     match choice {
-        EncodingChoice::Utf8 => Decoded { bytes: raw, encoding: Encoding::Utf8, lossy: false },
+        EncodingChoice::Utf8 => Decoded {
+            bytes: raw,
+            encoding: Encoding::Utf8,
+            lossy: false,
+        },
         EncodingChoice::Gb18030 => gb(raw),
         EncodingChoice::Auto => {
             if std::str::from_utf8(&raw).is_ok() || mostly_utf8(&raw) {
-                Decoded { bytes: raw, encoding: Encoding::Utf8, lossy: false }
+                Decoded {
+                    bytes: raw,
+                    encoding: Encoding::Utf8,
+                    lossy: false,
+                }
             } else {
                 gb(raw)
             }
@@ -104,16 +130,25 @@ mod tests {
     fn detects_each_encoding() {
         let text = "name,区域\n张三,北京\n";
         let d = decode(text.as_bytes().to_vec(), EncodingChoice::Auto);
-        assert_eq!((d.encoding, d.bytes.as_slice()), (Encoding::Utf8, text.as_bytes()));
+        assert_eq!(
+            (d.encoding, d.bytes.as_slice()),
+            (Encoding::Utf8, text.as_bytes())
+        );
 
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
         let d = decode(bom, EncodingChoice::Auto);
-        assert_eq!((d.encoding, d.bytes.as_slice()), (Encoding::Utf8Bom, text.as_bytes()));
+        assert_eq!(
+            (d.encoding, d.bytes.as_slice()),
+            (Encoding::Utf8Bom, text.as_bytes())
+        );
 
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
         let d = decode(gbk.into_owned(), EncodingChoice::Auto);
-        assert_eq!((d.encoding, d.bytes.as_slice(), d.lossy), (Encoding::Gb18030, text.as_bytes(), false));
+        assert_eq!(
+            (d.encoding, d.bytes.as_slice(), d.lossy),
+            (Encoding::Gb18030, text.as_bytes(), false)
+        );
     }
 
     #[test]

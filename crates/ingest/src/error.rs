@@ -13,7 +13,9 @@ pub enum IngestError {
         path: String,
     },
     /// A required table has no file.
-    #[error("the package has no `{table}` table: expected {table}.csv, {table}.parquet, {table}.arrow or a `{table}` sheet in package.xlsx{hint}")]
+    #[error(
+        "the package has no `{table}` table: expected {table}.csv, {table}.parquet, {table}.arrow or a `{table}` sheet in package.xlsx{hint}"
+    )]
     MissingTable {
         /// table name
         table: &'static str,

@@ -117,7 +117,10 @@ impl Package {
     pub fn rejected_counts(&self) -> BTreeMap<&'static str, BTreeMap<&'static str, u64>> {
         let mut out: BTreeMap<&'static str, BTreeMap<&'static str, u64>> = BTreeMap::new();
         for r in &self.rejected {
-            *out.entry(r.table).or_default().entry(r.reason.code()).or_default() += 1;
+            *out.entry(r.table)
+                .or_default()
+                .entry(r.reason.code())
+                .or_default() += 1;
         }
         out
     }
@@ -130,24 +133,43 @@ enum Source {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Reads the package in `dir`.
 pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> {
     if !dir.is_dir() {
-        return Err(IngestError::NotAFolder { path: dir.display().to_string() });
+        return Err(IngestError::NotAFolder {
+            path: dir.display().to_string(),
+        });
     }
-    let io = |e: std::io::Error| IngestError::Io { file: dir.display().to_string(), source: e };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    let io = |e: std::io::Error| IngestError::Io {
+        file: dir.display().to_string(),
+        source: e,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
     entries.sort();
 
     let mut workbook: Option<xlsx_reader::Workbook> = None;
     let mut sources: BTreeMap<Table, (Source, String)> = BTreeMap::new();
     let mut ignored = Vec::new();
-    let put = |t: Table, src: Source, label: String, sources: &mut BTreeMap<Table, (Source, String)>| -> Result<(), IngestError> {
+    let put = |t: Table,
+               src: Source,
+               label: String,
+               sources: &mut BTreeMap<Table, (Source, String)>|
+     -> Result<(), IngestError> {
         if let Some((_, first)) = sources.get(&t) {
-            return Err(IngestError::AmbiguousTable { table: t.name(), first: first.clone(), second: label });
+            return Err(IngestError::AmbiguousTable {
+                table: t.name(),
+                first: first.clone(),
+                second: label,
+            });
         }
         sources.insert(t, (src, label));
         Ok(())
@@ -159,7 +181,12 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
             let wb = xlsx_reader::Workbook::open(p)?;
             for (norm, orig) in wb.sheets() {
                 if let Some(t) = Table::from_name(&norm) {
-                    put(t, Source::Sheet(orig.clone()), format!("{name}#{orig}"), &mut sources)?;
+                    put(
+                        t,
+                        Source::Sheet(orig.clone()),
+                        format!("{name}#{orig}"),
+                        &mut sources,
+                    )?;
                 }
             }
             workbook = Some(wb);
@@ -172,8 +199,13 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
         let table = Table::from_name(&stem);
         let src = match ext.as_str() {
             "csv" | "txt" => Some(Source::Csv(p.clone())),
-            "parquet" => Some(Source::Binary(p.clone(), binary_reader::BinaryFormat::Parquet)),
-            "arrow" | "ipc" | "feather" => Some(Source::Binary(p.clone(), binary_reader::BinaryFormat::Ipc)),
+            "parquet" => Some(Source::Binary(
+                p.clone(),
+                binary_reader::BinaryFormat::Parquet,
+            )),
+            "arrow" | "ipc" | "feather" => {
+                Some(Source::Binary(p.clone(), binary_reader::BinaryFormat::Ipc))
+            }
             _ => None,
         };
         match (table, src) {
@@ -182,46 +214,107 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
         }
     }
 
-    let mut pkg = Package { dir: dir.to_path_buf(), tables: BTreeMap::new(), present: BTreeSet::new(), inputs: Vec::new(), rejected: Vec::new(), ignored_files: ignored };
+    let mut pkg = Package {
+        dir: dir.to_path_buf(),
+        tables: BTreeMap::new(),
+        present: BTreeSet::new(),
+        inputs: Vec::new(),
+        rejected: Vec::new(),
+        ignored_files: ignored,
+    };
     for table in Table::ALL {
         let spec = table.spec();
         let Some((src, label)) = sources.remove(&table) else {
             if table.required() {
-                let names: Vec<String> = pkg.ignored_files.iter().map(|f| f.rsplit_once('.').map_or(f.clone(), |(s, _)| s.to_lowercase())).collect();
+                let names: Vec<String> = pkg
+                    .ignored_files
+                    .iter()
+                    .map(|f| {
+                        f.rsplit_once('.')
+                            .map_or(f.clone(), |(s, _)| s.to_lowercase())
+                    })
+                    .collect();
                 let hint = suggest::nearest(table.name(), names.iter().map(String::as_str))
-                    .and_then(|n| pkg.ignored_files.iter().find(|f| f.to_lowercase().starts_with(n)))
+                    .and_then(|n| {
+                        pkg.ignored_files
+                            .iter()
+                            .find(|f| f.to_lowercase().starts_with(n))
+                    })
                     .map(|f| format!("; did you mean to name `{f}` {}?", table.name()))
                     .unwrap_or_default();
-                return Err(IngestError::MissingTable { table: table.name(), hint });
+                return Err(IngestError::MissingTable {
+                    table: table.name(),
+                    hint,
+                });
             }
             pkg.tables.insert(table, empty_table(spec));
             continue;
         };
         let (read, format, path) = match src {
             Source::Csv(path) => {
-                let raw = std::fs::read(&path).map_err(|e| IngestError::Io { file: label.clone(), source: e })?;
-                (csv_reader::read_csv(spec, &label, raw, opts.encoding)?, "csv", path)
+                let raw = std::fs::read(&path).map_err(|e| IngestError::Io {
+                    file: label.clone(),
+                    source: e,
+                })?;
+                (
+                    csv_reader::read_csv(spec, &label, raw, opts.encoding)?,
+                    "csv",
+                    path,
+                )
             }
             Source::Binary(path, fmt) => {
-                let name = if fmt == binary_reader::BinaryFormat::Parquet { "parquet" } else { "ipc" };
-                (binary_reader::read_binary(spec, &label, &path, fmt)?, name, path)
+                let name = if fmt == binary_reader::BinaryFormat::Parquet {
+                    "parquet"
+                } else {
+                    "ipc"
+                };
+                (
+                    binary_reader::read_binary(spec, &label, &path, fmt)?,
+                    name,
+                    path,
+                )
             }
             Source::Sheet(sheet) => {
-                let wb = workbook.as_mut().expect("a sheet source comes from the opened workbook");
+                let wb = workbook
+                    .as_mut()
+                    .expect("a sheet source comes from the opened workbook");
                 (wb.read(spec, &sheet)?, "xlsx", dir.join("package.xlsx"))
             }
         };
-        let (sha256, bytes) = hash_file(&path).map_err(|e| IngestError::Io { file: label.clone(), source: e })?;
-        let builder::TableRead { frame, rejected, rows, absent, extras, encoding } = read;
+        let (sha256, bytes) = hash_file(&path).map_err(|e| IngestError::Io {
+            file: label.clone(),
+            source: e,
+        })?;
+        let builder::TableRead {
+            frame,
+            rejected,
+            rows,
+            absent,
+            extras,
+            encoding,
+        } = read;
         let (frame, more) = validate::keys_and_references(spec, &label, frame, &pkg.tables)?;
         let n_rej = (rejected.len() + more.len()) as u64;
-        pkg.inputs.push(InputFile { table: table.name(), file: label, format, encoding, sha256, bytes, rows, accepted: frame.height() as u64, rejected: n_rej, extra_columns: extras, absent_columns: absent });
+        pkg.inputs.push(InputFile {
+            table: table.name(),
+            file: label,
+            format,
+            encoding,
+            sha256,
+            bytes,
+            rows,
+            accepted: frame.height() as u64,
+            rejected: n_rej,
+            extra_columns: extras,
+            absent_columns: absent,
+        });
         pkg.rejected.extend(rejected);
         pkg.rejected.extend(more);
         pkg.present.insert(table);
         pkg.tables.insert(table, frame);
     }
-    pkg.rejected.sort_by(|a, b| (a.table, &a.file, a.line).cmp(&(b.table, &b.file, b.line)));
+    pkg.rejected
+        .sort_by(|a, b| (a.table, &a.file, a.line).cmp(&(b.table, &b.file, b.line)));
     Ok(pkg)
 }
 
@@ -244,13 +337,22 @@ fn hash_file(p: &Path) -> std::io::Result<(String, u64)> {
 
 /// Maps a file's header onto a table's columns: every required column must be there, no name
 /// may repeat; unknown columns are kept as extras.
-pub fn layout(spec: &TableSpec, file: &str, names: &[String]) -> Result<builder::Layout, IngestError> {
+pub fn layout(
+    spec: &TableSpec,
+    file: &str,
+    names: &[String],
+) -> Result<builder::Layout, IngestError> {
     for (i, n) in names.iter().enumerate() {
         if n.is_empty() {
             continue;
         }
         if let Some(j) = names[i + 1..].iter().position(|m| m == n) {
-            return Err(IngestError::DuplicateColumn { file: file.to_string(), column: n.clone(), first: i + 1, second: i + j + 2 });
+            return Err(IngestError::DuplicateColumn {
+                file: file.to_string(),
+                column: n.clone(),
+                first: i + 1,
+                second: i + j + 2,
+            });
         }
     }
     let mut canonical = Vec::with_capacity(spec.columns.len());
@@ -258,28 +360,48 @@ pub fn layout(spec: &TableSpec, file: &str, names: &[String]) -> Result<builder:
         let pos = names.iter().position(|n| n == c.name);
         if pos.is_none() && c.required {
             let known: BTreeSet<&str> = spec.columns.iter().map(|c| c.name).collect();
-            let unknown = names.iter().map(String::as_str).filter(|n| !known.contains(n));
+            let unknown = names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| !known.contains(n));
             let hint = match suggest::nearest(c.name, unknown) {
                 Some(s) => format!("; the file has `{s}`: did you mean `{}`?", c.name),
                 None => format!("; the header has: {}", names.join(", ")),
             };
-            return Err(IngestError::MissingColumn { file: file.to_string(), column: c.name, hint });
+            return Err(IngestError::MissingColumn {
+                file: file.to_string(),
+                column: c.name,
+                hint,
+            });
         }
         canonical.push(pos);
     }
     let extras = names
         .iter()
         .enumerate()
-        .filter(|(_, n)| !n.is_empty() && spec.column(n).is_none() && n.as_str() != builder::LINE_COLUMN)
+        .filter(|(_, n)| {
+            !n.is_empty() && spec.column(n).is_none() && n.as_str() != builder::LINE_COLUMN
+        })
         .map(|(i, n)| (n.clone(), i))
         .collect();
-    Ok(builder::Layout { canonical, extras, width: names.len() })
+    Ok(builder::Layout {
+        canonical,
+        extras,
+        width: names.len(),
+    })
 }
 
 /// An empty frame with `spec`'s canonical columns.
 pub fn empty_table(spec: &TableSpec) -> DataFrame {
-    let mut cols: Vec<Column> = spec.columns.iter().map(|c| builder::empty_column(c.ty, c.name, 0)).collect();
-    cols.push(Column::new_empty(builder::LINE_COLUMN.into(), &DataType::Int64));
+    let mut cols: Vec<Column> = spec
+        .columns
+        .iter()
+        .map(|c| builder::empty_column(c.ty, c.name, 0))
+        .collect();
+    cols.push(Column::new_empty(
+        builder::LINE_COLUMN.into(),
+        &DataType::Int64,
+    ));
     DataFrame::new_infer_height(cols).expect("empty columns")
 }
 

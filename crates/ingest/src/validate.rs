@@ -13,7 +13,12 @@ use crate::error::IngestError;
 use crate::reject::{Reason, Rejection, clip};
 
 /// Applies both checks to `df`, returning the kept rows and the rejections.
-pub fn keys_and_references(spec: &TableSpec, file: &str, df: DataFrame, done: &BTreeMap<Table, DataFrame>) -> Result<(DataFrame, Vec<Rejection>), IngestError> {
+pub fn keys_and_references(
+    spec: &TableSpec,
+    file: &str,
+    df: DataFrame,
+    done: &BTreeMap<Table, DataFrame>,
+) -> Result<(DataFrame, Vec<Rejection>), IngestError> {
     let n = df.height();
     let mut keep = vec![true; n];
     let mut why: Vec<Option<(String, String, Reason, String)>> = vec![None; n];
@@ -22,18 +27,46 @@ pub fn keys_and_references(spec: &TableSpec, file: &str, df: DataFrame, done: &B
         let parts: Vec<StringChunked> = spec
             .key
             .iter()
-            .map(|k| Ok(df.column(k)?.cast(&DataType::String)?.str()?.rechunk().into_owned()))
+            .map(|k| {
+                Ok(df
+                    .column(k)?
+                    .cast(&DataType::String)?
+                    .str()?
+                    .rechunk()
+                    .into_owned())
+            })
             .collect::<PolarsResult<_>>()?;
         let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
         let mut seen: PlHashMap<String, i64> = PlHashMap::with_capacity(n);
         for i in 0..n {
-            let key: String = parts.iter().map(|p| p.get(i).unwrap_or("")).collect::<Vec<_>>().join("\u{1f}");
+            let key: String = parts
+                .iter()
+                .map(|p| p.get(i).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\u{1f}");
             let line = lines.get(i).unwrap_or(0);
             if let Some(first) = seen.get(&key) {
                 keep[i] = false;
-                let shown: Vec<String> = spec.key.iter().zip(&parts).map(|(k, p)| format!("{k}={}", p.get(i).unwrap_or(""))).collect();
-                let value = parts.iter().map(|p| p.get(i).unwrap_or("")).collect::<Vec<_>>().join(";");
-                why[i] = Some((spec.key.join("+"), value, Reason::DuplicateKey, format!("duplicate key {}: line {first} has the same key and is kept", shown.join(", "))));
+                let shown: Vec<String> = spec
+                    .key
+                    .iter()
+                    .zip(&parts)
+                    .map(|(k, p)| format!("{k}={}", p.get(i).unwrap_or("")))
+                    .collect();
+                let value = parts
+                    .iter()
+                    .map(|p| p.get(i).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join(";");
+                why[i] = Some((
+                    spec.key.join("+"),
+                    value,
+                    Reason::DuplicateKey,
+                    format!(
+                        "duplicate key {}: line {first} has the same key and is kept",
+                        shown.join(", ")
+                    ),
+                ));
             } else {
                 seen.insert(key, line);
             }
@@ -74,7 +107,11 @@ pub fn keys_and_references(spec: &TableSpec, file: &str, df: DataFrame, done: &B
             }
             keep[i] = false;
             let v = col.get(i).unwrap_or("").to_string();
-            let msg = format!("{} `{v}` is not in {} (absent, or its row was rejected)", r.column, names.join(" or "));
+            let msg = format!(
+                "{} `{v}` is not in {} (absent, or its row was rejected)",
+                r.column,
+                names.join(" or ")
+            );
             why[i] = Some((r.column.to_string(), v, Reason::OrphanReference, msg));
         }
     }

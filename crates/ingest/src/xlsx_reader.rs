@@ -18,14 +18,25 @@ pub struct Workbook {
 impl Workbook {
     /// Opens `path`.
     pub fn open(path: &Path) -> Result<Workbook, IngestError> {
-        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        let inner = open_workbook(path).map_err(|e: calamine::XlsxError| IngestError::Workbook { file: file.clone(), message: e.to_string() })?;
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let inner =
+            open_workbook(path).map_err(|e: calamine::XlsxError| IngestError::Workbook {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
         Ok(Workbook { inner, file })
     }
 
     /// The sheet names, lower-cased and trimmed, with the original names.
     pub fn sheets(&self) -> Vec<(String, String)> {
-        self.inner.sheet_names().into_iter().map(|s| (s.trim().to_lowercase(), s)).collect()
+        self.inner
+            .sheet_names()
+            .into_iter()
+            .map(|s| (s.trim().to_lowercase(), s))
+            .collect()
     }
 
     /// Reads sheet `sheet` as table `spec`: (frame, rejected, rows read).
@@ -34,15 +45,24 @@ impl Workbook {
         let range = self
             .inner
             .worksheet_range(sheet)
-            .map_err(|e| IngestError::Workbook { file: label.clone(), message: e.to_string() })?;
+            .map_err(|e| IngestError::Workbook {
+                file: label.clone(),
+                message: e.to_string(),
+            })?;
         let first_row = range.start().map_or(0, |(r, _)| r as u64);
         let mut rows = range.rows();
         let Some(header) = rows.next() else {
             return Err(IngestError::EmptyFile { file: label });
         };
-        let names: Vec<String> = header.iter().map(|c| cell_text(c).unwrap_or_default().trim().to_lowercase()).collect();
+        let names: Vec<String> = header
+            .iter()
+            .map(|c| cell_text(c).unwrap_or_default().trim().to_lowercase())
+            .collect();
         // trailing empty header cells are formatting, not columns
-        let width = names.iter().rposition(|n| !n.is_empty()).map_or(0, |p| p + 1);
+        let width = names
+            .iter()
+            .rposition(|n| !n.is_empty())
+            .map_or(0, |p| p + 1);
         if width == 0 {
             return Err(IngestError::EmptyFile { file: label });
         }
@@ -73,14 +93,26 @@ impl Workbook {
             let fields: Vec<&str> = texts.iter().map(String::as_str).collect();
             if let Some(j) = error_at {
                 let col = names.get(j).cloned().unwrap_or_default();
-                b.reject_row(line, Reason::CellError, format!("column `{col}` holds a spreadsheet error `{}`", texts[j]), &fields);
+                b.reject_row(
+                    line,
+                    Reason::CellError,
+                    format!("column `{col}` holds a spreadsheet error `{}`", texts[j]),
+                    &fields,
+                );
                 continue;
             }
             b.push_row(line, &fields);
         }
         let (frame, rejected) = b.finish();
         let (absent, extras) = layout.report(spec);
-        Ok(TableRead { frame, rejected, rows: n, absent, extras, encoding: None })
+        Ok(TableRead {
+            frame,
+            rejected,
+            rows: n,
+            absent,
+            extras,
+            encoding: None,
+        })
     }
 }
 

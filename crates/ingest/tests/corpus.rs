@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use subsidy_ingest::{Encoding, EncodingChoice, IngestError, Options, Package, Reason, Rejection, read_package};
+use subsidy_ingest::{
+    Encoding, EncodingChoice, IngestError, Options, Package, Reason, Rejection, read_package,
+};
 use subsidy_model::contract::Table;
 
 fn fixtures() -> PathBuf {
@@ -68,11 +70,19 @@ fn assert_one(p: &Package, table: &str, line: u64, column: &str, reason: Reason,
     let r = rejected(p, table);
     assert_eq!(r.len(), 1, "{table}: {r:#?}");
     let r = r[0];
-    assert_eq!((r.line, r.column.as_str(), r.reason, r.message.as_str()), (line, column, reason, message), "{r:#?}");
+    assert_eq!(
+        (r.line, r.column.as_str(), r.reason, r.message.as_str()),
+        (line, column, reason, message),
+        "{r:#?}"
+    );
 }
 
 fn count(p: &Package, table: &str, reason: &str) -> u64 {
-    p.rejected_counts().get(table).and_then(|m| m.get(reason)).copied().unwrap_or(0)
+    p.rejected_counts()
+        .get(table)
+        .and_then(|m| m.get(reason))
+        .copied()
+        .unwrap_or(0)
 }
 
 fn height(p: &Package, t: Table) -> usize {
@@ -84,36 +94,87 @@ fn minimal_package_reads_clean_with_canonical_types() {
     let p = minimal();
     assert!(p.rejected.is_empty(), "{:#?}", p.rejected);
     let claims = p.frame(Table::Claims);
-    let amount = claims.column("amount_claimed").expect("col").i64().expect("fen").get(1);
+    let amount = claims
+        .column("amount_claimed")
+        .expect("col")
+        .i64()
+        .expect("fen")
+        .get(1);
     assert_eq!(amount, Some(130_000), "1300.00 yuan is 130000 fen");
-    assert_eq!(claims.column("amount_paid").expect("col").i64().expect("fen").get(1), None);
-    assert_eq!(claims.column("claimed_on").expect("col").dtype(), &DataType::Date);
+    assert_eq!(
+        claims
+            .column("amount_paid")
+            .expect("col")
+            .i64()
+            .expect("fen")
+            .get(1),
+        None
+    );
+    assert_eq!(
+        claims.column("claimed_on").expect("col").dtype(),
+        &DataType::Date
+    );
     let att = p.frame(Table::Attendance);
-    assert_eq!(att.column("ts").expect("col").dtype(), &DataType::Datetime(TimeUnit::Milliseconds, None));
+    assert_eq!(
+        att.column("ts").expect("col").dtype(),
+        &DataType::Datetime(TimeUnit::Milliseconds, None)
+    );
     // 2025-04-14T08:33:00Z is 16:33 in UTC+8
-    let ts = att.column("ts").expect("col").cast(&DataType::String).expect("cast");
-    assert_eq!(ts.str().expect("str").get(5), Some("2025-04-14 16:33:00.000"));
+    let ts = att
+        .column("ts")
+        .expect("col")
+        .cast(&DataType::String)
+        .expect("cast");
+    assert_eq!(
+        ts.str().expect("str").get(5),
+        Some("2025-04-14 16:33:00.000")
+    );
     assert_eq!(p.inputs.len(), 8);
-    assert!(p.inputs.iter().all(|i| i.sha256.len() == 64 && i.encoding == Some(Encoding::Utf8)));
+    assert!(
+        p.inputs
+            .iter()
+            .all(|i| i.sha256.len() == 64 && i.encoding == Some(Encoding::Utf8))
+    );
 }
 
 #[test]
 fn ragged_row_short() {
     let p = read_case("ragged_row_short");
-    assert_one(&p, "claims", 3, "", Reason::RaggedRow, "expected 16 fields, found 3");
+    assert_one(
+        &p,
+        "claims",
+        3,
+        "",
+        Reason::RaggedRow,
+        "expected 16 fields, found 3",
+    );
     assert_eq!(height(&p, Table::Claims), 2);
 }
 
 #[test]
 fn ragged_row_long() {
     let p = read_case("ragged_row_long");
-    assert_one(&p, "claims", 4, "", Reason::RaggedRow, "expected 16 fields, found 18");
+    assert_one(
+        &p,
+        "claims",
+        4,
+        "",
+        Reason::RaggedRow,
+        "expected 16 fields, found 18",
+    );
 }
 
 #[test]
 fn broken_quote_rejects_the_swallowed_lines_and_says_so() {
     let p = read_case("broken_quote");
-    assert_one(&p, "persons", 3, "", Reason::UnterminatedQuote, "a quoted field opened on line 3 never closes: the record runs over 3 lines (to line 5)");
+    assert_one(
+        &p,
+        "persons",
+        3,
+        "",
+        Reason::UnterminatedQuote,
+        "a quoted field opened on line 3 never closes: the record runs over 3 lines (to line 5)",
+    );
     assert_eq!(height(&p, Table::Persons), 1);
     // whatever pointed at the lost persons is rejected too, never dropped
     assert_eq!(count(&p, "attendance", "orphan_reference"), 4);
@@ -123,12 +184,22 @@ fn broken_quote_rejects_the_swallowed_lines_and_says_so() {
 #[test]
 fn truncated_file() {
     let p = read_case("truncated_file");
-    assert_one(&p, "claims", 3, "", Reason::RaggedRow, "expected 16 fields, found 10");
+    assert_one(
+        &p,
+        "claims",
+        3,
+        "",
+        Reason::RaggedRow,
+        "expected 16 fields, found 10",
+    );
 }
 
 #[test]
 fn empty_file_is_unusable() {
-    assert_eq!(error_of("empty_file"), "claims.csv: the file is empty (no header row)");
+    assert_eq!(
+        error_of("empty_file"),
+        "claims.csv: the file is empty (no header row)"
+    );
 }
 
 #[test]
@@ -143,33 +214,75 @@ fn wrong_encoding_forced_rejects_rows_naming_the_column() {
     let p = read_case_with("wrong_encoding", EncodingChoice::Utf8).expect("reads");
     let r = rejected(&p, "persons");
     assert_eq!(r.len(), 3);
-    assert!(r.iter().all(|r| r.reason == Reason::InvalidEncoding && r.column == "name"), "{r:#?}");
-    assert_eq!(r[0].message, "field 2 holds bytes that are not valid text in this file's encoding (try --encoding gb18030)");
+    assert!(
+        r.iter()
+            .all(|r| r.reason == Reason::InvalidEncoding && r.column == "name"),
+        "{r:#?}"
+    );
+    assert_eq!(
+        r[0].message,
+        "field 2 holds bytes that are not valid text in this file's encoding (try --encoding gb18030)"
+    );
 }
 
 #[test]
 fn gbk_is_detected() {
     let p = read_case("wrong_encoding");
     assert!(p.rejected.is_empty(), "{:#?}", p.rejected);
-    let enc = p.inputs.iter().find(|i| i.table == "persons").and_then(|i| i.encoding);
+    let enc = p
+        .inputs
+        .iter()
+        .find(|i| i.table == "persons")
+        .and_then(|i| i.encoding);
     assert_eq!(enc, Some(Encoding::Gb18030));
-    assert!(frames_equal(p.frame(Table::Persons), minimal().frame(Table::Persons)));
+    assert!(frames_equal(
+        p.frame(Table::Persons),
+        minimal().frame(Table::Persons)
+    ));
 }
 
 #[test]
 fn utf8_bom() {
     let p = read_case("utf8_bom");
     assert!(p.rejected.is_empty());
-    assert_eq!(p.inputs.iter().find(|i| i.table == "persons").and_then(|i| i.encoding), Some(Encoding::Utf8Bom));
-    assert!(frames_equal(p.frame(Table::Persons), minimal().frame(Table::Persons)));
+    assert_eq!(
+        p.inputs
+            .iter()
+            .find(|i| i.table == "persons")
+            .and_then(|i| i.encoding),
+        Some(Encoding::Utf8Bom)
+    );
+    assert!(frames_equal(
+        p.frame(Table::Persons),
+        minimal().frame(Table::Persons)
+    ));
 }
 
 #[test]
 fn bad_date_and_its_cascade() {
     let p = read_case("bad_date");
-    assert_one(&p, "classes", 3, "start_date", Reason::BadDate, "`2025-02-30` is not a date (expected YYYY-MM-DD)");
-    assert_eq!((count(&p, "enrollments", "orphan_reference"), count(&p, "attendance", "orphan_reference")), (1, 2));
-    assert_eq!((count(&p, "evaluations", "orphan_reference"), count(&p, "claims", "orphan_reference")), (1, 1));
+    assert_one(
+        &p,
+        "classes",
+        3,
+        "start_date",
+        Reason::BadDate,
+        "`2025-02-30` is not a date (expected YYYY-MM-DD)",
+    );
+    assert_eq!(
+        (
+            count(&p, "enrollments", "orphan_reference"),
+            count(&p, "attendance", "orphan_reference")
+        ),
+        (1, 2)
+    );
+    assert_eq!(
+        (
+            count(&p, "evaluations", "orphan_reference"),
+            count(&p, "claims", "orphan_reference")
+        ),
+        (1, 1)
+    );
 }
 
 #[test]
@@ -180,64 +293,137 @@ fn orphan_cascade_counts_every_table() {
     assert_eq!(c["enrollments"]["orphan_reference"], 1);
     assert_eq!(c["attendance"]["orphan_reference"], 2);
     let claim = rejected(&p, "claims");
-    assert_eq!(claim[0].message, "class_id `CL2` is not in classes (absent, or its row was rejected)");
-    assert!(claim[0].record.contains(",1300.00,"), "money is shown in yuan: {}", claim[0].record);
+    assert_eq!(
+        claim[0].message,
+        "class_id `CL2` is not in classes (absent, or its row was rejected)"
+    );
+    assert!(
+        claim[0].record.contains(",1300.00,"),
+        "money is shown in yuan: {}",
+        claim[0].record
+    );
 }
 
 #[test]
 fn bad_datetime() {
     let p = read_case("bad_datetime");
-    assert_one(&p, "attendance", 2, "ts", Reason::BadDatetime, "`2025-03-03 25:61:00` is not a datetime (expected YYYY-MM-DD HH:MM:SS, or ISO 8601 with offset)");
+    assert_one(
+        &p,
+        "attendance",
+        2,
+        "ts",
+        Reason::BadDatetime,
+        "`2025-03-03 25:61:00` is not a datetime (expected YYYY-MM-DD HH:MM:SS, or ISO 8601 with offset)",
+    );
 }
 
 #[test]
 fn negative_money() {
     let p = read_case("negative_money");
-    assert_one(&p, "claims", 2, "amount_claimed", Reason::NegativeMoney, "negative money `-840`");
+    assert_one(
+        &p,
+        "claims",
+        2,
+        "amount_claimed",
+        Reason::NegativeMoney,
+        "negative money `-840`",
+    );
 }
 
 #[test]
 fn non_numeric_money() {
     let p = read_case("non_numeric_money");
-    assert_one(&p, "claims", 2, "amount_claimed", Reason::BadMoney, "`840元` is not money in yuan: not a number");
+    assert_one(
+        &p,
+        "claims",
+        2,
+        "amount_claimed",
+        Reason::BadMoney,
+        "`840元` is not money in yuan: not a number",
+    );
 }
 
 #[test]
 fn too_precise_money() {
     let p = read_case("too_precise_money");
-    assert_one(&p, "claims", 2, "amount_claimed", Reason::BadMoney, "`840.125` is not money in yuan: more than two decimals");
+    assert_one(
+        &p,
+        "claims",
+        2,
+        "amount_claimed",
+        Reason::BadMoney,
+        "`840.125` is not money in yuan: more than two decimals",
+    );
 }
 
 #[test]
 fn unknown_enum_suggests() {
     let p = read_case("unknown_enum");
-    assert_one(&p, "claims", 2, "scheme", Reason::UnknownEnum, "unknown value `trainning` (expected one of training, skill_upgrade, evaluation, living_allowance, apprenticeship, project, work_for_training); did you mean `training`?");
+    assert_one(
+        &p,
+        "claims",
+        2,
+        "scheme",
+        Reason::UnknownEnum,
+        "unknown value `trainning` (expected one of training, skill_upgrade, evaluation, living_allowance, apprenticeship, project, work_for_training); did you mean `training`?",
+    );
 }
 
 #[test]
 fn duplicate_id_keeps_the_first() {
     let p = read_case("duplicate_id");
-    assert_one(&p, "persons", 5, "person_id", Reason::DuplicateKey, "duplicate key person_id=110105198001010016: line 2 has the same key and is kept");
+    assert_one(
+        &p,
+        "persons",
+        5,
+        "person_id",
+        Reason::DuplicateKey,
+        "duplicate key person_id=110105198001010016: line 2 has the same key and is kept",
+    );
     assert_eq!(height(&p, Table::Persons), 3);
-    let names = p.frame(Table::Persons).column("name").expect("col").str().expect("str").get(0).map(str::to_string);
+    let names = p
+        .frame(Table::Persons)
+        .column("name")
+        .expect("col")
+        .str()
+        .expect("str")
+        .get(0)
+        .map(str::to_string);
     assert_eq!(names.as_deref(), Some("张伟"));
 }
 
 #[test]
 fn orphan_person() {
     let p = read_case("orphan_person");
-    assert_one(&p, "claims", 2, "person_id", Reason::OrphanReference, "person_id `110105198001019999` is not in persons (absent, or its row was rejected)");
+    assert_one(
+        &p,
+        "claims",
+        2,
+        "person_id",
+        Reason::OrphanReference,
+        "person_id `110105198001019999` is not in persons (absent, or its row was rejected)",
+    );
 }
 
 #[test]
 fn orphan_class() {
     let p = read_case("orphan_class");
-    assert_one(&p, "enrollments", 5, "class_id", Reason::OrphanReference, "class_id `CL404` is not in classes (absent, or its row was rejected)");
+    assert_one(
+        &p,
+        "enrollments",
+        5,
+        "class_id",
+        Reason::OrphanReference,
+        "class_id `CL404` is not in classes (absent, or its row was rejected)",
+    );
 }
 
 #[test]
 fn missing_column_suggests_the_near_name() {
-    assert_eq!(error_of("missing_column"), "claims.csv: required column `claim_id` is missing; the file has `claimid`: did you mean `claim_id`?");
+    assert_eq!(
+        error_of("missing_column"),
+        "claims.csv: required column `claim_id` is missing; the file has `claimid`: did you mean `claim_id`?"
+    );
 }
 
 #[test]
@@ -252,9 +438,20 @@ fn missing_table_suggests_the_near_file() {
 fn extra_columns_are_kept_and_reported() {
     let p = read_case("extra_columns");
     assert!(p.rejected.is_empty());
-    let remark = p.frame(Table::Claims).column("remark").expect("kept").str().expect("str").get(0).map(str::to_string);
+    let remark = p
+        .frame(Table::Claims)
+        .column("remark")
+        .expect("kept")
+        .str()
+        .expect("str")
+        .get(0)
+        .map(str::to_string);
     assert_eq!(remark.as_deref(), Some("备注"));
-    let input = p.inputs.iter().find(|i| i.table == "claims").expect("claims");
+    let input = p
+        .inputs
+        .iter()
+        .find(|i| i.table == "claims")
+        .expect("claims");
     assert_eq!(input.extra_columns, vec!["remark".to_string()]);
 }
 
@@ -263,54 +460,125 @@ fn huge_field() {
     let p = read_case("huge_field");
     let r = rejected(&p, "persons");
     assert_eq!(r.len(), 1);
-    assert_eq!((r[0].line, r[0].column.as_str(), r[0].reason), (3, "name", Reason::FieldTooLong));
-    assert_eq!(r[0].message, "field of 90000 bytes exceeds the 65536-byte limit");
+    assert_eq!(
+        (r[0].line, r[0].column.as_str(), r[0].reason),
+        (3, "name", Reason::FieldTooLong)
+    );
+    assert_eq!(
+        r[0].message,
+        "field of 90000 bytes exceeds the 65536-byte limit"
+    );
     assert!(r[0].value.chars().count() <= 41, "the value is clipped");
 }
 
 #[test]
 fn nul_byte() {
     let p = read_case("nul_byte");
-    assert_one(&p, "persons", 3, "name", Reason::NulByte, "NUL byte in field");
+    assert_one(
+        &p,
+        "persons",
+        3,
+        "name",
+        Reason::NulByte,
+        "NUL byte in field",
+    );
 }
 
 #[test]
 fn formula_cells_are_data() {
     let p = read_case("formula_cells");
-    assert_one(&p, "persons", 3, "birth_date", Reason::BadDate, "`1990-13-45` is not a date (expected YYYY-MM-DD)");
+    assert_one(
+        &p,
+        "persons",
+        3,
+        "birth_date",
+        Reason::BadDate,
+        "`1990-13-45` is not a date (expected YYYY-MM-DD)",
+    );
     assert!(rejected(&p, "persons")[0].record.contains("=HYPERLINK("));
-    let names: Vec<String> = p.frame(Table::Persons).column("name").expect("col").str().expect("str").iter().flatten().map(str::to_string).collect();
-    assert_eq!(names, vec!["张伟".to_string(), "=1+1".to_string()], "kept verbatim as evidence");
+    let names: Vec<String> = p
+        .frame(Table::Persons)
+        .column("name")
+        .expect("col")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        names,
+        vec!["张伟".to_string(), "=1+1".to_string()],
+        "kept verbatim as evidence"
+    );
 }
 
 #[test]
 fn missing_value() {
     let p = read_case("missing_value");
-    assert_one(&p, "claims", 2, "claimed_on", Reason::MissingValue, "required value is empty (date YYYY-MM-DD)");
+    assert_one(
+        &p,
+        "claims",
+        2,
+        "claimed_on",
+        Reason::MissingValue,
+        "required value is empty (date YYYY-MM-DD)",
+    );
 }
 
 #[test]
 fn out_of_range() {
     let p = read_case("out_of_range");
-    assert_one(&p, "attendance", 2, "face_score", Reason::OutOfRange, "1.5 is outside 0..1");
+    assert_one(
+        &p,
+        "attendance",
+        2,
+        "face_score",
+        Reason::OutOfRange,
+        "1.5 is outside 0..1",
+    );
 }
 
 #[test]
 fn bad_bool_and_the_claim_that_cites_it() {
     let p = read_case("bad_bool");
-    assert_one(&p, "evaluations", 2, "passed", Reason::BadBool, "`maybe` is not a boolean (true/false, 1/0, 是/否)");
-    assert_one(&p, "claims", 2, "evaluation_id", Reason::OrphanReference, "evaluation_id `EV1` is not in evaluations (absent, or its row was rejected)");
+    assert_one(
+        &p,
+        "evaluations",
+        2,
+        "passed",
+        Reason::BadBool,
+        "`maybe` is not a boolean (true/false, 1/0, 是/否)",
+    );
+    assert_one(
+        &p,
+        "claims",
+        2,
+        "evaluation_id",
+        Reason::OrphanReference,
+        "evaluation_id `EV1` is not in evaluations (absent, or its row was rejected)",
+    );
 }
 
 #[test]
 fn duplicate_header() {
-    assert_eq!(error_of("duplicate_header"), "persons.csv: column `name` appears twice in the header (columns 2 and 11)");
+    assert_eq!(
+        error_of("duplicate_header"),
+        "persons.csv: column `name` appears twice in the header (columns 2 and 11)"
+    );
 }
 
 #[test]
 fn bad_list() {
     let p = read_case("bad_list");
-    assert_one(&p, "subsidy_standards", 2, "uplift_by_tier", Reason::BadList, "`0;0.1` is not a list of 4 numbers separated by `;`");
+    assert_one(
+        &p,
+        "subsidy_standards",
+        2,
+        "uplift_by_tier",
+        Reason::BadList,
+        "`0;0.1` is not a list of 4 numbers separated by `;`",
+    );
     assert_eq!(height(&p, Table::SubsidyStandards), 1);
     assert!(p.present.contains(&Table::SubsidyStandards));
 }
@@ -328,7 +596,22 @@ fn crlf_and_blank_lines() {
 fn bad_number() {
     let p = read_case("bad_number");
     let r = rejected(&p, "classes");
-    assert_eq!((r.len(), r[0].line, r[0].column.as_str(), r[0].reason, r[0].message.as_str()), (1, 2, "planned_hours", Reason::BadNumber, "`七十七` is not a number"));
+    assert_eq!(
+        (
+            r.len(),
+            r[0].line,
+            r[0].column.as_str(),
+            r[0].reason,
+            r[0].message.as_str()
+        ),
+        (
+            1,
+            2,
+            "planned_hours",
+            Reason::BadNumber,
+            "`七十七` is not a number"
+        )
+    );
 }
 
 #[test]
@@ -342,7 +625,12 @@ fn every_case_has_a_test() {
         }
     }
     assert!(missing.is_empty(), "cases without a test: {missing:?}");
-    assert!(std::fs::read_dir(fixtures().join("bad")).expect("bad").count() >= 25);
+    assert!(
+        std::fs::read_dir(fixtures().join("bad"))
+            .expect("bad")
+            .count()
+            >= 25
+    );
 }
 
 // ---- the format matrix ----
@@ -384,7 +672,8 @@ fn parquet_and_ipc_read_like_csv() {
     for ext in ["parquet", "arrow"] {
         let dir = tempfile::tempdir().expect("tmp");
         for (stem, mut df) in minimal_as_text() {
-            let f = std::fs::File::create(dir.path().join(format!("{stem}.{ext}"))).expect("create");
+            let f =
+                std::fs::File::create(dir.path().join(format!("{stem}.{ext}"))).expect("create");
             if ext == "parquet" {
                 ParquetWriter::new(f).finish(&mut df).expect("parquet");
             } else {
@@ -393,7 +682,11 @@ fn parquet_and_ipc_read_like_csv() {
         }
         let p = read_package(dir.path(), &Options::default()).expect("reads");
         assert_same_as_minimal(&p);
-        assert!(p.inputs.iter().all(|i| i.format == if ext == "parquet" { "parquet" } else { "ipc" }));
+        assert!(
+            p.inputs
+                .iter()
+                .all(|i| i.format == if ext == "parquet" { "parquet" } else { "ipc" })
+        );
     }
 }
 
@@ -406,11 +699,19 @@ fn typed_parquet_columns_read_like_csv() {
         let mut df = m.frame(*t).drop("_line").expect("drop");
         for c in t.spec().columns {
             if c.ty == subsidy_model::contract::ColType::Money {
-                let s = df.column(c.name).expect("col").as_materialized_series().cast(&DataType::Int128).expect("i128").into_decimal(18, 2).expect("dec");
+                let s = df
+                    .column(c.name)
+                    .expect("col")
+                    .as_materialized_series()
+                    .cast(&DataType::Int128)
+                    .expect("i128")
+                    .into_decimal(18, 2)
+                    .expect("dec");
                 df.with_column(s.into_column()).expect("replace");
             }
         }
-        let f = std::fs::File::create(dir.path().join(format!("{}.parquet", t.name()))).expect("create");
+        let f = std::fs::File::create(dir.path().join(format!("{}.parquet", t.name())))
+            .expect("create");
         ParquetWriter::new(f).finish(&mut df).expect("write");
     }
     let p = read_package(dir.path(), &Options::default()).expect("reads");
@@ -425,17 +726,23 @@ fn xlsx_workbook_reads_like_csv() {
         let sheet = wb.add_worksheet();
         sheet.set_name(&stem).expect("name");
         for (j, c) in df.columns().iter().enumerate() {
-            sheet.write_string(0, j as u16, c.name().as_str()).expect("header");
+            sheet
+                .write_string(0, j as u16, c.name().as_str())
+                .expect("header");
             for (i, v) in c.str().expect("text").iter().enumerate() {
                 let Some(v) = v else { continue };
                 let (row, col) = (i as u32 + 1, j as u16);
                 // numbers as numbers and one date as a real Excel date, as exports do
                 if c.name().as_str() == "planned_hours" || c.name().as_str() == "capacity" {
-                    sheet.write_number(row, col, v.parse::<f64>().expect("number")).expect("num");
+                    sheet
+                        .write_number(row, col, v.parse::<f64>().expect("number"))
+                        .expect("num");
                 } else if c.name().as_str() == "start_date" {
                     let d = rust_xlsxwriter::ExcelDateTime::parse_from_str(v).expect("date");
                     let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
-                    sheet.write_datetime_with_format(row, col, &d, &fmt).expect("date");
+                    sheet
+                        .write_datetime_with_format(row, col, &d, &fmt)
+                        .expect("date");
                 } else {
                     sheet.write_string(row, col, v).expect("str");
                 }
@@ -445,7 +752,11 @@ fn xlsx_workbook_reads_like_csv() {
     wb.save(dir.path().join("package.xlsx")).expect("save");
     let p = read_package(dir.path(), &Options::default()).expect("reads");
     assert_same_as_minimal(&p);
-    assert!(p.inputs.iter().all(|i| i.format == "xlsx" && i.file.starts_with("package.xlsx#")));
+    assert!(
+        p.inputs
+            .iter()
+            .all(|i| i.format == "xlsx" && i.file.starts_with("package.xlsx#"))
+    );
 }
 
 #[test]
@@ -464,7 +775,17 @@ fn gbk_and_bom_packages_read_like_utf8() {
         }
         let p = read_package(dir.path(), &Options::default()).expect("reads");
         assert_same_as_minimal(&p);
-        let forced = read_package(dir.path(), &Options { encoding: if variant == "gbk" { EncodingChoice::Gb18030 } else { EncodingChoice::Auto } }).expect("reads");
+        let forced = read_package(
+            dir.path(),
+            &Options {
+                encoding: if variant == "gbk" {
+                    EncodingChoice::Gb18030
+                } else {
+                    EncodingChoice::Auto
+                },
+            },
+        )
+        .expect("reads");
         assert_same_as_minimal(&forced);
     }
 }
@@ -482,13 +803,52 @@ fn every_alias_family_maps_to_the_canonical_names() {
         }
         std::fs::write(&p, s).expect("write");
     };
-    swap("institutions.csv", &[(",training,", ",培训机构,"), (",evaluation,", ",评价机构,")]);
+    swap(
+        "institutions.csv",
+        &[(",training,", ",培训机构,"), (",evaluation,", ",评价机构,")],
+    );
     swap("persons.csv", &[(",m,", ",男,"), (",f,", ",女,")]);
-    swap("occupations.csv", &[(",advanced_manufacturing,", ",先进制造业,"), (",life_services,", ",生活服务业,")]);
-    swap("classes.csv", &[(",junior,", ",五级,"), (",intermediate,", ",中级工,"), (",offline,", ",线下,")]);
-    swap("attendance.csv", &[(",in,face,", ",签到,人脸识别,"), (",out,qr,", ",签退,扫码,"), (",out,face,", ",OUT,FACE,")]);
-    swap("evaluations.csv", &[(",junior,", ",5,"), (",intermediate,", ",4,"), (",true,", ",是,"), (",false,", ",否,")]);
-    swap("claims.csv", &[(",training,", ",职业培训补贴,"), (",junior,", ",初级工,"), (",intermediate,", ",四级,"), (",employment_fund,", ",就业补助资金,")]);
+    swap(
+        "occupations.csv",
+        &[
+            (",advanced_manufacturing,", ",先进制造业,"),
+            (",life_services,", ",生活服务业,"),
+        ],
+    );
+    swap(
+        "classes.csv",
+        &[
+            (",junior,", ",五级,"),
+            (",intermediate,", ",中级工,"),
+            (",offline,", ",线下,"),
+        ],
+    );
+    swap(
+        "attendance.csv",
+        &[
+            (",in,face,", ",签到,人脸识别,"),
+            (",out,qr,", ",签退,扫码,"),
+            (",out,face,", ",OUT,FACE,"),
+        ],
+    );
+    swap(
+        "evaluations.csv",
+        &[
+            (",junior,", ",5,"),
+            (",intermediate,", ",4,"),
+            (",true,", ",是,"),
+            (",false,", ",否,"),
+        ],
+    );
+    swap(
+        "claims.csv",
+        &[
+            (",training,", ",职业培训补贴,"),
+            (",junior,", ",初级工,"),
+            (",intermediate,", ",四级,"),
+            (",employment_fund,", ",就业补助资金,"),
+        ],
+    );
     // an ID number with a lower-case final x is the same person
     let p = read_package(dir.path(), &Options::default()).expect("reads");
     assert_same_as_minimal(&p);
@@ -499,9 +859,20 @@ fn lowercase_x_in_ids_is_upper_cased() {
     let dir = tempfile::tempdir().expect("tmp");
     copy_dir(&fixtures().join("minimal"), dir.path());
     let p = dir.path().join("persons.csv");
-    let s = std::fs::read_to_string(&p).expect("read").replace("110105198001010016", "11010519491231002x");
+    let s = std::fs::read_to_string(&p)
+        .expect("read")
+        .replace("110105198001010016", "11010519491231002x");
     std::fs::write(&p, s).expect("write");
     let pkg = read_package(dir.path(), &Options::default()).expect("reads");
-    let ids: Vec<String> = pkg.frame(Table::Persons).column("person_id").expect("col").str().expect("str").iter().flatten().map(str::to_string).collect();
+    let ids: Vec<String> = pkg
+        .frame(Table::Persons)
+        .column("person_id")
+        .expect("col")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
     assert!(ids.contains(&"11010519491231002X".to_string()), "{ids:?}");
 }

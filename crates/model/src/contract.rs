@@ -266,10 +266,22 @@ use ColType::*;
 use EnumKind as E;
 
 const MONEY: ColType = Money;
-const SCORE: ColType = Number { min: 0.0, max: 100.0 };
-const LAT: ColType = Number { min: -90.0, max: 90.0 };
-const LON: ColType = Number { min: -180.0, max: 180.0 };
-const HOURS: ColType = Number { min: 0.0, max: 100_000.0 };
+const SCORE: ColType = Number {
+    min: 0.0,
+    max: 100.0,
+};
+const LAT: ColType = Number {
+    min: -90.0,
+    max: 90.0,
+};
+const LON: ColType = Number {
+    min: -180.0,
+    max: 180.0,
+};
+const HOURS: ColType = Number {
+    min: 0.0,
+    max: 100_000.0,
+};
 
 /// Every table of the contract.
 pub static TABLES: &[TableSpec] = &[
@@ -333,13 +345,23 @@ pub static TABLES: &[TableSpec] = &[
             c("end_date", Date, true),
             c("planned_hours", HOURS, true),
             c("fee_per_trainee", MONEY, false),
-            c("capacity", Int { min: 0, max: 1_000_000 }, false),
+            c(
+                "capacity",
+                Int {
+                    min: 0,
+                    max: 1_000_000,
+                },
+                false,
+            ),
             c("venue_lat", LAT, false),
             c("venue_lon", LON, false),
             c("teacher_id", Str, false),
         ],
         key: &["class_id"],
-        references: &[Reference { column: "institution_id", targets: &[Table::Institutions] }],
+        references: &[Reference {
+            column: "institution_id",
+            targets: &[Table::Institutions],
+        }],
     },
     TableSpec {
         table: Table::Sessions,
@@ -351,7 +373,10 @@ pub static TABLES: &[TableSpec] = &[
             c("teacher_id", Str, false),
         ],
         key: &["session_id"],
-        references: &[Reference { column: "class_id", targets: &[Table::Classes] }],
+        references: &[Reference {
+            column: "class_id",
+            targets: &[Table::Classes],
+        }],
     },
     TableSpec {
         table: Table::Enrollments,
@@ -362,8 +387,14 @@ pub static TABLES: &[TableSpec] = &[
         ],
         key: &["class_id", "person_id"],
         references: &[
-            Reference { column: "class_id", targets: &[Table::Classes] },
-            Reference { column: "person_id", targets: &[Table::Persons] },
+            Reference {
+                column: "class_id",
+                targets: &[Table::Classes],
+            },
+            Reference {
+                column: "person_id",
+                targets: &[Table::Persons],
+            },
         ],
     },
     TableSpec {
@@ -381,8 +412,14 @@ pub static TABLES: &[TableSpec] = &[
         ],
         key: &[],
         references: &[
-            Reference { column: "class_id", targets: &[Table::Classes] },
-            Reference { column: "person_id", targets: &[Table::Persons] },
+            Reference {
+                column: "class_id",
+                targets: &[Table::Classes],
+            },
+            Reference {
+                column: "person_id",
+                targets: &[Table::Persons],
+            },
         ],
     },
     TableSpec {
@@ -407,9 +444,18 @@ pub static TABLES: &[TableSpec] = &[
         ],
         key: &["evaluation_id"],
         references: &[
-            Reference { column: "person_id", targets: &[Table::Persons] },
-            Reference { column: "evaluation_org_id", targets: &[Table::Institutions] },
-            Reference { column: "class_id", targets: &[Table::Classes] },
+            Reference {
+                column: "person_id",
+                targets: &[Table::Persons],
+            },
+            Reference {
+                column: "evaluation_org_id",
+                targets: &[Table::Institutions],
+            },
+            Reference {
+                column: "class_id",
+                targets: &[Table::Classes],
+            },
         ],
     },
     TableSpec {
@@ -434,10 +480,22 @@ pub static TABLES: &[TableSpec] = &[
         ],
         key: &["claim_id"],
         references: &[
-            Reference { column: "claimant_id", targets: &[Table::Institutions, Table::Persons] },
-            Reference { column: "person_id", targets: &[Table::Persons] },
-            Reference { column: "class_id", targets: &[Table::Classes] },
-            Reference { column: "evaluation_id", targets: &[Table::Evaluations] },
+            Reference {
+                column: "claimant_id",
+                targets: &[Table::Institutions, Table::Persons],
+            },
+            Reference {
+                column: "person_id",
+                targets: &[Table::Persons],
+            },
+            Reference {
+                column: "class_id",
+                targets: &[Table::Classes],
+            },
+            Reference {
+                column: "evaluation_id",
+                targets: &[Table::Evaluations],
+            },
         ],
     },
     TableSpec {
@@ -451,7 +509,10 @@ pub static TABLES: &[TableSpec] = &[
             c("source", Str, false),
         ],
         key: &[],
-        references: &[Reference { column: "person_id", targets: &[Table::Persons] }],
+        references: &[Reference {
+            column: "person_id",
+            targets: &[Table::Persons],
+        }],
     },
     TableSpec {
         table: Table::Staff,
@@ -483,7 +544,14 @@ pub static TABLES: &[TableSpec] = &[
         table: Table::EnterpriseFunds,
         columns: &[
             c("enterprise_id", Str, true),
-            c("year", Int { min: 1990, max: 2100 }, true),
+            c(
+                "year",
+                Int {
+                    min: 1990,
+                    max: 2100,
+                },
+                true,
+            ),
             c("payroll", MONEY, false),
             c("extracted", MONEY, false),
             c("used_total", MONEY, false),

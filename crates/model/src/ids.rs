@@ -33,7 +33,11 @@ pub fn id_check_char(first17: &str) -> Option<char> {
     if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let s: u32 = b.iter().zip(ID_WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let s: u32 = b
+        .iter()
+        .zip(ID_WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     Some(ID_CHECK[(s % 11) as usize])
 }
 
@@ -97,7 +101,9 @@ pub fn id_is_male(id: &str) -> Option<bool> {
 
 /// The USCC character set (31 symbols; no I, O, S, V, Z).
 pub const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Outcome of a unified-social-credit-code check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,15 +270,30 @@ mod tests {
 
     #[test]
     fn resident_id_test_vector() {
-        assert_eq!(check_resident_id("11010519491231002X", today()), IdCheck::Valid);
+        assert_eq!(
+            check_resident_id("11010519491231002X", today()),
+            IdCheck::Valid
+        );
         assert_eq!(
             check_resident_id("110105194912310021", today()),
             IdCheck::BadCheckDigit('X')
         );
-        assert_eq!(check_resident_id("110105194913310021", today()), IdCheck::BadBirthDate);
-        assert_eq!(check_resident_id("110105491231002", today()), IdCheck::Legacy15);
-        assert_eq!(check_resident_id("11010519491231002", today()), IdCheck::BadLength);
-        assert_eq!(check_resident_id("11010519491231002Y", today()), IdCheck::BadCharacters);
+        assert_eq!(
+            check_resident_id("110105194913310021", today()),
+            IdCheck::BadBirthDate
+        );
+        assert_eq!(
+            check_resident_id("110105491231002", today()),
+            IdCheck::Legacy15
+        );
+        assert_eq!(
+            check_resident_id("11010519491231002", today()),
+            IdCheck::BadLength
+        );
+        assert_eq!(
+            check_resident_id("11010519491231002Y", today()),
+            IdCheck::BadCharacters
+        );
         assert_eq!(normalize_id(" 11010519491231002x "), "11010519491231002X");
         assert_eq!(id_is_male("11010519491231002X"), Some(false));
         assert_eq!(
@@ -285,7 +306,10 @@ mod tests {
     fn uscc_test_vectors() {
         assert_eq!(check_uscc("91350100M000100Y43"), UsccCheck::Valid);
         assert_eq!(check_uscc("91110000802100433B"), UsccCheck::Valid);
-        assert_eq!(check_uscc("91110000802100433C"), UsccCheck::BadCheckChar('B'));
+        assert_eq!(
+            check_uscc("91110000802100433C"),
+            UsccCheck::BadCheckChar('B')
+        );
         assert_eq!(check_uscc("9111000080210043"), UsccCheck::BadLength);
         assert_eq!(check_uscc("91110000802100433I"), UsccCheck::BadCharacters);
     }
@@ -301,7 +325,10 @@ mod tests {
     #[test]
     fn certificate_numbers() {
         let c = parse_certificate_no("S000044000123254000017").expect("valid");
-        assert_eq!((c.kind, c.province, c.year, c.level_digit), ('S', "44", 25, 4));
+        assert_eq!(
+            (c.kind, c.province, c.year, c.level_digit),
+            ('S', "44", 25, 4)
+        );
         assert!(parse_certificate_no("X000044000123254000017").is_none());
         assert!(parse_certificate_no("S00004400012325400001").is_none());
         assert!(parse_certificate_no("S000044000123259000017").is_none());

@@ -22,7 +22,11 @@ pub enum MoneyError {
 /// Parses yuan (`1500`, `1500.5`, `1500.00`, optional `¥`/`￥` prefix) into fen.
 pub fn parse_yuan(s: &str) -> Result<i64, MoneyError> {
     let t = s.trim();
-    let t = t.strip_prefix('¥').or_else(|| t.strip_prefix('￥')).unwrap_or(t).trim();
+    let t = t
+        .strip_prefix('¥')
+        .or_else(|| t.strip_prefix('￥'))
+        .unwrap_or(t)
+        .trim();
     let (neg, t) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
@@ -115,7 +119,10 @@ mod tests {
         assert_eq!(parse_yuan("1e3"), Err(MoneyError::NotANumber));
         assert_eq!(parse_yuan("1,500"), Err(MoneyError::NotANumber));
         assert_eq!(parse_yuan("1.234"), Err(MoneyError::TooPrecise));
-        assert_eq!(parse_yuan("99999999999999999999"), Err(MoneyError::TooLarge));
+        assert_eq!(
+            parse_yuan("99999999999999999999"),
+            Err(MoneyError::TooLarge)
+        );
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub const PARTIES: &[(&str, OutType)] = &[
     ("claims", OutType::Int),
     ("recover_amount", OutType::Money),
     ("disposition", OutType::Str),
+    ("credit_list_candidate", OutType::Str),
 ];
 
 /// `identities.csv` columns.

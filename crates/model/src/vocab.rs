@@ -390,10 +390,16 @@ mod tests {
         assert_eq!(Level::parse("JUNIOR"), Some(Level::Junior));
         assert_eq!(Level::parse("高级技师"), Some(Level::SeniorTechnician));
         assert_eq!(Level::parse("高级"), Some(Level::Senior));
-        assert_eq!(Scheme::parse("失业保险技能提升补贴"), Some(Scheme::SkillUpgrade));
+        assert_eq!(
+            Scheme::parse("失业保险技能提升补贴"),
+            Some(Scheme::SkillUpgrade)
+        );
         assert_eq!(Direction::parse("签退"), Some(Direction::Out));
         assert_eq!(Status::parse("脱贫劳动力"), Some(Status::PovertyAlleviated));
-        assert_eq!(InstitutionKind::parse("技工院校"), Some(InstitutionKind::School));
+        assert_eq!(
+            InstitutionKind::parse("技工院校"),
+            Some(InstitutionKind::School)
+        );
         assert_eq!(Gender::parse("女"), Some(Gender::F));
         assert_eq!(Level::parse("six"), None);
     }

@@ -55,7 +55,10 @@ pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     #[test]
     fn formulas_are_neutralised() {
-        assert_eq!(super::spreadsheet_safe("=HYPERLINK(\"http://x\",\"y\")"), "'=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(
+            super::spreadsheet_safe("=HYPERLINK(\"http://x\",\"y\")"),
+            "'=HYPERLINK(\"http://x\",\"y\")"
+        );
         assert_eq!(super::spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(super::spreadsheet_safe("张三"), "张三");
     }

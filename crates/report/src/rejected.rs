@@ -28,14 +28,19 @@ pub struct RejectedRow<'a> {
 }
 
 /// The header of every rejected file.
-pub const HEADER: [&str; 7] = ["file", "line", "column", "value", "reason", "message", "record"];
+pub const HEADER: [&str; 7] = [
+    "file", "line", "column", "value", "reason", "message", "record",
+];
 
 /// Writes one file per table into `dir/rejected/` (the folder is created only when needed, and
 /// emptied of earlier files first). Returns the files written.
 pub fn write_rejected(dir: &Path, rows: &[RejectedRow<'_>]) -> Result<Vec<String>, ReportError> {
     let rdir = dir.join("rejected");
     if rdir.exists() {
-        std::fs::remove_dir_all(&rdir).map_err(|e| ReportError::Io { path: rdir.display().to_string(), source: e })?;
+        std::fs::remove_dir_all(&rdir).map_err(|e| ReportError::Io {
+            path: rdir.display().to_string(),
+            source: e,
+        })?;
     }
     let mut by_table: BTreeMap<&str, Vec<&RejectedRow<'_>>> = BTreeMap::new();
     for r in rows {
@@ -44,11 +49,17 @@ pub fn write_rejected(dir: &Path, rows: &[RejectedRow<'_>]) -> Result<Vec<String
     if by_table.is_empty() {
         return Ok(Vec::new());
     }
-    std::fs::create_dir_all(&rdir).map_err(|e| ReportError::Io { path: rdir.display().to_string(), source: e })?;
+    std::fs::create_dir_all(&rdir).map_err(|e| ReportError::Io {
+        path: rdir.display().to_string(),
+        source: e,
+    })?;
     let mut written = Vec::new();
     for (table, rows) in by_table {
         let path = rdir.join(format!("{table}.csv"));
-        let csv_err = |e: csv::Error| ReportError::Csv { path: path.display().to_string(), source: e };
+        let csv_err = |e: csv::Error| ReportError::Csv {
+            path: path.display().to_string(),
+            source: e,
+        };
         let mut w = csv::Writer::from_path(&path).map_err(csv_err)?;
         w.write_record(HEADER).map_err(csv_err)?;
         for r in rows {
@@ -64,7 +75,10 @@ pub fn write_rejected(dir: &Path, rows: &[RejectedRow<'_>]) -> Result<Vec<String
             ])
             .map_err(csv_err)?;
         }
-        w.flush().map_err(|e| ReportError::Io { path: path.display().to_string(), source: e })?;
+        w.flush().map_err(|e| ReportError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
         written.push(format!("rejected/{table}.csv"));
     }
     Ok(written)

@@ -10,7 +10,12 @@ use crate::{ReportError, spreadsheet_safe};
 
 /// Writes `df` (whose columns are `cols`, money in fen) as `<dir>/<name>.csv` and
 /// `<dir>/<name>.parquet`.
-pub fn write_table(dir: &Path, name: &str, cols: &[(&str, OutType)], df: &DataFrame) -> Result<(), ReportError> {
+pub fn write_table(
+    dir: &Path,
+    name: &str,
+    cols: &[(&str, OutType)],
+    df: &DataFrame,
+) -> Result<(), ReportError> {
     write_csv(&dir.join(format!("{name}.csv")), cols, df)?;
     write_parquet(&dir.join(format!("{name}.parquet")), cols, df)
 }
@@ -18,25 +23,59 @@ pub fn write_table(dir: &Path, name: &str, cols: &[(&str, OutType)], df: &DataFr
 /// Writes `df` as CSV: money as yuan with two decimals, floats with up to six decimals, text made
 /// spreadsheet-safe.
 pub fn write_csv(path: &Path, cols: &[(&str, OutType)], df: &DataFrame) -> Result<(), ReportError> {
-    let csv_err = |e: csv::Error| ReportError::Csv { path: path.display().to_string(), source: e };
+    let csv_err = |e: csv::Error| ReportError::Csv {
+        path: path.display().to_string(),
+        source: e,
+    };
     let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
-    w.write_record(cols.iter().map(|(n, _)| *n)).map_err(csv_err)?;
-    let columns: Vec<Column> = cols.iter().map(|(n, _)| df.column(n).cloned()).collect::<PolarsResult<_>>()?;
-    let texts: Vec<Vec<String>> = columns.iter().zip(cols).map(|(c, (_, t))| column_text(c, *t)).collect::<PolarsResult<_>>()?;
+    w.write_record(cols.iter().map(|(n, _)| *n))
+        .map_err(csv_err)?;
+    let columns: Vec<Column> = cols
+        .iter()
+        .map(|(n, _)| df.column(n).cloned())
+        .collect::<PolarsResult<_>>()?;
+    let texts: Vec<Vec<String>> = columns
+        .iter()
+        .zip(cols)
+        .map(|(c, (_, t))| column_text(c, *t))
+        .collect::<PolarsResult<_>>()?;
     for i in 0..df.height() {
-        w.write_record(texts.iter().map(|t| t[i].as_str())).map_err(csv_err)?;
+        w.write_record(texts.iter().map(|t| t[i].as_str()))
+            .map_err(csv_err)?;
     }
-    w.flush().map_err(|e| ReportError::Io { path: path.display().to_string(), source: e })?;
+    w.flush().map_err(|e| ReportError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
     Ok(())
 }
 
 /// A column's cells as CSV text.
 pub fn column_text(c: &Column, t: OutType) -> PolarsResult<Vec<String>> {
     Ok(match t {
-        OutType::Str => c.str()?.iter().map(|v| v.map(|s| spreadsheet_safe(s).into_owned()).unwrap_or_default()).collect(),
-        OutType::Money => c.i64()?.iter().map(|v| v.map(format_yuan).unwrap_or_default()).collect(),
-        OutType::Int => c.i64()?.iter().map(|v| v.map(|x| x.to_string()).unwrap_or_default()).collect(),
-        OutType::Float => c.f64()?.iter().map(|v| v.map(format_float).unwrap_or_default()).collect(),
+        OutType::Str => c
+            .str()?
+            .iter()
+            .map(|v| {
+                v.map(|s| spreadsheet_safe(s).into_owned())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        OutType::Money => c
+            .i64()?
+            .iter()
+            .map(|v| v.map(format_yuan).unwrap_or_default())
+            .collect(),
+        OutType::Int => c
+            .i64()?
+            .iter()
+            .map(|v| v.map(|x| x.to_string()).unwrap_or_default())
+            .collect(),
+        OutType::Float => c
+            .f64()?
+            .iter()
+            .map(|v| v.map(format_float).unwrap_or_default())
+            .collect(),
     })
 }
 
@@ -48,19 +87,32 @@ pub fn format_float(x: f64) -> String {
 }
 
 /// Writes `df` as Parquet (zstd), money as `Decimal(18, 2)` yuan.
-pub fn write_parquet(path: &Path, cols: &[(&str, OutType)], df: &DataFrame) -> Result<(), ReportError> {
+pub fn write_parquet(
+    path: &Path,
+    cols: &[(&str, OutType)],
+    df: &DataFrame,
+) -> Result<(), ReportError> {
     let mut out_cols = Vec::with_capacity(cols.len());
     for (n, t) in cols {
         let c = df.column(n)?;
         let c = match t {
-            OutType::Money => c.as_materialized_series().cast(&DataType::Int128)?.into_decimal(18, 2)?.into_column(),
+            OutType::Money => c
+                .as_materialized_series()
+                .cast(&DataType::Int128)?
+                .into_decimal(18, 2)?
+                .into_column(),
             _ => c.clone(),
         };
         out_cols.push(c);
     }
     let mut out = DataFrame::new_infer_height(out_cols)?;
-    let f = std::fs::File::create(path).map_err(|e| ReportError::Io { path: path.display().to_string(), source: e })?;
-    ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).finish(&mut out)?;
+    let f = std::fs::File::create(path).map_err(|e| ReportError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut out)?;
     Ok(())
 }
 
@@ -88,9 +140,20 @@ mod tests {
             text,
             "claim_id,responsible_party,institution_id,amount_paid,recover_amount,finding_ids,basis\nc1,'=evil(),i,1500.50,1500.50,f1;f2,DC-01\nc2,p,,0.07,0.00,,\n"
         );
-        let back = ParquetReader::new(std::fs::File::open(dir.path().join("recoveries.parquet")).expect("open")).finish().expect("read");
-        assert_eq!(back.column("amount_paid").expect("col").dtype(), &DataType::Decimal(18, 2));
-        let as_text = back.column("amount_paid").expect("col").cast(&DataType::String).expect("cast");
+        let back = ParquetReader::new(
+            std::fs::File::open(dir.path().join("recoveries.parquet")).expect("open"),
+        )
+        .finish()
+        .expect("read");
+        assert_eq!(
+            back.column("amount_paid").expect("col").dtype(),
+            &DataType::Decimal(18, 2)
+        );
+        let as_text = back
+            .column("amount_paid")
+            .expect("col")
+            .cast(&DataType::String)
+            .expect("cast");
         assert_eq!(as_text.str().expect("str").get(0), Some("1500.50"));
     }
 

@@ -1,1 +1,112 @@
-//! placeholder
+//! # subsidy-rules
+//!
+//! The policy rule pack and the engine that runs it.
+//!
+//! - [`rule`]: the rule-file format (one TOML file per rule, grouped by family under `rules/`).
+//! - [`expr`]: the filter-expression language: parsed, type-checked against the views, lowered to
+//!   polars expressions; it cannot run code.
+//! - [`views`]: the shared derived frames every rule reads (claim, person, class, …).
+//! - [`primitives`]: the closed set of checks: `filter`, `count_per_key`, `overlap_per_key`,
+//!   `sequence`, `window_distinct`.
+//! - [`pack`]: loading and checking a pack with file:line:col diagnostics.
+//! - [`runner`]: running a pack into findings; [`entitlement`]: differentiated subsidies
+//!   (clause 17); [`accountability`]: recoveries and dispositions (clause 18).
+//! - [`docs`]: `docs/rules.md`.
+
+pub mod accountability;
+pub mod docs;
+pub mod entitlement;
+pub mod expr;
+pub mod pack;
+pub mod primitives;
+pub mod rule;
+pub mod runner;
+pub mod views;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use subsidy_model::contract::Table;
+
+pub use pack::{Diagnostic, Pack};
+pub use runner::RuleRun;
+
+/// The candidate closest to `wanted`, if it is a plausible typo.
+pub fn suggest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(wanted, c), c))
+        .filter(|(s, _)| *s >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+/// What a scan's rule stage produces.
+pub struct Outcome {
+    /// findings in the contract's columns plus internal `_`-columns
+    pub findings: DataFrame,
+    /// one row per claim to recover
+    pub recoveries: DataFrame,
+    /// one row per responsible party
+    pub parties: DataFrame,
+    /// per-rule outcome (fired, skipped)
+    pub runs: Vec<RuleRun>,
+    /// the views (for reports and detectors)
+    pub views: views::Views,
+}
+
+/// The view settings a pack implies.
+pub fn view_settings(pack: &Pack) -> views::ViewSettings {
+    views::ViewSettings {
+        face_pass_score: pack.views.face_pass_score,
+        uplift_max: pack.views.uplift_max,
+        default_standards: pack.standards.clone(),
+    }
+}
+
+/// Builds the views and runs the pack: findings, recoveries, parties.
+pub fn run(
+    pack: &Pack,
+    frames: &BTreeMap<Table, DataFrame>,
+    present: &BTreeSet<Table>,
+    identities: Option<&DataFrame>,
+    today: chrono::NaiveDate,
+) -> PolarsResult<Outcome> {
+    let inputs = views::Inputs {
+        frames,
+        present,
+        identities,
+        today,
+    };
+    let views = views::build(&inputs, &view_settings(pack))?;
+    let (findings, runs) = runner::run(pack, &views, present)?;
+    let (recoveries, parties) =
+        accountability::settle(&findings, &views.frames["claim"], &pack.thresholds)?;
+    Ok(Outcome {
+        findings,
+        recoveries,
+        parties,
+        runs,
+        views,
+    })
+}
+
+/// The column types of every view, built over `empty` (the canonical, empty frames): what rule
+/// files are checked against.
+pub fn view_schemas(
+    empty: &BTreeMap<Table, DataFrame>,
+    settings: &views::ViewSettings,
+) -> PolarsResult<BTreeMap<String, BTreeMap<String, expr::Ty>>> {
+    let present: BTreeSet<Table> = Table::ALL.into_iter().collect();
+    let inputs = views::Inputs {
+        frames: empty,
+        present: &present,
+        identities: None,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+    };
+    let v = views::build(&inputs, settings)?;
+    Ok(views::VIEWS
+        .iter()
+        .filter_map(|n| v.schema(n).map(|s| (n.to_string(), s)))
+        .collect())
+}

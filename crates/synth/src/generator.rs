@@ -73,7 +73,12 @@ pub struct Config {
 impl Config {
     /// The configuration for a named scale.
     pub fn new(scale: Scale, seed: u64) -> Config {
-        Config { persons: scale.persons(), seed, format: Format::Csv, rates: BTreeMap::new() }
+        Config {
+            persons: scale.persons(),
+            seed,
+            format: Format::Csv,
+            rates: BTreeMap::new(),
+        }
     }
 }
 
@@ -138,6 +143,10 @@ pub struct Inst {
     pub account: String,
     /// colluding: its classes are subtly wrong (planted for the clustering detectors)
     pub colluding: bool,
+    /// its training site
+    pub lat: f64,
+    /// its training site
+    pub lon: f64,
 }
 
 /// A person of a cohort.
@@ -392,7 +401,11 @@ impl Ids {
 /// The shortage tier of occupation `occ` on `day`: 无人机驾驶员 moved from tier 2 to tier 3 on
 /// 2026-01-01 (two catalogue versions), the others have one version.
 pub fn tier_on(occ: usize, day: NaiveDate) -> u8 {
-    if OCCUPATIONS[occ].code == "4-99-00-00" && day < d(2026, 1, 1) { 2 } else { OCCUPATIONS[occ].tier }
+    if OCCUPATIONS[occ].code == "4-99-00-00" && day < d(2026, 1, 1) {
+        2
+    } else {
+        OCCUPATIONS[occ].tier
+    }
 }
 
 /// The region whose own (lower) standard overrides the national default.
@@ -411,7 +424,11 @@ pub fn entitled(region: &str, scheme: &str, level: &str, tier: u8) -> i64 {
     } else {
         base_amount(scheme, level)
     };
-    let pct = if matches!(scheme, "training" | "skill_upgrade") { (UPLIFT[tier as usize] * 100.0).round() as i64 } else { 0 };
+    let pct = if matches!(scheme, "training" | "skill_upgrade") {
+        (UPLIFT[tier as usize] * 100.0).round() as i64
+    } else {
+        0
+    };
     base * (100 + pct) / 100
 }
 
@@ -425,7 +442,11 @@ fn make_world(rng: &mut Xoshiro256PlusPlus, persons: u64) -> World {
         let id = idgen::uscc(rng, authority, REGIONS[region].code);
         let mut approved: Vec<usize> = (0..OCCUPATIONS.len()).collect();
         approved.shuffle(rng);
-        approved.truncate(if kind == "evaluation" { OCCUPATIONS.len() } else { rng.gen_range(3..7) });
+        approved.truncate(if kind == "evaluation" {
+            OCCUPATIONS.len()
+        } else {
+            rng.gen_range(3..7)
+        });
         approved.sort_unstable();
         let prefix = match kind {
             "training" => "职业培训学校",
@@ -433,11 +454,22 @@ fn make_world(rng: &mut Xoshiro256PlusPlus, persons: u64) -> World {
             "evaluation" => "职业技能评价中心",
             _ => "有限公司",
         };
-        let n_staff = if kind == "evaluation" { rng.gen_range(5..9) } else { rng.gen_range(2..6) };
+        let n_staff = if kind == "evaluation" {
+            rng.gen_range(5..9)
+        } else {
+            rng.gen_range(2..6)
+        };
         let tag = if kind == "evaluation" { "E" } else { "T" };
-        let staff = (0..n_staff).map(|k| format!("ST{tag}{i:06}{k:02}")).collect();
+        let staff = (0..n_staff)
+            .map(|k| format!("ST{tag}{i:06}{k:02}"))
+            .collect();
         Inst {
-            name: format!("{}第{}{}", &REGIONS[region].name[..9.min(REGIONS[region].name.len())], i + 1, prefix),
+            name: format!(
+                "{}第{}{}",
+                &REGIONS[region].name[..9.min(REGIONS[region].name.len())],
+                i + 1,
+                prefix
+            ),
             id,
             kind,
             region,
@@ -448,12 +480,20 @@ fn make_world(rng: &mut Xoshiro256PlusPlus, persons: u64) -> World {
             staff,
             account: idgen::bank_card(rng),
             colluding: false,
+            lat: REGIONS[region].lat + rng.gen_range(-0.03..0.03),
+            lon: REGIONS[region].lon + rng.gen_range(-0.03..0.03),
         }
     };
-    let training = (0..n_train).map(|i| mk(if i % 5 == 4 { "school" } else { "training" }, i, rng)).collect();
+    let training = (0..n_train)
+        .map(|i| mk(if i % 5 == 4 { "school" } else { "training" }, i, rng))
+        .collect();
     let evaluators = (0..n_eval).map(|i| mk("evaluation", i, rng)).collect();
     let enterprises = (0..n_ent).map(|i| mk("enterprise", i, rng)).collect();
-    World { training, evaluators, enterprises }
+    World {
+        training,
+        evaluators,
+        enterprises,
+    }
 }
 
 /// Writes a package of `cfg` into `dir` (created if needed).
@@ -492,47 +532,141 @@ pub fn generate(dir: &Path, cfg: &Config) -> Result<Summary, SynthError> {
     Ok(summary)
 }
 
-fn write_world(w: &World, sinks: &mut BTreeMap<Table, Sink>, rng: &mut Xoshiro256PlusPlus) -> Result<(), SynthError> {
+fn write_world(
+    w: &World,
+    sinks: &mut BTreeMap<Table, Sink>,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<(), SynthError> {
     let all = w.training.iter().chain(&w.evaluators).chain(&w.enterprises);
     let s = sinks.get_mut(&Table::Institutions).expect("sink");
     for i in all {
         let approved: Vec<&str> = i.approved.iter().map(|o| OCCUPATIONS[*o].code).collect();
-        let approved = if i.kind == "enterprise" { String::new() } else { approved.join(";") };
+        let approved = if i.kind == "enterprise" {
+            String::new()
+        } else {
+            approved.join(";")
+        };
         let until = i.until.map(fmt_d).unwrap_or_default();
         let revoked = i.revoked.map(fmt_d).unwrap_or_default();
         let supervisor = format!("人社局{}", REGIONS[i.region].code);
-        s.row(&[&i.id, &i.name, i.kind, REGIONS[i.region].code, &fmt_d(i.in_from), &until, &revoked, &approved, &supervisor])?;
+        s.row(&[
+            &i.id,
+            &i.name,
+            i.kind,
+            REGIONS[i.region].code,
+            &fmt_d(i.in_from),
+            &until,
+            &revoked,
+            &approved,
+            &supervisor,
+        ])?;
     }
     let s = sinks.get_mut(&Table::Occupations).expect("sink");
     for o in OCCUPATIONS {
         let hours = o.hours.to_string();
         if o.code == "4-99-00-00" {
-            s.row(&[o.code, o.name, o.sector, "2", &hours, "2024-01-01", "2025-12-31"])?;
+            s.row(&[
+                o.code,
+                o.name,
+                o.sector,
+                "2",
+                &hours,
+                "2024-01-01",
+                "2025-12-31",
+            ])?;
             s.row(&[o.code, o.name, o.sector, "3", &hours, "2026-01-01", ""])?;
         } else {
-            s.row(&[o.code, o.name, o.sector, &o.tier.to_string(), &hours, "2024-01-01", ""])?;
+            s.row(&[
+                o.code,
+                o.name,
+                o.sector,
+                &o.tier.to_string(),
+                &hours,
+                "2024-01-01",
+                "",
+            ])?;
         }
     }
     let s = sinks.get_mut(&Table::Staff).expect("sink");
     for i in w.training.iter().chain(&w.evaluators) {
-        let role = if i.kind == "evaluation" { "evaluator" } else { "teacher" };
+        let role = if i.kind == "evaluation" {
+            "evaluator"
+        } else {
+            "teacher"
+        };
         for st in &i.staff {
-            let until = if role == "evaluator" { fmt_d(d(2027 + rng.gen_range(0..3), 12, 31)) } else { String::new() };
+            let until = if role == "evaluator" {
+                fmt_d(d(2027 + rng.gen_range(0..3), 12, 31))
+            } else {
+                String::new()
+            };
             s.row(&[st, "", role, &i.id, &until])?;
         }
     }
     let s = sinks.get_mut(&Table::SubsidyStandards).expect("sink");
     for (scheme, levels) in [
-        ("training", &["special_ability", "junior", "intermediate", "senior", "technician", "senior_technician"][..]),
+        (
+            "training",
+            &[
+                "special_ability",
+                "junior",
+                "intermediate",
+                "senior",
+                "technician",
+                "senior_technician",
+            ][..],
+        ),
         ("skill_upgrade", &["junior", "intermediate", "senior"][..]),
-        ("evaluation", &["special_ability", "junior", "intermediate", "senior", "technician", "senior_technician"][..]),
-        ("living_allowance", &["special_ability", "junior", "intermediate", "senior", "technician", "senior_technician"][..]),
+        (
+            "evaluation",
+            &[
+                "special_ability",
+                "junior",
+                "intermediate",
+                "senior",
+                "technician",
+                "senior_technician",
+            ][..],
+        ),
+        (
+            "living_allowance",
+            &[
+                "special_ability",
+                "junior",
+                "intermediate",
+                "senior",
+                "technician",
+                "senior_technician",
+            ][..],
+        ),
     ] {
         for level in levels {
-            let uplift = if matches!(scheme, "training" | "skill_upgrade") { "0;0.1;0.2;0.3" } else { "0;0;0;0" };
-            s.row(&["*", scheme, level, &format_yuan(base_amount(scheme, level)), uplift, "2025-01-01", ""])?;
-            if matches!(scheme, "training" | "skill_upgrade") && matches!(*level, "junior" | "intermediate" | "senior" | "technician") {
-                s.row(&[XIAMEN, scheme, level, &format_yuan(entitled(XIAMEN, scheme, level, 0)), uplift, "2025-01-01", ""])?;
+            let uplift = if matches!(scheme, "training" | "skill_upgrade") {
+                "0;0.1;0.2;0.3"
+            } else {
+                "0;0;0;0"
+            };
+            s.row(&[
+                "*",
+                scheme,
+                level,
+                &format_yuan(base_amount(scheme, level)),
+                uplift,
+                "2025-01-01",
+                "",
+            ])?;
+            if matches!(scheme, "training" | "skill_upgrade")
+                && matches!(*level, "junior" | "intermediate" | "senior" | "technician")
+            {
+                s.row(&[
+                    XIAMEN,
+                    scheme,
+                    level,
+                    &format_yuan(entitled(XIAMEN, scheme, level, 0)),
+                    uplift,
+                    "2025-01-01",
+                    "",
+                ])?;
             }
         }
     }
@@ -542,9 +676,20 @@ fn write_world(w: &World, sinks: &mut BTreeMap<Table, Sink>, rng: &mut Xoshiro25
             let payroll: i64 = rng.gen_range(1_000_000..50_000_000) * 100;
             let extracted = payroll * 8 / 100;
             let used = extracted * rng.gen_range(60..100) / 100;
-            let share = if e.colluding { rng.gen_range(20..50) } else { rng.gen_range(62..90) };
+            let share = if e.colluding {
+                rng.gen_range(20..50)
+            } else {
+                rng.gen_range(62..90)
+            };
             let front = used * share / 100;
-            s.row(&[&e.id, &year.to_string(), &format_yuan(payroll), &format_yuan(extracted), &format_yuan(used), &format_yuan(front)])?;
+            s.row(&[
+                &e.id,
+                &year.to_string(),
+                &format_yuan(payroll),
+                &format_yuan(extracted),
+                &format_yuan(used),
+                &format_yuan(front),
+            ])?;
         }
     }
     Ok(())
@@ -554,11 +699,28 @@ pub(crate) fn make_person(rng: &mut Xoshiro256PlusPlus, w: &World) -> (Person, V
     let region = rng.gen_range(0..REGIONS.len());
     let male = rng.gen_bool(0.55);
     let max_year = if male { 1966 } else { 1971 };
-    let birth = d(rng.gen_range(max_year..2006), rng.gen_range(1..13), rng.gen_range(1..29));
-    let id = idgen::person_id(rng, REGIONS[region].code, &birth.format("%Y%m%d").to_string(), male);
-    let name = format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]);
+    let birth = d(
+        rng.gen_range(max_year..2006),
+        rng.gen_range(1..13),
+        rng.gen_range(1..29),
+    );
+    let id = idgen::person_id(
+        rng,
+        REGIONS[region].code,
+        &birth.format("%Y%m%d").to_string(),
+        male,
+    );
+    let name = format!(
+        "{}{}",
+        SURNAMES[rng.gen_range(0..SURNAMES.len())],
+        GIVEN[rng.gen_range(0..GIVEN.len())]
+    );
     let employed = rng.gen_bool(0.4);
-    let employer = employed.then(|| w.enterprises[rng.gen_range(0..w.enterprises.len())].id.clone());
+    let employer = employed.then(|| {
+        w.enterprises[rng.gen_range(0..w.enterprises.len())]
+            .id
+            .clone()
+    });
     let p = Person {
         id: id.clone(),
         name,
@@ -567,26 +729,72 @@ pub(crate) fn make_person(rng: &mut Xoshiro256PlusPlus, w: &World) -> (Person, V
         account: idgen::bank_card(rng),
         region,
         birth,
-        address: format!("{}{}路{}号", REGIONS[region].name, ["人民", "解放", "建设", "中山", "和平"][rng.gen_range(0..5)], rng.gen_range(1..300)),
+        address: format!(
+            "{}{}路{}号",
+            REGIONS[region].name,
+            ["人民", "解放", "建设", "中山", "和平"][rng.gen_range(0..5)],
+            rng.gen_range(1..300)
+        ),
         employer: employer.clone(),
         frontline: employed && rng.gen_bool(0.7),
     };
     let mut st = Vec::new();
     if let Some(e) = &employer {
         let hired = d(rng.gen_range(2016..2025), rng.gen_range(1..13), 1);
-        st.push(StatusRec { person: id.clone(), status: "employed", from: hired, until: None, employer: Some(e.clone()), source: "社保" });
-        st.push(StatusRec { person: id.clone(), status: "ui_insured", from: hired, until: None, employer: Some(e.clone()), source: "社保" });
+        st.push(StatusRec {
+            person: id.clone(),
+            status: "employed",
+            from: hired,
+            until: None,
+            employer: Some(e.clone()),
+            source: "社保",
+        });
+        st.push(StatusRec {
+            person: id.clone(),
+            status: "ui_insured",
+            from: hired,
+            until: None,
+            employer: Some(e.clone()),
+            source: "社保",
+        });
     } else if rng.gen_bool(0.4) {
-        st.push(StatusRec { person: id.clone(), status: "registered_unemployed", from: d(2024, rng.gen_range(1..13), 1), until: None, employer: None, source: "就业" });
+        st.push(StatusRec {
+            person: id.clone(),
+            status: "registered_unemployed",
+            from: d(2024, rng.gen_range(1..13), 1),
+            until: None,
+            employer: None,
+            source: "就业",
+        });
     }
     let age_2025 = 2025 - birth.year();
-    for (status, p_, source) in [("poverty_alleviated", 0.08, "乡村振兴"), ("migrant_worker", 0.15, "就业"), ("veteran", 0.02, "退役军人事务"), ("disabled", 0.01, "残联"), ("hard_to_employ", 0.03, "就业")] {
+    for (status, p_, source) in [
+        ("poverty_alleviated", 0.08, "乡村振兴"),
+        ("migrant_worker", 0.15, "就业"),
+        ("veteran", 0.02, "退役军人事务"),
+        ("disabled", 0.01, "残联"),
+        ("hard_to_employ", 0.03, "就业"),
+    ] {
         if rng.gen_bool(p_) {
-            st.push(StatusRec { person: id.clone(), status, from: d(rng.gen_range(2018..2024), rng.gen_range(1..13), 1), until: None, employer: None, source });
+            st.push(StatusRec {
+                person: id.clone(),
+                status,
+                from: d(rng.gen_range(2018..2024), rng.gen_range(1..13), 1),
+                until: None,
+                employer: None,
+                source,
+            });
         }
     }
     if age_2025 < 25 && rng.gen_bool(0.3) {
-        st.push(StatusRec { person: id.clone(), status: "graduate", from: d(2025, 1, 1), until: Some(d(2025, 12, 31)), employer: None, source: "学籍" });
+        st.push(StatusRec {
+            person: id.clone(),
+            status: "graduate",
+            from: d(2025, 1, 1),
+            until: Some(d(2025, 12, 31)),
+            employer: None,
+            source: "学籍",
+        });
     }
     (p, st)
 }
@@ -610,25 +818,41 @@ pub(crate) fn level_rank(level: &str) -> u32 {
     }
 }
 
-pub(crate) fn new_class(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, inst: usize, occ: usize, level: &'static str, start: NaiveDate, size: u32) -> Class {
+pub(crate) fn new_class(
+    w: &World,
+    rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
+    inst: usize,
+    occ: usize,
+    level: &'static str,
+    start: NaiveDate,
+    size: u32,
+) -> Class {
     let i = &w.training[inst];
     let hours = OCCUPATIONS[occ].hours + 14 * level_rank(level);
     let days = hours.div_ceil(7);
-    let r = &REGIONS[i.region];
     Class {
         id: ids.class(),
         inst,
         occ,
         level,
-        mode: if rng.gen_bool(0.9) { "offline" } else { "blended" },
+        mode: if rng.gen_bool(0.9) {
+            "offline"
+        } else {
+            "blended"
+        },
         filed: start - Duration::days(rng.gen_range(7..21)),
         start,
         end: start + Duration::days(i64::from(days) - 1),
         hours,
-        fee: if rng.gen_bool(0.6) { 0 } else { rng.gen_range(1..7) * 10_000 },
+        fee: if rng.gen_bool(0.6) {
+            0
+        } else {
+            rng.gen_range(1..7) * 10_000
+        },
         capacity: size + rng.gen_range(5..30),
-        lat: r.lat + rng.gen_range(-0.03..0.03),
-        lon: r.lon + rng.gen_range(-0.03..0.03),
+        lat: i.lat,
+        lon: i.lon,
         teacher: i.staff[rng.gen_range(0..i.staff.len())].clone(),
         session: ((8, 30), (16, 30)),
         days,
@@ -640,7 +864,13 @@ fn random_start(rng: &mut Xoshiro256PlusPlus, from: NaiveDate, to: NaiveDate) ->
     from + Duration::days(rng.gen_range(0..span))
 }
 
-fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usize, _cohort_no: u64) -> Cohort {
+fn make_cohort(
+    w: &World,
+    rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
+    size: usize,
+    _cohort_no: u64,
+) -> Cohort {
     let mut c = Cohort::default();
     for _ in 0..size {
         let (p, st) = make_person(rng, w);
@@ -674,7 +904,12 @@ fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usi
         let cls = new_class(w, rng, ids, inst, occ, level, start, class_size as u32);
         let ci = c.classes.len();
         for &p in &trainees[k..k + class_size] {
-            c.enrolls.push(Enroll { class: ci, person: p, on: cls.filed - Duration::days(rng.gen_range(1..10)), att: AttMode::Normal });
+            c.enrolls.push(Enroll {
+                class: ci,
+                person: p,
+                on: cls.filed - Duration::days(rng.gen_range(1..10)),
+                att: AttMode::Normal,
+            });
         }
         c.classes.push(cls);
         k += class_size;
@@ -691,29 +926,64 @@ fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usi
     for (ci, people) in by_class {
         let prev = c.classes[ci].clone();
         let start = prev.end + Duration::days(rng.gen_range(60..200));
-        let cls = new_class(w, rng, ids, prev.inst, prev.occ, level_after(prev.level), start, people.len() as u32);
+        let cls = new_class(
+            w,
+            rng,
+            ids,
+            prev.inst,
+            prev.occ,
+            level_after(prev.level),
+            start,
+            people.len() as u32,
+        );
         let ni = c.classes.len();
         for p in people {
-            c.enrolls.push(Enroll { class: ni, person: p, on: cls.filed - Duration::days(1), att: AttMode::Normal });
+            c.enrolls.push(Enroll {
+                class: ni,
+                person: p,
+                on: cls.filed - Duration::days(1),
+                att: AttMode::Normal,
+            });
         }
         c.classes.push(cls);
     }
     // evaluations and claims
-    let mut sittings: BTreeMap<usize, (usize, String, NaiveDateTime, Vec<String>)> = BTreeMap::new();
+    let mut sittings: BTreeMap<usize, (usize, String, NaiveDateTime, Vec<String>)> =
+        BTreeMap::new();
     let enrolls = c.enrolls.clone();
     let mut first_claim_year: BTreeMap<(usize, i32), bool> = BTreeMap::new();
     for e in &enrolls {
         let cls = c.classes[e.class].clone();
-        let sit = sittings.entry(e.class).or_insert_with(|| {
-            let org = rng.gen_range(0..w.evaluators.len());
-            let mut ev = w.evaluators[org].staff.clone();
-            ev.shuffle(rng);
-            ev.truncate(3);
-            let day = cls.end + Duration::days(rng.gen_range(2..11));
-            (org, format!("SITE{org:04}{:02}", rng.gen_range(1..4)), at(day, 9, 0), ev)
-        }).clone();
+        let sit = sittings
+            .entry(e.class)
+            .or_insert_with(|| {
+                let org = rng.gen_range(0..w.evaluators.len());
+                let mut ev = w.evaluators[org].staff.clone();
+                ev.shuffle(rng);
+                ev.truncate(3);
+                let day = cls.end + Duration::days(rng.gen_range(2..11));
+                (
+                    org,
+                    format!("SITE{org:04}{:02}", rng.gen_range(1..4)),
+                    at(day, 9, 0),
+                    ev,
+                )
+            })
+            .clone();
         let person = c.persons[e.person].clone();
-        let ev = make_eval(rng, ids, &person.id, sit.0, Some(cls.id.clone()), cls.occ, cls.level, &sit.1, sit.2, sit.3.clone(), w);
+        let ev = make_eval(
+            rng,
+            ids,
+            &person.id,
+            sit.0,
+            Some(cls.id.clone()),
+            cls.occ,
+            cls.level,
+            &sit.1,
+            sit.2,
+            sit.3.clone(),
+            w,
+        );
         let passed = ev.passed;
         let (cert, issued) = (ev.cert.clone(), ev.issued);
         let eval_id = ev.id.clone();
@@ -725,7 +995,11 @@ fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usi
         let inst = &w.training[cls.inst];
         let region = REGIONS[inst.region].code;
         let tier = tier_on(cls.occ, cls.start);
-        let ui_months = c.statuses.iter().find(|s| s.person == person.id && s.status == "ui_insured").map(|s| (cls.start - s.from).num_days() / 30);
+        let ui_months = c
+            .statuses
+            .iter()
+            .find(|s| s.person == person.id && s.status == "ui_insured")
+            .map(|s| (cls.start - s.from).num_days() / 30);
         let upgrade = ui_months.is_some_and(|m| m >= 13) && rng.gen_bool(0.3);
         let scheme = if upgrade { "skill_upgrade" } else { "training" };
         let amount = entitled(region, scheme, cls.level, tier);
@@ -734,7 +1008,11 @@ fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usi
         c.claims.push(Claim {
             id: ids.claim(),
             scheme,
-            claimant: if upgrade { person.id.clone() } else { inst.id.clone() },
+            claimant: if upgrade {
+                person.id.clone()
+            } else {
+                inst.id.clone()
+            },
             person: person.id.clone(),
             class: Some(cls.id.clone()),
             eval: Some(eval_id.clone()),
@@ -745,15 +1023,27 @@ fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usi
             paid: paid.then_some(amount),
             on,
             paid_on: paid.then(|| on + Duration::days(rng.gen_range(10..40))),
-            payee: if upgrade { person.account.clone() } else { inst.account.clone() },
-            fund: if upgrade { "unemployment_insurance" } else { "employment_fund" },
+            payee: if upgrade {
+                person.account.clone()
+            } else {
+                inst.account.clone()
+            },
+            fund: if upgrade {
+                "unemployment_insurance"
+            } else {
+                "employment_fund"
+            },
             approver: format!("人社局{region}"),
             entitled: amount,
         });
         // a living allowance for key groups, once a year
-        let key_group = c.statuses.iter().any(|s| s.person == person.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ") && s.from <= cls.start);
-        if key_group && !first_claim_year.contains_key(&(e.person, cls.start.year())) {
-            first_claim_year.insert((e.person, cls.start.year()), true);
+        let key_group = c.statuses.iter().any(|s| {
+            s.person == person.id
+                && matches!(s.status, "poverty_alleviated" | "hard_to_employ")
+                && s.from <= cls.start
+        });
+        if key_group && !first_claim_year.contains_key(&(e.person, on.year())) {
+            first_claim_year.insert((e.person, on.year()), true);
             let amount = entitled(region, "living_allowance", cls.level, 0);
             c.claims.push(Claim {
                 id: ids.claim(),
@@ -781,12 +1071,28 @@ fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usi
         let person = c.persons[p].clone();
         let org = rng.gen_range(0..w.evaluators.len());
         let occ = rng.gen_range(0..OCCUPATIONS.len());
-        let level = if OCCUPATIONS[occ].code.starts_with('Z') { "special_ability" } else { "senior" };
+        let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+            "special_ability"
+        } else {
+            "senior"
+        };
         let mut evs = w.evaluators[org].staff.clone();
         evs.shuffle(rng);
         evs.truncate(3);
         let when = at(random_start(rng, d(2025, 2, 1), d(2026, 6, 30)), 14, 0);
-        let ev = make_eval(rng, ids, &person.id, org, None, occ, level, &format!("SITE{org:04}09"), when, evs, w);
+        let ev = make_eval(
+            rng,
+            ids,
+            &person.id,
+            org,
+            None,
+            occ,
+            level,
+            &format!("SITE{org:04}09"),
+            when,
+            evs,
+            w,
+        );
         if ev.passed {
             let amount = entitled("*", "evaluation", level, 0);
             let on = ev.issued.expect("issued") + Duration::days(rng.gen_range(3..60));
@@ -816,7 +1122,19 @@ fn make_cohort(w: &World, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, size: usi
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn make_eval(rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, person: &str, org: usize, class: Option<String>, occ: usize, level: &'static str, site: &str, starts: NaiveDateTime, evaluators: Vec<String>, w: &World) -> Eval {
+pub(crate) fn make_eval(
+    rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
+    person: &str,
+    org: usize,
+    class: Option<String>,
+    occ: usize,
+    level: &'static str,
+    site: &str,
+    starts: NaiveDateTime,
+    evaluators: Vec<String>,
+    w: &World,
+) -> Eval {
     let theory = normal(rng, 76.0, 8.0).clamp(0.0, 100.0).round();
     let practical = normal(rng, 79.0, 7.0).clamp(0.0, 100.0).round();
     let passed = theory >= 60.0 && practical >= 60.0;
@@ -832,7 +1150,13 @@ pub(crate) fn make_eval(rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, person: &st
             _ => 5,
         };
         let province = &REGIONS[w.evaluators[org].region].code[..2];
-        idgen::certificate(province, org as u32, issued.expect("issued").year(), digit, ids.cert)
+        idgen::certificate(
+            province,
+            org as u32,
+            issued.expect("issued").year(),
+            digit,
+            ids.cert,
+        )
     });
     Eval {
         id: ids.eval(),
@@ -854,7 +1178,12 @@ pub(crate) fn make_eval(rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, person: &st
     }
 }
 
-fn write_cohort(w: &World, c: &Cohort, sinks: &mut BTreeMap<Table, Sink>, rng: &mut Xoshiro256PlusPlus) -> Result<(), SynthError> {
+fn write_cohort(
+    w: &World,
+    c: &Cohort,
+    sinks: &mut BTreeMap<Table, Sink>,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<(), SynthError> {
     let s = sinks.get_mut(&Table::Persons).expect("sink");
     for p in &c.persons {
         s.row(&[
@@ -867,12 +1196,23 @@ fn write_cohort(w: &World, c: &Cohort, sinks: &mut BTreeMap<Table, Sink>, rng: &
             &fmt_d(p.birth),
             &p.address,
             p.employer.as_deref().unwrap_or(""),
-            if p.employer.is_some() { if p.frontline { "true" } else { "false" } } else { "" },
+            if p.employer.is_some() {
+                if p.frontline { "true" } else { "false" }
+            } else {
+                ""
+            },
         ])?;
     }
     let s = sinks.get_mut(&Table::PersonStatus).expect("sink");
     for st in &c.statuses {
-        s.row(&[&st.person, st.status, &fmt_d(st.from), &st.until.map(fmt_d).unwrap_or_default(), st.employer.as_deref().unwrap_or(""), st.source])?;
+        s.row(&[
+            &st.person,
+            st.status,
+            &fmt_d(st.from),
+            &st.until.map(fmt_d).unwrap_or_default(),
+            st.employer.as_deref().unwrap_or(""),
+            st.source,
+        ])?;
     }
     for cls in &c.classes {
         let inst = &w.training[cls.inst];
@@ -896,14 +1236,30 @@ fn write_cohort(w: &World, c: &Cohort, sinks: &mut BTreeMap<Table, Sink>, rng: &
         for k in 0..cls.days {
             let day = cls.start + Duration::days(i64::from(k));
             let ((h0, m0), (h1, m1)) = cls.session;
-            s.row(&[&format!("{}-{:03}", cls.id, k + 1), &cls.id, &fmt_dt(at(day, h0, m0)), &fmt_dt(at(day, h1, m1)), &cls.teacher])?;
+            s.row(&[
+                &format!("{}-{:03}", cls.id, k + 1),
+                &cls.id,
+                &fmt_dt(at(day, h0, m0)),
+                &fmt_dt(at(day, h1, m1)),
+                &cls.teacher,
+            ])?;
         }
     }
     for e in &c.enrolls {
         let cls = &c.classes[e.class];
         let p = &c.persons[e.person];
-        sinks.get_mut(&Table::Enrollments).expect("sink").row(&[&cls.id, &p.id, &fmt_d(e.on)])?;
-        write_attendance(cls, p, e.att, w, sinks.get_mut(&Table::Attendance).expect("sink"), rng)?;
+        sinks
+            .get_mut(&Table::Enrollments)
+            .expect("sink")
+            .row(&[&cls.id, &p.id, &fmt_d(e.on)])?;
+        write_attendance(
+            cls,
+            p,
+            e.att,
+            w,
+            sinks.get_mut(&Table::Attendance).expect("sink"),
+            rng,
+        )?;
     }
     let s = sinks.get_mut(&Table::Evaluations).expect("sink");
     for ev in &c.evals {
@@ -950,7 +1306,14 @@ fn write_cohort(w: &World, c: &Cohort, sinks: &mut BTreeMap<Table, Sink>, rng: &
     Ok(())
 }
 
-fn write_attendance(cls: &Class, p: &Person, mode: AttMode, w: &World, s: &mut Sink, rng: &mut Xoshiro256PlusPlus) -> Result<(), SynthError> {
+fn write_attendance(
+    cls: &Class,
+    p: &Person,
+    mode: AttMode,
+    w: &World,
+    s: &mut Sink,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<(), SynthError> {
     if mode == AttMode::Ghost {
         return Ok(());
     }
@@ -960,20 +1323,38 @@ fn write_attendance(cls: &Class, p: &Person, mode: AttMode, w: &World, s: &mut S
         _ => format!("DV{}", &p.phone[3..]),
     };
     let ((h0, m0), (h1, m1)) = cls.session;
-    let share = if let AttMode::Partial(f) = mode { f } else { 0.97 };
+    let share = if let AttMode::Partial(f) = mode {
+        f
+    } else {
+        0.997
+    };
     for k in 0..cls.days {
         if !rng.gen_bool(share.clamp(0.0, 1.0)) {
             continue;
         }
         let day = cls.start + Duration::days(i64::from(k));
         // colluding institutions sign everyone in within a minute of each other (a script)
-        let (jin, jout) = if colluding { (normal(rng, -2.0, 0.4), normal(rng, 1.0, 0.4)) } else { (normal(rng, -8.0, 5.0), normal(rng, 5.0, 5.0)) };
+        let (jin, jout) = if colluding {
+            (normal(rng, -2.0, 0.4), normal(rng, 1.0, 0.4))
+        } else {
+            (normal(rng, -8.0, 5.0), normal(rng, 5.0, 5.0))
+        };
         let (tin, tout) = if mode == AttMode::LongDays {
             (at(day, 6, 0), at(day, 22, 0))
         } else {
-            (at(day, h0, m0) + Duration::seconds((jin * 60.0) as i64), at(day, h1, m1) + Duration::seconds((jout * 60.0) as i64))
+            (
+                at(day, h0, m0) + Duration::seconds((jin * 60.0) as i64),
+                at(day, h1, m1) + Duration::seconds((jout * 60.0) as i64),
+            )
         };
-        let (lat, lon) = if mode == AttMode::FarAway { (cls.lat + 0.2, cls.lon + 0.2) } else { (cls.lat + rng.gen_range(-0.0005..0.0005), cls.lon + rng.gen_range(-0.0005..0.0005)) };
+        let (lat, lon) = if mode == AttMode::FarAway {
+            (cls.lat + 0.2, cls.lon + 0.2)
+        } else {
+            (
+                cls.lat + rng.gen_range(-0.0005..0.0005),
+                cls.lon + rng.gen_range(-0.0005..0.0005),
+            )
+        };
         for (ts, dir) in [(tin, "in"), (tout, "out")] {
             let face = rng.gen_bool(0.95) || mode == AttMode::FaceFail;
             let score = if mode == AttMode::FaceFail {
@@ -989,7 +1370,11 @@ fn write_attendance(cls: &Class, p: &Person, mode: AttMode, w: &World, s: &mut S
                 &fmt_dt(ts),
                 dir,
                 if face { "face" } else { "qr" },
-                &if face { format!("{score:.3}") } else { String::new() },
+                &if face {
+                    format!("{score:.3}")
+                } else {
+                    String::new()
+                },
                 &device,
                 &format!("{lat:.6}"),
                 &format!("{lon:.6}"),

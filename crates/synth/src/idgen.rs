@@ -1,7 +1,9 @@
 //! Well-formed identifiers: resident IDs, credit codes, bank cards, certificate numbers.
 
 use rand::Rng;
-use subsidy_model::ids::{USCC_CHARSET, id_check_char, luhn_check_digit, org_code_check_char, uscc_check_char};
+use subsidy_model::ids::{
+    USCC_CHARSET, id_check_char, luhn_check_digit, org_code_check_char, uscc_check_char,
+};
 
 /// A valid 18-digit resident ID for the region, birth date (YYYYMMDD) and gender.
 pub fn person_id(rng: &mut impl Rng, region: &str, birth: &str, male: bool) -> String {
@@ -17,11 +19,13 @@ pub fn person_id(rng: &mut impl Rng, region: &str, birth: &str, male: bool) -> S
 /// A valid unified social credit code with a valid embedded organisation code.
 pub fn uscc(rng: &mut impl Rng, authority: char, region: &str) -> String {
     let digits = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    let body: String = (0..8).map(|_| {
-        // organisation codes use digits and upper-case letters that are in the USCC set
-        let i = rng.gen_range(0..digits.len());
-        digits.as_bytes()[i] as char
-    }).collect();
+    let body: String = (0..8)
+        .map(|_| {
+            // organisation codes use digits and upper-case letters that are in the USCC set
+            let i = rng.gen_range(0..digits.len());
+            digits.as_bytes()[i] as char
+        })
+        .collect();
     let org_check = org_code_check_char(&body).expect("8 chars");
     // X is in the USCC set; 0 too
     let first17 = format!("{authority}1{region}{body}{org_check}");
@@ -45,5 +49,9 @@ pub fn phone(rng: &mut impl Rng) -> String {
 
 /// A 职业技能等级证书 number: S + 0000 + province + site + yy + level digit + serial.
 pub fn certificate(province: &str, site: u32, year: i32, level_digit: u8, serial: u64) -> String {
-    format!("S0000{province}{site:06}{:02}{level_digit}{:06}", year % 100, serial % 1_000_000)
+    format!(
+        "S0000{province}{site:06}{:02}{level_digit}{:06}",
+        year % 100,
+        serial % 1_000_000
+    )
 }

@@ -15,8 +15,8 @@
 //! - claims are priced at the entitlement: base by scheme and level × (1 + uplift of the
 //!   occupation's shortage tier), see [`world::entitled`].
 
-pub mod idgen;
 mod generator;
+pub mod idgen;
 pub mod scenario;
 pub mod sink;
 pub mod world;

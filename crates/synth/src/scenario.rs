@@ -18,7 +18,9 @@ use subsidy_model::ids::id_check_char;
 use subsidy_model::money::format_yuan;
 
 use crate::SynthError;
-use crate::generator::{AttMode, Claim, Cohort, Enroll, Ids, World, d, entitled, make_eval, new_class, tier_on};
+use crate::generator::{
+    AttMode, Claim, Cohort, Enroll, Ids, World, d, entitled, make_eval, new_class, tier_on,
+};
 use crate::world::{NAME_VARIANTS, OCCUPATIONS, REGIONS};
 
 /// A scenario's definition.
@@ -38,46 +40,286 @@ pub struct Scenario {
 
 /// Every scenario the generator plants.
 pub const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "invalid_uscc", category: "institution", caught_by: "ID-02", rate: 0.0002, what: "an institution whose credit code fails the GB 32100 check" },
-    Scenario { name: "delisted_institution", category: "institution", caught_by: "IS-01", rate: 0.0002, what: "an institution removed from the catalogue on 2025-06-30 that keeps training and claiming" },
-    Scenario { name: "revoked_institution", category: "institution", caught_by: "IS-01", rate: 0.0001, what: "an institution whose qualification was revoked on 2025-09-30 that keeps claiming" },
-    Scenario { name: "colluding_institutions", category: "fake_training", caught_by: "cluster", rate: 0.0003, what: "institutions whose classes are scripted (synchronised sign-ins, low-but-passing face scores, tight high exam scores) without crossing any rule threshold" },
-    Scenario { name: "low_frontline_share", category: "funds_use", caught_by: "EN-01", rate: 0.0002, what: "an enterprise spending under 60 % of its 职工教育经费 on frontline workers" },
-    Scenario { name: "invalid_id", category: "fake_training", caught_by: "ID-01", rate: 0.002, what: "a trainee whose ID number fails the MOD 11-2 check" },
-    Scenario { name: "over_age", category: "ineligible", caught_by: "EL-01", rate: 0.002, what: "a trainee aged over the retirement age at class start" },
-    Scenario { name: "deceased_trainee", category: "fake_training", caught_by: "EL-02", rate: 0.002, what: "a trainee recorded deceased before the class ended, still signing in" },
-    Scenario { name: "pensioner", category: "ineligible", caught_by: "EL-03", rate: 0.002, what: "a trainee drawing a pension since before the class" },
-    Scenario { name: "full_time_student", category: "ineligible", caught_by: "EL-04", rate: 0.002, what: "a full-time student (not in the graduation year) on a roster" },
-    Scenario { name: "public_payroll", category: "ineligible", caught_by: "EL-05", rate: 0.002, what: "a trainee on public payroll during the class" },
-    Scenario { name: "ui_tenure_short", category: "ineligible", caught_by: "EL-07", rate: 0.002, what: "a skill-upgrade claim with under 12 months of unemployment-insurance contributions" },
-    Scenario { name: "status_after_training", category: "ineligible", caught_by: "EL-08", rate: 0.002, what: "a living allowance for a key-group status that began after the class started" },
-    Scenario { name: "same_occupation_level_twice", category: "duplicate_claim", caught_by: "DC-01", rate: 0.002, what: "a second paid claim for the same occupation and level" },
-    Scenario { name: "annual_cap_exceeded", category: "over_claim", caught_by: "DC-02", rate: 0.001, what: "four training claims in one calendar year (the fourth is over the cap of 3)" },
-    Scenario { name: "lower_after_higher", category: "duplicate_claim", caught_by: "DC-03", rate: 0.002, what: "a claim at a lower level after a paid higher level in the same occupation" },
-    Scenario { name: "cross_scheme_certificate", category: "duplicate_claim", caught_by: "DC-04", rate: 0.002, what: "one certificate claimed under training and again under skill upgrade" },
-    Scenario { name: "certificate_reused", category: "duplicate_claim", caught_by: "DC-05", rate: 0.002, what: "a claim citing another person's certificate" },
-    Scenario { name: "overlapping_classes", category: "fake_training", caught_by: "DC-06", rate: 0.002, what: "a trainee attending two classes at the same hours at different venues" },
-    Scenario { name: "living_allowance_twice", category: "over_claim", caught_by: "DC-09", rate: 0.002, what: "a second living allowance in one year" },
-    Scenario { name: "low_attendance", category: "fake_training", caught_by: "TP-01", rate: 0.003, what: "a trainee present on about 40 % of class days, claimed in full" },
-    Scenario { name: "ghost_trainee", category: "fake_training", caught_by: "TP-01", rate: 0.003, what: "a trainee on the roster who never signs in, claimed in full" },
-    Scenario { name: "shortened_class", category: "over_claim", caught_by: "TP-02", rate: 0.0005, what: "a class run for half the standard hours, claimed at the full rate (excess recovered pro rata)" },
-    Scenario { name: "implausible_daily_hours", category: "fake_training", caught_by: "TP-03", rate: 0.002, what: "a trainee signed in 06:00 to 22:00 every day" },
-    Scenario { name: "face_check_failures", category: "fake_training", caught_by: "TP-04", rate: 0.002, what: "a trainee whose face checks fail" },
-    Scenario { name: "geofence_breach", category: "fake_training", caught_by: "TP-05", rate: 0.002, what: "a trainee signing in about 28 km from the venue" },
-    Scenario { name: "shared_device", category: "fake_training", caught_by: "TP-06", rate: 0.0005, what: "one device signing in four trainees of a class (代打卡)" },
-    Scenario { name: "teacher_double_booked", category: "institution", caught_by: "TP-08", rate: 0.0005, what: "a teacher filed for two classes at different venues on the same days" },
-    Scenario { name: "over_capacity", category: "institution", caught_by: "TP-09", rate: 0.0005, what: "a class attended by more trainees than its filed capacity" },
-    Scenario { name: "late_filing", category: "institution", caught_by: "TP-10", rate: 0.0005, what: "a class filed after it started" },
-    Scenario { name: "exam_before_training_end", category: "fake_evaluation", caught_by: "FE-01", rate: 0.0005, what: "a sitting held before the class ended" },
-    Scenario { name: "identical_answers", category: "fake_evaluation", caught_by: "FE-02", rate: 0.0005, what: "six candidates of one sitting with the same answer-sheet hash" },
-    Scenario { name: "too_few_examiners", category: "fake_evaluation", caught_by: "FE-03", rate: 0.0005, what: "a sitting run by one examiner" },
-    Scenario { name: "proxy_exam", category: "fake_evaluation", caught_by: "FE-04", rate: 0.001, what: "one candidate sitting two exams in different rooms at the same time" },
-    Scenario { name: "malformed_certificate", category: "fake_evaluation", caught_by: "FE-05", rate: 0.002, what: "a claim citing a certificate number of the wrong structure or level digit" },
-    Scenario { name: "late_claim", category: "ineligible", caught_by: "CL-01", rate: 0.002, what: "a claim filed more than 12 months after the certificate" },
-    Scenario { name: "over_standard_amount", category: "over_claim", caught_by: "CL-02", rate: 0.003, what: "a claim 30 % above its entitlement (excess recovered)" },
-    Scenario { name: "shared_payee_account", category: "fake_training", caught_by: "CL-03", rate: 0.0005, what: "four trainees' subsidies paid into one account" },
-    Scenario { name: "fee_inversion", category: "fake_training", caught_by: "CL-05", rate: 0.0005, what: "a one-day class charging at least half the subsidy" },
-    Scenario { name: "two_ids_one_person", category: "duplicate_claim", caught_by: "identity", rate: 0.002, what: "one person registered under two IDs (a digit typo, a look-alike name character) who claims the same training twice" },
+    Scenario {
+        name: "invalid_uscc",
+        category: "institution",
+        caught_by: "ID-02",
+        rate: 0.0002,
+        what: "an institution whose credit code fails the GB 32100 check",
+    },
+    Scenario {
+        name: "delisted_institution",
+        category: "institution",
+        caught_by: "IS-01",
+        rate: 0.0002,
+        what: "an institution removed from the catalogue on 2025-06-30 that keeps training and claiming",
+    },
+    Scenario {
+        name: "revoked_institution",
+        category: "institution",
+        caught_by: "IS-01",
+        rate: 0.0001,
+        what: "an institution whose qualification was revoked on 2025-09-30 that keeps claiming",
+    },
+    Scenario {
+        name: "colluding_institutions",
+        category: "fake_training",
+        caught_by: "cluster",
+        rate: 0.0003,
+        what: "institutions whose classes are scripted (synchronised sign-ins, low-but-passing face scores, tight high exam scores) without crossing any rule threshold",
+    },
+    Scenario {
+        name: "low_frontline_share",
+        category: "funds_use",
+        caught_by: "EN-01",
+        rate: 0.0002,
+        what: "an enterprise spending under 60 % of its 职工教育经费 on frontline workers",
+    },
+    Scenario {
+        name: "invalid_id",
+        category: "fake_training",
+        caught_by: "ID-01",
+        rate: 0.002,
+        what: "a trainee whose ID number fails the MOD 11-2 check",
+    },
+    Scenario {
+        name: "over_age",
+        category: "ineligible",
+        caught_by: "EL-01",
+        rate: 0.002,
+        what: "a trainee aged over the retirement age at class start",
+    },
+    Scenario {
+        name: "deceased_trainee",
+        category: "fake_training",
+        caught_by: "EL-02",
+        rate: 0.002,
+        what: "a trainee recorded deceased before the class ended, still signing in",
+    },
+    Scenario {
+        name: "pensioner",
+        category: "ineligible",
+        caught_by: "EL-03",
+        rate: 0.002,
+        what: "a trainee drawing a pension since before the class",
+    },
+    Scenario {
+        name: "full_time_student",
+        category: "ineligible",
+        caught_by: "EL-04",
+        rate: 0.002,
+        what: "a full-time student (not in the graduation year) on a roster",
+    },
+    Scenario {
+        name: "public_payroll",
+        category: "ineligible",
+        caught_by: "EL-05",
+        rate: 0.002,
+        what: "a trainee on public payroll during the class",
+    },
+    Scenario {
+        name: "ui_tenure_short",
+        category: "ineligible",
+        caught_by: "EL-07",
+        rate: 0.002,
+        what: "a skill-upgrade claim with under 12 months of unemployment-insurance contributions",
+    },
+    Scenario {
+        name: "status_after_training",
+        category: "ineligible",
+        caught_by: "EL-08",
+        rate: 0.002,
+        what: "a living allowance for a key-group status that began after the class started",
+    },
+    Scenario {
+        name: "same_occupation_level_twice",
+        category: "duplicate_claim",
+        caught_by: "DC-01",
+        rate: 0.002,
+        what: "a second paid claim for the same occupation and level",
+    },
+    Scenario {
+        name: "annual_cap_exceeded",
+        category: "over_claim",
+        caught_by: "DC-02",
+        rate: 0.001,
+        what: "four training claims in one calendar year (the fourth is over the cap of 3)",
+    },
+    Scenario {
+        name: "lower_after_higher",
+        category: "duplicate_claim",
+        caught_by: "DC-03",
+        rate: 0.002,
+        what: "a claim at a lower level after a paid higher level in the same occupation",
+    },
+    Scenario {
+        name: "cross_scheme_certificate",
+        category: "duplicate_claim",
+        caught_by: "DC-04",
+        rate: 0.002,
+        what: "one certificate claimed under training and again under skill upgrade",
+    },
+    Scenario {
+        name: "certificate_reused",
+        category: "duplicate_claim",
+        caught_by: "DC-05",
+        rate: 0.002,
+        what: "a claim citing another person's certificate",
+    },
+    Scenario {
+        name: "overlapping_classes",
+        category: "fake_training",
+        caught_by: "DC-06",
+        rate: 0.002,
+        what: "a trainee attending two classes at the same hours at different venues",
+    },
+    Scenario {
+        name: "living_allowance_twice",
+        category: "over_claim",
+        caught_by: "DC-09",
+        rate: 0.002,
+        what: "a second living allowance in one year",
+    },
+    Scenario {
+        name: "low_attendance",
+        category: "fake_training",
+        caught_by: "TP-01",
+        rate: 0.003,
+        what: "a trainee present on about 40 % of class days, claimed in full",
+    },
+    Scenario {
+        name: "ghost_trainee",
+        category: "fake_training",
+        caught_by: "TP-01",
+        rate: 0.003,
+        what: "a trainee on the roster who never signs in, claimed in full",
+    },
+    Scenario {
+        name: "shortened_class",
+        category: "over_claim",
+        caught_by: "TP-02",
+        rate: 0.0005,
+        what: "a class run for half the standard hours, claimed at the full rate (excess recovered pro rata)",
+    },
+    Scenario {
+        name: "implausible_daily_hours",
+        category: "fake_training",
+        caught_by: "TP-03",
+        rate: 0.002,
+        what: "a trainee signed in 06:00 to 22:00 every day",
+    },
+    Scenario {
+        name: "face_check_failures",
+        category: "fake_training",
+        caught_by: "TP-04",
+        rate: 0.002,
+        what: "a trainee whose face checks fail",
+    },
+    Scenario {
+        name: "geofence_breach",
+        category: "fake_training",
+        caught_by: "TP-05",
+        rate: 0.002,
+        what: "a trainee signing in about 28 km from the venue",
+    },
+    Scenario {
+        name: "shared_device",
+        category: "fake_training",
+        caught_by: "TP-06",
+        rate: 0.0005,
+        what: "one device signing in four trainees of a class (代打卡)",
+    },
+    Scenario {
+        name: "teacher_double_booked",
+        category: "institution",
+        caught_by: "TP-08",
+        rate: 0.0005,
+        what: "a teacher filed for two classes at different venues on the same days",
+    },
+    Scenario {
+        name: "over_capacity",
+        category: "institution",
+        caught_by: "TP-09",
+        rate: 0.0005,
+        what: "a class attended by more trainees than its filed capacity",
+    },
+    Scenario {
+        name: "late_filing",
+        category: "institution",
+        caught_by: "TP-10",
+        rate: 0.0005,
+        what: "a class filed after it started",
+    },
+    Scenario {
+        name: "exam_before_training_end",
+        category: "fake_evaluation",
+        caught_by: "FE-01",
+        rate: 0.0005,
+        what: "a sitting held before the class ended",
+    },
+    Scenario {
+        name: "identical_answers",
+        category: "fake_evaluation",
+        caught_by: "FE-02",
+        rate: 0.0005,
+        what: "six candidates of one sitting with the same answer-sheet hash",
+    },
+    Scenario {
+        name: "too_few_examiners",
+        category: "fake_evaluation",
+        caught_by: "FE-03",
+        rate: 0.0005,
+        what: "a sitting run by one examiner",
+    },
+    Scenario {
+        name: "proxy_exam",
+        category: "fake_evaluation",
+        caught_by: "FE-04",
+        rate: 0.001,
+        what: "one candidate sitting two exams in different rooms at the same time",
+    },
+    Scenario {
+        name: "malformed_certificate",
+        category: "fake_evaluation",
+        caught_by: "FE-05",
+        rate: 0.002,
+        what: "a claim citing a certificate number of the wrong structure or level digit",
+    },
+    Scenario {
+        name: "late_claim",
+        category: "ineligible",
+        caught_by: "CL-01",
+        rate: 0.002,
+        what: "a claim filed more than 12 months after the certificate",
+    },
+    Scenario {
+        name: "over_standard_amount",
+        category: "over_claim",
+        caught_by: "CL-02",
+        rate: 0.003,
+        what: "a claim 30 % above its entitlement (excess recovered)",
+    },
+    Scenario {
+        name: "shared_payee_account",
+        category: "fake_training",
+        caught_by: "CL-03",
+        rate: 0.0005,
+        what: "four trainees' subsidies paid into one account",
+    },
+    Scenario {
+        name: "fee_inversion",
+        category: "fake_training",
+        caught_by: "CL-05",
+        rate: 0.0005,
+        what: "a one-day class charging at least half the subsidy",
+    },
+    Scenario {
+        name: "two_ids_one_person",
+        category: "duplicate_claim",
+        caught_by: "identity",
+        rate: 0.002,
+        what: "one person registered under two IDs (a digit typo, a look-alike name character) who claims the same training twice",
+    },
 ];
 
 /// A scenario by name.
@@ -112,14 +354,32 @@ impl LabelSink {
     /// Creates `<dir>/labels.csv`.
     pub fn open(dir: &Path) -> Result<LabelSink, SynthError> {
         let mut w = csv::Writer::from_writer(BufWriter::new(File::create(dir.join("labels.csv"))?));
-        w.write_record(["scenario", "category", "entity_kind", "entity_id", "claim_id", "expected_recovery"])?;
+        w.write_record([
+            "scenario",
+            "category",
+            "entity_kind",
+            "entity_id",
+            "claim_id",
+            "expected_recovery",
+        ])?;
         Ok(LabelSink { w, n: 0 })
     }
     /// Writes labels.
     pub fn write_all(&mut self, labels: &[Label]) -> Result<(), SynthError> {
         for l in labels {
-            let rec = if l.claim_id.is_empty() { String::new() } else { format_yuan(l.recovery) };
-            self.w.write_record([l.scenario, l.category, l.entity_kind, &l.entity_id, &l.claim_id, &rec])?;
+            let rec = if l.claim_id.is_empty() {
+                String::new()
+            } else {
+                format_yuan(l.recovery)
+            };
+            self.w.write_record([
+                l.scenario,
+                l.category,
+                l.entity_kind,
+                &l.entity_id,
+                &l.claim_id,
+                &rec,
+            ])?;
             self.n += 1;
         }
         Ok(())
@@ -147,9 +407,21 @@ impl Quotas {
         for s in SCENARIOS {
             rates.insert(s.name, overrides.get(s.name).copied().unwrap_or(s.rate));
             // start at one so that every scenario is planted at least once
-            acc.insert(s.name, if overrides.get(s.name) == Some(&0.0) { 0.0 } else { 1.0 });
+            acc.insert(
+                s.name,
+                if overrides.get(s.name) == Some(&0.0) {
+                    0.0
+                } else {
+                    1.0
+                },
+            );
         }
-        Quotas { rates, acc, planted: BTreeMap::new(), persons }
+        Quotas {
+            rates,
+            acc,
+            planted: BTreeMap::new(),
+            persons,
+        }
     }
 
     /// Cases of `name` to plant among `people` more persons.
@@ -164,7 +436,15 @@ impl Quotas {
     /// Cases of a package-wide scenario.
     pub fn take_world(&mut self, name: &'static str) -> usize {
         let r = self.rates[name];
-        if r == 0.0 { 0 } else { ((r * self.persons as f64).round() as usize).max(1) }
+        if r == 0.0 {
+            0
+        } else {
+            ((r * self.persons as f64).round() as usize).max(if name == "colluding_institutions" {
+                2
+            } else {
+                1
+            })
+        }
     }
 
     fn count(&mut self, name: &'static str) {
@@ -177,9 +457,23 @@ impl Quotas {
     }
 }
 
-fn label(c: &mut Cohort, name: &'static str, kind: &'static str, id: &str, claim: Option<&Claim>, recovery: i64) {
+fn label(
+    c: &mut Cohort,
+    name: &'static str,
+    kind: &'static str,
+    id: &str,
+    claim: Option<&Claim>,
+    recovery: i64,
+) {
     let cat = scenario(name).expect("known").category;
-    c.labels.push(Label { scenario: name, category: cat, entity_kind: kind, entity_id: id.to_string(), claim_id: claim.map(|c| c.id.clone()).unwrap_or_default(), recovery });
+    c.labels.push(Label {
+        scenario: name,
+        category: cat,
+        entity_kind: kind,
+        entity_id: id.to_string(),
+        claim_id: claim.map(|c| c.id.clone()).unwrap_or_default(),
+        recovery,
+    });
 }
 
 fn label_claim(c: &mut Cohort, name: &'static str, claim_idx: usize, recovery: Option<i64>) {
@@ -190,12 +484,24 @@ fn label_claim(c: &mut Cohort, name: &'static str, claim_idx: usize, recovery: O
 
 /// Plants the package-wide scenarios (institutions and enterprises); labels for institution-level
 /// facts are written at once, their claims are labelled as cohorts make them.
-pub fn plant_world(w: &mut World, rng: &mut Xoshiro256PlusPlus, q: &mut Quotas, out: &mut LabelSink) -> Result<(), SynthError> {
+pub fn plant_world(
+    w: &mut World,
+    rng: &mut Xoshiro256PlusPlus,
+    q: &mut Quotas,
+    out: &mut LabelSink,
+) -> Result<(), SynthError> {
     let mut labels = Vec::new();
     let mut free: Vec<usize> = (0..w.training.len()).collect();
     free.shuffle(rng);
     let pick = |free: &mut Vec<usize>| free.pop();
-    let mk = |name: &'static str, kind: &'static str, id: &str| Label { scenario: name, category: scenario(name).expect("known").category, entity_kind: kind, entity_id: id.to_string(), claim_id: String::new(), recovery: 0 };
+    let mk = |name: &'static str, kind: &'static str, id: &str| Label {
+        scenario: name,
+        category: scenario(name).expect("known").category,
+        entity_kind: kind,
+        entity_id: id.to_string(),
+        claim_id: String::new(),
+        recovery: 0,
+    };
     for _ in 0..q.take_world("invalid_uscc") {
         let Some(i) = pick(&mut free) else { break };
         let inst = &mut w.training[i];
@@ -216,14 +522,22 @@ pub fn plant_world(w: &mut World, rng: &mut Xoshiro256PlusPlus, q: &mut Quotas, 
         labels.push(mk("revoked_institution", "institution", &w.training[i].id));
         q.count("revoked_institution");
     }
-    let n_coll = q.take_world("colluding_institutions").max(2);
+    let n_coll = q.take_world("colluding_institutions");
     for _ in 0..n_coll {
         let Some(i) = pick(&mut free) else { break };
         w.training[i].colluding = true;
-        labels.push(mk("colluding_institutions", "institution", &w.training[i].id));
+        labels.push(mk(
+            "colluding_institutions",
+            "institution",
+            &w.training[i].id,
+        ));
         q.count("colluding_institutions");
     }
-    for e in w.enterprises.iter_mut().take(q.take_world("low_frontline_share")) {
+    for e in w
+        .enterprises
+        .iter_mut()
+        .take(q.take_world("low_frontline_share"))
+    {
         e.colluding = true; // for an enterprise: spends under 60 % on frontline workers
         labels.push(mk("low_frontline_share", "institution", &e.id));
         q.count("low_frontline_share");
@@ -233,7 +547,13 @@ pub fn plant_world(w: &mut World, rng: &mut Xoshiro256PlusPlus, q: &mut Quotas, 
 
 /// Claims of a class that were paid.
 fn paid_claims_of(c: &Cohort, class_id: &str) -> Vec<usize> {
-    (0..c.claims.len()).filter(|&k| c.claims[k].class.as_deref() == Some(class_id) && c.claims[k].paid.is_some() && c.claims[k].scheme != "living_allowance").collect()
+    (0..c.claims.len())
+        .filter(|&k| {
+            c.claims[k].class.as_deref() == Some(class_id)
+                && c.claims[k].paid.is_some()
+                && c.claims[k].scheme != "living_allowance"
+        })
+        .collect()
 }
 
 /// Enrolments whose person has exactly one enrolment, one paid training claim and nothing
@@ -249,8 +569,13 @@ fn clean_hosts(c: &Cohort, used: &BTreeSet<usize>) -> Vec<(usize, usize)> {
             continue;
         }
         let pid = &c.persons[e.person].id;
-        let claims: Vec<usize> = (0..c.claims.len()).filter(|&k| &c.claims[k].person == pid).collect();
-        if claims.len() == 1 && c.claims[claims[0]].paid.is_some() && c.claims[claims[0]].scheme == "training" {
+        let claims: Vec<usize> = (0..c.claims.len())
+            .filter(|&k| &c.claims[k].person == pid)
+            .collect();
+        if claims.len() == 1
+            && c.claims[claims[0]].paid.is_some()
+            && c.claims[claims[0]].scheme == "training"
+        {
             out.push((ei, claims[0]));
         }
     }
@@ -259,39 +584,48 @@ fn clean_hosts(c: &Cohort, used: &BTreeSet<usize>) -> Vec<(usize, usize)> {
 
 /// Classes with at least one paid claim and nothing planted yet.
 fn clean_classes(c: &Cohort, used: &BTreeSet<usize>) -> Vec<usize> {
-    (0..c.classes.len()).filter(|k| !used.contains(k) && !paid_claims_of(c, &c.classes[*k].id).is_empty()).collect()
+    (0..c.classes.len())
+        .filter(|k| {
+            !used.contains(k)
+                && c.enrolls.iter().filter(|e| e.class == *k).count() >= 5
+                && !paid_claims_of(c, &c.classes[*k].id).is_empty()
+        })
+        .collect()
 }
 
 /// Plants the per-person and per-class scenarios in a cohort.
-pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, q: &mut Quotas) {
+pub fn plant_cohort(
+    w: &World,
+    c: &mut Cohort,
+    rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
+    q: &mut Quotas,
+) {
     let people = c.persons.len();
-    // claims of institutions planted package-wide
-    for (k, cl) in c.claims.clone().iter().enumerate() {
-        let Some(class_id) = &cl.class else { continue };
-        let Some(cls) = c.classes.iter().find(|x| &x.id == class_id) else { continue };
-        let inst = &w.training[cls.inst];
-        if cl.paid.is_none() {
-            continue;
-        }
-        if inst.until.is_some_and(|u| cls.start > u) {
-            label_claim(c, "delisted_institution", k, None);
-        } else if inst.revoked.is_some_and(|r| cl.on > r) {
-            label_claim(c, "revoked_institution", k, None);
-        } else if inst.colluding && cl.scheme != "living_allowance" {
-            label_claim(c, "colluding_institutions", k, None);
-        }
-    }
     // colluding institutions' exam scores are tight and high
-    let colluding_classes: BTreeSet<String> = c.classes.iter().filter(|x| w.training[x.inst].colluding).map(|x| x.id.clone()).collect();
+    let colluding_classes: BTreeSet<String> = c
+        .classes
+        .iter()
+        .filter(|x| w.training[x.inst].colluding)
+        .map(|x| x.id.clone())
+        .collect();
     for ev in c.evals.iter_mut() {
-        if ev.class.as_ref().is_some_and(|id| colluding_classes.contains(id)) && ev.passed {
+        if ev
+            .class
+            .as_ref()
+            .is_some_and(|id| colluding_classes.contains(id))
+            && ev.passed
+        {
             ev.theory = (88.0 + rng.gen_range(0.0..6.0_f64)).round();
             ev.practical = (90.0 + rng.gen_range(0.0..5.0_f64)).round();
         }
     }
 
     let mut used_people: BTreeSet<usize> = BTreeSet::new();
-    let mut used_classes: BTreeSet<usize> = colluding_classes.iter().filter_map(|id| c.classes.iter().position(|x| &x.id == id)).collect();
+    let mut used_classes: BTreeSet<usize> = colluding_classes
+        .iter()
+        .filter_map(|id| c.classes.iter().position(|x| &x.id == id))
+        .collect();
     for (k, cls) in c.classes.iter().enumerate() {
         let inst = &w.training[cls.inst];
         if inst.until.is_some() || inst.revoked.is_some() {
@@ -310,7 +644,9 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
             let n = q.take($name, people);
             for _ in 0..n {
                 let hs = clean_hosts(c, &used_people);
-                let Some(&(ei, ci)) = hs.choose(rng) else { break };
+                let Some(&(ei, ci)) = hs.choose(rng) else {
+                    break;
+                };
                 used_people.insert(c.enrolls[ei].person);
                 #[allow(clippy::redundant_closure_call)]
                 ($body)(c, rng, ei, ci, &mut *ids);
@@ -320,8 +656,17 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
     }
 
     // ---- eligibility (statuses) ----
-    for (name, status) in [("deceased_trainee", "deceased"), ("pensioner", "pensioner"), ("full_time_student", "full_time_student"), ("public_payroll", "public_payroll")] {
-        hosts!(name, |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, _ids: &mut Ids| {
+    for (name, status) in [
+        ("deceased_trainee", "deceased"),
+        ("pensioner", "pensioner"),
+        ("full_time_student", "full_time_student"),
+        ("public_payroll", "public_payroll"),
+    ] {
+        hosts!(name, |c: &mut Cohort,
+                      _rng: &mut Xoshiro256PlusPlus,
+                      ei: usize,
+                      ci: usize,
+                      _ids: &mut Ids| {
             let e = c.enrolls[ei].clone();
             let cls = c.classes[e.class].clone();
             let pid = c.persons[e.person].id.clone();
@@ -330,19 +675,39 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
                 "full_time_student" => (d(2024, 9, 1), Some(d(2028, 6, 30))),
                 _ => (cls.start - Duration::days(400), None),
             };
-            c.statuses.retain(|s| !(s.person == pid && s.status == "graduate"));
-            c.statuses.push(crate::generator::StatusRec { person: pid.clone(), status, from, until, employer: None, source: if status == "deceased" { "民政" } else { "社保" } });
+            c.statuses
+                .retain(|s| !(s.person == pid && s.status == "graduate"));
+            c.statuses.push(crate::generator::StatusRec {
+                person: pid.clone(),
+                status,
+                from,
+                until,
+                employer: None,
+                source: if status == "deceased" {
+                    "民政"
+                } else {
+                    "社保"
+                },
+            });
             label(c, name, "person", &pid, None, 0);
             label_claim(c, name, ci, None);
         });
     }
-    hosts!("over_age", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, _ids: &mut Ids| {
+    hosts!("over_age", |c: &mut Cohort,
+                        rng: &mut Xoshiro256PlusPlus,
+                        ei: usize,
+                        ci: usize,
+                        _ids: &mut Ids| {
         let e = c.enrolls[ei].clone();
         let start = c.classes[e.class].start;
         let p = &mut c.persons[e.person];
         let old_id = p.id.clone();
         // make them 63 at class start, male
-        let birth = d(start.year() - 63, rng.gen_range(1..13), rng.gen_range(1..29));
+        let birth = d(
+            start.year() - 63,
+            rng.gen_range(1..13),
+            rng.gen_range(1..29),
+        );
         let region = REGIONS[p.region].code;
         p.birth = birth;
         p.male = true;
@@ -352,7 +717,11 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
         label(c, "over_age", "person", &new_id, None, 0);
         label_claim(c, "over_age", ci, None);
     });
-    hosts!("invalid_id", |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, _ids: &mut Ids| {
+    hosts!("invalid_id", |c: &mut Cohort,
+                          _rng: &mut Xoshiro256PlusPlus,
+                          ei: usize,
+                          ci: usize,
+                          _ids: &mut Ids| {
         let e = c.enrolls[ei].clone();
         let old = c.persons[e.person].id.clone();
         let good = old.chars().last().expect("18");
@@ -363,122 +732,266 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
         label(c, "invalid_id", "person", &new_id, None, 0);
         label_claim(c, "invalid_id", ci, None);
     });
-    hosts!("ui_tenure_short", |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
-        let pid = c.claims[ci].person.clone();
-        let on = c.claims[ci].on;
-        let acct = c.persons.iter().find(|p| p.id == pid).map(|p| p.account.clone()).unwrap_or_default();
-        c.statuses.retain(|s| !(s.person == pid && matches!(s.status, "ui_insured" | "employed")));
-        c.statuses.push(crate::generator::StatusRec { person: pid.clone(), status: "ui_insured", from: on - Duration::days(150), until: None, employer: None, source: "社保" });
-        let cl = &mut c.claims[ci];
-        cl.scheme = "skill_upgrade";
-        cl.claimant = pid.clone();
-        cl.payee = acct;
-        cl.fund = "unemployment_insurance";
-        label_claim(c, "ui_tenure_short", ci, None);
-    });
-    hosts!("status_after_training", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let e = c.enrolls[ei].clone();
-        let cls = c.classes[e.class].clone();
-        let p = c.persons[e.person].clone();
-        c.statuses.retain(|s| !(s.person == p.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ")));
-        c.statuses.push(crate::generator::StatusRec { person: p.id.clone(), status: "poverty_alleviated", from: cls.start + Duration::days(rng.gen_range(20..60)), until: None, employer: None, source: "乡村振兴" });
-        let base = c.claims[ci].clone();
-        let amount = 50_000;
-        c.claims.push(Claim { id: ids.claim(), scheme: "living_allowance", claimant: p.id.clone(), eval: None, cert: None, claimed: amount, paid: Some(amount), payee: p.account.clone(), entitled: amount, ..base });
-        let k = c.claims.len() - 1;
-        label_claim(c, "status_after_training", k, None);
-    });
-    hosts!("living_allowance_twice", |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let e = c.enrolls[ei].clone();
-        let p = c.persons[e.person].clone();
-        let base = c.claims[ci].clone();
-        let amount = 50_000;
-        // a key-group person since long before; the first allowance is legitimate
-        c.statuses.retain(|s| !(s.person == p.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ")));
-        c.statuses.push(crate::generator::StatusRec { person: p.id.clone(), status: "hard_to_employ", from: d(2023, 1, 1), until: None, employer: None, source: "就业" });
-        let first = Claim { id: ids.claim(), scheme: "living_allowance", claimant: p.id.clone(), eval: None, cert: None, claimed: amount, paid: Some(amount), payee: p.account.clone(), entitled: amount, ..base.clone() };
-        let mut second = Claim { id: ids.claim(), on: base.on + Duration::days(1), ..first.clone() };
-        second.paid_on = second.paid_on.map(|x| x + Duration::days(1));
-        if second.on.year() != first.on.year() {
-            second.on = first.on;
+    hosts!(
+        "ui_tenure_short",
+        |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
+            let pid = c.claims[ci].person.clone();
+            let on = c.claims[ci].on;
+            let acct = c
+                .persons
+                .iter()
+                .find(|p| p.id == pid)
+                .map(|p| p.account.clone())
+                .unwrap_or_default();
+            c.statuses
+                .retain(|s| !(s.person == pid && matches!(s.status, "ui_insured" | "employed")));
+            c.statuses.push(crate::generator::StatusRec {
+                person: pid.clone(),
+                status: "ui_insured",
+                from: on - Duration::days(150),
+                until: None,
+                employer: None,
+                source: "社保",
+            });
+            let cl = &mut c.claims[ci];
+            cl.scheme = "skill_upgrade";
+            cl.claimant = pid.clone();
+            cl.payee = acct;
+            cl.fund = "unemployment_insurance";
+            label_claim(c, "ui_tenure_short", ci, None);
         }
-        c.claims.push(first);
-        c.claims.push(second);
-        let k = c.claims.len() - 1;
-        label_claim(c, "living_allowance_twice", k, None);
-    });
+    );
+    hosts!(
+        "status_after_training",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let e = c.enrolls[ei].clone();
+            let cls = c.classes[e.class].clone();
+            let p = c.persons[e.person].clone();
+            c.statuses.retain(|s| {
+                !(s.person == p.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ"))
+            });
+            c.statuses.push(crate::generator::StatusRec {
+                person: p.id.clone(),
+                status: "poverty_alleviated",
+                from: cls.start + Duration::days(rng.gen_range(20..60)),
+                until: None,
+                employer: None,
+                source: "乡村振兴",
+            });
+            let base = c.claims[ci].clone();
+            let amount = 50_000;
+            c.claims.push(Claim {
+                id: ids.claim(),
+                scheme: "living_allowance",
+                claimant: p.id.clone(),
+                eval: None,
+                cert: None,
+                claimed: amount,
+                paid: Some(amount),
+                payee: p.account.clone(),
+                entitled: amount,
+                ..base
+            });
+            let k = c.claims.len() - 1;
+            label_claim(c, "status_after_training", k, None);
+        }
+    );
+    hosts!(
+        "living_allowance_twice",
+        |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let e = c.enrolls[ei].clone();
+            let p = c.persons[e.person].clone();
+            let base = c.claims[ci].clone();
+            let amount = 50_000;
+            // a key-group person since long before; the first allowance is legitimate
+            c.statuses.retain(|s| {
+                !(s.person == p.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ"))
+            });
+            c.statuses.push(crate::generator::StatusRec {
+                person: p.id.clone(),
+                status: "hard_to_employ",
+                from: d(2023, 1, 1),
+                until: None,
+                employer: None,
+                source: "就业",
+            });
+            let first = Claim {
+                id: ids.claim(),
+                scheme: "living_allowance",
+                claimant: p.id.clone(),
+                eval: None,
+                cert: None,
+                claimed: amount,
+                paid: Some(amount),
+                payee: p.account.clone(),
+                entitled: amount,
+                ..base.clone()
+            };
+            let mut second = Claim {
+                id: ids.claim(),
+                on: base.on + Duration::days(1),
+                ..first.clone()
+            };
+            second.paid_on = second.paid_on.map(|x| x + Duration::days(1));
+            if second.on.year() != first.on.year() {
+                second.on = first.on;
+            }
+            c.claims.push(first);
+            c.claims.push(second);
+            let k = c.claims.len() - 1;
+            label_claim(c, "living_allowance_twice", k, None);
+        }
+    );
 
     // ---- duplicates ----
-    hosts!("same_occupation_level_twice", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let e = c.enrolls[ei].clone();
-        let cls = c.classes[e.class].clone();
-        let inst2 = (cls.inst + 1 + rng.gen_range(0..w.training.len().max(2) - 1)) % w.training.len();
-        let gap = Duration::days(rng.gen_range(90..200));
-        let k = add_solo_training(w, c, rng, ids, e.person, inst2, cls.occ, cls.level, cls.end + gap, ci);
-        label_claim(c, "same_occupation_level_twice", k, None);
-    });
-    hosts!("annual_cap_exceeded", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let e = c.enrolls[ei].clone();
-        let cls = c.classes[e.class].clone();
-        let year = c.claims[ci].on.year();
-        let mut occs: Vec<usize> = (0..OCCUPATIONS.len()).filter(|o| *o != cls.occ && !OCCUPATIONS[*o].code.starts_with('Z')).collect();
-        occs.shuffle(rng);
-        let mut made = Vec::new();
-        for (j, occ) in occs.into_iter().take(3).enumerate() {
-            // spread over the same calendar year as the first claim
-            let start = d(year, 1, 5) + Duration::days(30 * j as i64 + 5);
-            let k = add_solo_training(w, c, rng, ids, e.person, cls.inst, occ, "junior", start, ci);
-            let on = d(year, 2 + 3 * j as u32, 10);
-            c.claims[k].on = on;
-            c.claims[k].paid_on = Some(on + Duration::days(15));
-            made.push(k);
+    hosts!(
+        "same_occupation_level_twice",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let e = c.enrolls[ei].clone();
+            let cls = c.classes[e.class].clone();
+            let Some(inst2) = (1..w.training.len())
+                .map(|k| (cls.inst + k) % w.training.len())
+                .find(|&i| w.training[i].approved.contains(&cls.occ))
+            else {
+                return;
+            };
+            let _ = rng.gen_range(0..2);
+            let gap = Duration::days(rng.gen_range(90..200));
+            let k = add_solo_training(
+                w,
+                c,
+                rng,
+                ids,
+                e.person,
+                inst2,
+                cls.occ,
+                cls.level,
+                cls.end + gap,
+                ci,
+            );
+            label_claim(c, "same_occupation_level_twice", k, None);
         }
-        // the claim that exceeds the cap is the latest of the four in the year
-        let mut all: Vec<usize> = made.clone();
-        all.push(ci);
-        all.sort_by_key(|&k| (c.claims[k].on, c.claims[k].id.clone()));
-        let last = *all.last().expect("four");
-        label_claim(c, "annual_cap_exceeded", last, None);
-    });
-    hosts!("lower_after_higher", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let e = c.enrolls[ei].clone();
-        let cls = c.classes[e.class].clone();
-        if OCCUPATIONS[cls.occ].code.starts_with('Z') {
-            return;
-        }
-        // raise the first to senior, then a junior later
-        let new_amt = entitled(REGIONS[w.training[cls.inst].region].code, "training", "senior", tier_on(cls.occ, cls.start));
-        c.classes[e.class].level = "senior";
-        for ev in c.evals.iter_mut().filter(|ev| ev.class.as_deref() == Some(&cls.id) && ev.person == c.persons[e.person].id) {
-            ev.level = "senior";
-            if let Some(cert) = &mut ev.cert {
-                cert.replace_range(15..16, "3");
+    );
+    hosts!(
+        "annual_cap_exceeded",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let e = c.enrolls[ei].clone();
+            let cls = c.classes[e.class].clone();
+            let year = c.claims[ci].on.year();
+            // three more junior trainings in other occupations, each at an institution filed for it
+            let mut picks: Vec<(usize, usize)> = Vec::new();
+            let start = rng.gen_range(0..w.training.len());
+            for k in 0..w.training.len() {
+                let inst = (start + k) % w.training.len();
+                let t = &w.training[inst];
+                if t.until.is_some() || t.revoked.is_some() || t.colluding {
+                    continue;
+                }
+                for &occ in &t.approved {
+                    if picks.len() < 3
+                        && occ != cls.occ
+                        && !OCCUPATIONS[occ].code.starts_with('Z')
+                        && !picks.iter().any(|p| p.1 == occ)
+                    {
+                        picks.push((inst, occ));
+                    }
+                }
             }
-        }
-        // every claim of that class moves to senior
-        for cl in c.claims.iter_mut().filter(|cl| cl.class.as_deref() == Some(&cls.id) && cl.scheme != "living_allowance") {
-            let a = entitled(REGIONS[w.training[cls.inst].region].code, cl.scheme, "senior", tier_on(cls.occ, cls.start));
-            cl.level = "senior";
-            cl.claimed = a;
-            cl.entitled = a;
-            cl.paid = cl.paid.map(|_| a);
-            if let Some(cert) = &mut cl.cert {
-                cert.replace_range(15..16, "3");
+            if picks.len() < 3 {
+                return;
             }
+            let mut made = Vec::new();
+            for (j, (inst, occ)) in picks.into_iter().enumerate() {
+                // spread over the same calendar year as the first claim
+                let start = d(year, 1, 5) + Duration::days(30 * j as i64 + 5);
+                let k = add_solo_training(w, c, rng, ids, e.person, inst, occ, "junior", start, ci);
+                let on = d(year, 2 + 3 * j as u32, 10);
+                c.claims[k].on = on;
+                c.claims[k].paid_on = Some(on + Duration::days(15));
+                made.push(k);
+            }
+            // the claim that exceeds the cap is the latest of the four in the year
+            let mut all: Vec<usize> = made.clone();
+            all.push(ci);
+            all.sort_by_key(|&k| (c.claims[k].on, c.claims[k].id.clone()));
+            let last = *all.last().expect("four");
+            label_claim(c, "annual_cap_exceeded", last, None);
         }
-        let _ = new_amt;
-        let gap = Duration::days(rng.gen_range(60..150));
-        let k = add_solo_training(w, c, rng, ids, e.person, cls.inst, cls.occ, "junior", cls.end + gap, ci);
-        label_claim(c, "lower_after_higher", k, None);
-    });
-    hosts!("cross_scheme_certificate", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let p = c.persons[c.enrolls[ei].person].clone();
-        let base = c.claims[ci].clone();
-        let on = base.on + Duration::days(rng.gen_range(20..60));
-        c.claims.push(Claim { id: ids.claim(), scheme: "skill_upgrade", claimant: p.id.clone(), payee: p.account.clone(), fund: "unemployment_insurance", on, paid_on: Some(on + Duration::days(20)), ..base });
-        let k = c.claims.len() - 1;
-        label_claim(c, "cross_scheme_certificate", k, None);
-    });
+    );
+    hosts!(
+        "lower_after_higher",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let e = c.enrolls[ei].clone();
+            let cls = c.classes[e.class].clone();
+            // a senior class in another approved occupation, then an intermediate one of it later
+            let inst = &w.training[cls.inst];
+            let Some(&occ) = inst
+                .approved
+                .iter()
+                .find(|o| **o != cls.occ && !OCCUPATIONS[**o].code.starts_with('Z'))
+            else {
+                return;
+            };
+            let gap = Duration::days(rng.gen_range(30..60));
+            let k1 = add_solo_training(
+                w,
+                c,
+                rng,
+                ids,
+                e.person,
+                cls.inst,
+                occ,
+                "senior",
+                cls.end + gap,
+                ci,
+            );
+            let later = c.claims[k1].on + Duration::days(rng.gen_range(40..90));
+            let k2 = add_solo_training(
+                w,
+                c,
+                rng,
+                ids,
+                e.person,
+                cls.inst,
+                occ,
+                "intermediate",
+                later,
+                ci,
+            );
+            label_claim(c, "lower_after_higher", k2, None);
+        }
+    );
+    hosts!(
+        "cross_scheme_certificate",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let p = c.persons[c.enrolls[ei].person].clone();
+            // an insured employee, so that only the double route is wrong
+            c.statuses
+                .retain(|s| !(s.person == p.id && s.status == "ui_insured"));
+            c.statuses.push(crate::generator::StatusRec {
+                person: p.id.clone(),
+                status: "ui_insured",
+                from: d(2019, 1, 1),
+                until: None,
+                employer: None,
+                source: "社保",
+            });
+            let base = c.claims[ci].clone();
+            let on = base.on + Duration::days(rng.gen_range(20..60));
+            c.claims.push(Claim {
+                id: ids.claim(),
+                scheme: "skill_upgrade",
+                claimant: p.id.clone(),
+                payee: p.account.clone(),
+                fund: "unemployment_insurance",
+                on,
+                paid_on: Some(on + Duration::days(20)),
+                ..base
+            });
+            let k = c.claims.len() - 1;
+            label_claim(c, "cross_scheme_certificate", k, None);
+        }
+    );
     {
         let n = q.take("certificate_reused", people);
         for _ in 0..n {
@@ -486,7 +999,19 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
             if hs.len() < 2 {
                 break;
             }
-            let mut two: Vec<&(usize, usize)> = hs.choose_multiple(rng, 2).collect();
+            let Some(first) = hs.choose(rng).copied() else {
+                break;
+            };
+            let level = c.claims[first.1].level;
+            let same: Vec<(usize, usize)> = hs
+                .iter()
+                .copied()
+                .filter(|h| *h != first && c.claims[h.1].level == level)
+                .collect();
+            let Some(second) = same.choose(rng).copied() else {
+                break;
+            };
+            let mut two = [&first, &second];
             two.sort();
             let (ea, ca) = *two[0];
             let (eb, cb) = *two[1];
@@ -497,51 +1022,117 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
             q.count("certificate_reused");
         }
     }
-    hosts!("overlapping_classes", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let e = c.enrolls[ei].clone();
-        let cls = c.classes[e.class].clone();
-        let occ = (cls.occ + 1 + rng.gen_range(0..OCCUPATIONS.len() - 2)) % OCCUPATIONS.len();
-        let level = if OCCUPATIONS[occ].code.starts_with('Z') { "special_ability" } else { "junior" };
-        let inst2 = (cls.inst + 1) % w.training.len();
-        let k = add_solo_training(w, c, rng, ids, e.person, inst2, occ, level, cls.start + Duration::days(1), ci);
-        label_claim(c, "overlapping_classes", k, None);
-    });
-    hosts!("two_ids_one_person", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
-        let e = c.enrolls[ei].clone();
-        let cls = c.classes[e.class].clone();
-        let p = c.persons[e.person].clone();
-        // a second registration: one digit of the sequence mistyped, check digit recomputed or
-        // not, a look-alike character in the name, same birth date and phone
-        let mut digits: Vec<char> = p.id.chars().collect();
-        let pos = rng.gen_range(14..16);
-        digits[pos] = char::from(b'0' + ((digits[pos] as u8 - b'0' + 1) % 10));
-        let first17: String = digits[..17].iter().collect();
-        let check = if rng.gen_bool(0.5) { id_check_char(&first17).expect("17") } else { digits[17] };
-        let id2 = format!("{first17}{check}");
-        let name2 = NAME_VARIANTS.iter().find(|(a, _)| p.name.contains(a)).map(|(a, b)| p.name.replacen(a, b, 1)).unwrap_or_else(|| format!("{} ", p.name).trim().to_string());
-        let mut p2 = p.clone();
-        p2.id = id2.clone();
-        p2.name = name2;
-        p2.account = crate::idgen::bank_card(rng);
-        p2.address = p.address.replace("号", "號");
-        c.persons.push(p2);
-        let pi2 = c.persons.len() - 1;
-        let inst2 = (cls.inst + 1) % w.training.len();
-        let gap = Duration::days(rng.gen_range(60..200));
-        let k = add_solo_training(w, c, rng, ids, pi2, inst2, cls.occ, cls.level, cls.end + gap, ci);
-        label(c, "two_ids_one_person", "person", &p.id, None, 0);
-        label(c, "two_ids_one_person", "person", &id2, None, 0);
-        label_claim(c, "two_ids_one_person", k, None);
-    });
+    hosts!(
+        "overlapping_classes",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let e = c.enrolls[ei].clone();
+            let cls = c.classes[e.class].clone();
+            let inst2 = (cls.inst + 1) % w.training.len();
+            let Some(&occ) = w.training[inst2].approved.iter().find(|o| **o != cls.occ) else {
+                return;
+            };
+            let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+                "special_ability"
+            } else {
+                "junior"
+            };
+            let k = add_solo_training(
+                w,
+                c,
+                rng,
+                ids,
+                e.person,
+                inst2,
+                occ,
+                level,
+                cls.start + Duration::days(1),
+                ci,
+            );
+            label_claim(c, "overlapping_classes", k, None);
+        }
+    );
+    hosts!(
+        "two_ids_one_person",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
+            let e = c.enrolls[ei].clone();
+            let cls = c.classes[e.class].clone();
+            let p = c.persons[e.person].clone();
+            // a second registration: one digit of the sequence mistyped, check digit recomputed or
+            // not, a look-alike character in the name, same birth date and phone
+            let mut digits: Vec<char> = p.id.chars().collect();
+            let pos = rng.gen_range(14..16);
+            digits[pos] = char::from(b'0' + ((digits[pos] as u8 - b'0' + 1) % 10));
+            let first17: String = digits[..17].iter().collect();
+            let check = if rng.gen_bool(0.5) {
+                id_check_char(&first17).expect("17")
+            } else {
+                digits[17]
+            };
+            let id2 = format!("{first17}{check}");
+            let name2 = NAME_VARIANTS
+                .iter()
+                .find(|(a, _)| p.name.contains(a))
+                .map(|(a, b)| p.name.replacen(a, b, 1))
+                .unwrap_or_else(|| format!("{} ", p.name).trim().to_string());
+            let mut p2 = p.clone();
+            p2.id = id2.clone();
+            p2.name = name2;
+            p2.account = crate::idgen::bank_card(rng);
+            p2.address = p.address.replace("号", "號");
+            c.persons.push(p2);
+            let pi2 = c.persons.len() - 1;
+            let inst2 = (1..w.training.len())
+                .map(|k| (cls.inst + k) % w.training.len())
+                .find(|&i| w.training[i].approved.contains(&cls.occ))
+                .unwrap_or(cls.inst);
+            let gap = Duration::days(rng.gen_range(60..200));
+            let k = add_solo_training(
+                w,
+                c,
+                rng,
+                ids,
+                pi2,
+                inst2,
+                cls.occ,
+                cls.level,
+                cls.end + gap,
+                ci,
+            );
+            label(c, "two_ids_one_person", "person", &p.id, None, 0);
+            label(c, "two_ids_one_person", "person", &id2, None, 0);
+            label_claim(c, "two_ids_one_person", k, None);
+        }
+    );
 
     // ---- attendance and process ----
-    for (name, mode) in [("low_attendance", AttMode::Partial(0.4)), ("ghost_trainee", AttMode::Ghost), ("implausible_daily_hours", AttMode::LongDays), ("face_check_failures", AttMode::FaceFail), ("geofence_breach", AttMode::FarAway)] {
-        hosts!(name, |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, _ids: &mut Ids| {
+    for (name, mode) in [
+        ("low_attendance", AttMode::Partial(0.4)),
+        ("ghost_trainee", AttMode::Ghost),
+        ("implausible_daily_hours", AttMode::LongDays),
+        ("face_check_failures", AttMode::FaceFail),
+        ("geofence_breach", AttMode::FarAway),
+    ] {
+        hosts!(name, |c: &mut Cohort,
+                      _rng: &mut Xoshiro256PlusPlus,
+                      ei: usize,
+                      ci: usize,
+                      _ids: &mut Ids| {
             c.enrolls[ei].att = mode;
             label_claim(c, name, ci, None);
         });
     }
-    let class_scenarios: [&'static str; 10] = ["shared_device", "shortened_class", "teacher_double_booked", "over_capacity", "late_filing", "exam_before_training_end", "identical_answers", "too_few_examiners", "fee_inversion", "shared_payee_account"];
+    let class_scenarios: [&'static str; 10] = [
+        "shared_device",
+        "shortened_class",
+        "teacher_double_booked",
+        "over_capacity",
+        "late_filing",
+        "exam_before_training_end",
+        "identical_answers",
+        "too_few_examiners",
+        "fee_inversion",
+        "shared_payee_account",
+    ];
     for name in class_scenarios {
         let n = q.take(name, people);
         for _ in 0..n {
@@ -557,13 +1148,40 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
             q.count(name);
         }
     }
-    hosts!("proxy_exam", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, ids: &mut Ids| {
+    hosts!("proxy_exam", |c: &mut Cohort,
+                          rng: &mut Xoshiro256PlusPlus,
+                          _ei: usize,
+                          ci: usize,
+                          ids: &mut Ids| {
         let pid = c.claims[ci].person.clone();
-        let Some(ev) = c.evals.iter().find(|ev| ev.person == pid && ev.class.is_some()).cloned() else { return };
+        let Some(ev) = c
+            .evals
+            .iter()
+            .find(|ev| ev.person == pid && ev.class.is_some())
+            .cloned()
+        else {
+            return;
+        };
         let org2 = (ev.org + 1) % w.evaluators.len();
         let occ2 = (ev.occ + 3) % OCCUPATIONS.len();
-        let level = if OCCUPATIONS[occ2].code.starts_with('Z') { "special_ability" } else { "senior" };
-        let mut ev2 = make_eval(rng, ids, &pid, org2, None, occ2, level, &format!("SITE{org2:04}07"), ev.starts + Duration::minutes(30), w.evaluators[org2].staff.iter().take(3).cloned().collect(), w);
+        let level = if OCCUPATIONS[occ2].code.starts_with('Z') {
+            "special_ability"
+        } else {
+            "senior"
+        };
+        let mut ev2 = make_eval(
+            rng,
+            ids,
+            &pid,
+            org2,
+            None,
+            occ2,
+            level,
+            &format!("SITE{org2:04}07"),
+            ev.starts + Duration::minutes(30),
+            w.evaluators[org2].staff.iter().take(3).cloned().collect(),
+            w,
+        );
         if !ev2.passed {
             ev2.passed = true;
             ev2.theory = 75.0;
@@ -571,67 +1189,165 @@ pub fn plant_cohort(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids
             let issued = ev2.starts.date() + Duration::days(10);
             ev2.issued = Some(issued);
             ids.cert += 1;
-            ev2.cert = Some(crate::idgen::certificate(&REGIONS[w.evaluators[org2].region].code[..2], org2 as u32, issued.year(), 3, ids.cert));
+            ev2.cert = Some(crate::idgen::certificate(
+                &REGIONS[w.evaluators[org2].region].code[..2],
+                org2 as u32,
+                issued.year(),
+                3,
+                ids.cert,
+            ));
         }
-        let p = c.persons.iter().find(|p| p.id == pid).cloned().expect("person");
+        let p = c
+            .persons
+            .iter()
+            .find(|p| p.id == pid)
+            .cloned()
+            .expect("person");
         let amount = entitled("*", "evaluation", level, 0);
         let on = ev2.issued.expect("issued") + Duration::days(10);
-        c.claims.push(Claim { id: ids.claim(), scheme: "evaluation", claimant: pid.clone(), person: pid.clone(), class: None, eval: Some(ev2.id.clone()), cert: ev2.cert.clone(), occ: occ2, level, claimed: amount, paid: Some(amount), on, paid_on: Some(on + Duration::days(15)), payee: p.account.clone(), fund: "employment_fund", approver: c.claims[ci].approver.clone(), entitled: amount });
+        c.claims.push(Claim {
+            id: ids.claim(),
+            scheme: "evaluation",
+            claimant: pid.clone(),
+            person: pid.clone(),
+            class: None,
+            eval: Some(ev2.id.clone()),
+            cert: ev2.cert.clone(),
+            occ: occ2,
+            level,
+            claimed: amount,
+            paid: Some(amount),
+            on,
+            paid_on: Some(on + Duration::days(15)),
+            payee: p.account.clone(),
+            fund: "employment_fund",
+            approver: c.claims[ci].approver.clone(),
+            entitled: amount,
+        });
         let k = c.claims.len() - 1;
         let ev2_id = ev2.id.clone();
         c.evals.push(ev2);
         label(c, "proxy_exam", "evaluation", &ev2_id, None, 0);
         label_claim(c, "proxy_exam", k, None);
     });
-    hosts!("malformed_certificate", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
-        let Some(cert) = c.claims[ci].cert.clone() else { return };
-        let bad = if rng.gen_bool(0.5) {
-            // wrong level digit (a junior claim citing a technician certificate, or the reverse)
-            let digit = if &cert[15..16] == "2" { "5" } else { "2" };
-            let mut b = cert.clone();
-            b.replace_range(15..16, digit);
-            b
-        } else {
-            format!("ZS{}", &cert[2..21])
-        };
-        let old = cert.clone();
-        c.claims[ci].cert = Some(bad.clone());
-        for ev in c.evals.iter_mut().filter(|ev| ev.cert.as_deref() == Some(&old)) {
-            ev.cert = Some(bad.clone());
+    hosts!(
+        "malformed_certificate",
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
+            let Some(cert) = c.claims[ci].cert.clone() else {
+                return;
+            };
+            let bad = if rng.gen_bool(0.5) {
+                // wrong level digit (a junior claim citing a technician certificate, or the reverse)
+                let digit = if &cert[15..16] == "2" { "5" } else { "2" };
+                let mut b = cert.clone();
+                b.replace_range(15..16, digit);
+                b
+            } else {
+                format!("ZS{}", &cert[2..21])
+            };
+            let old = cert.clone();
+            c.claims[ci].cert = Some(bad.clone());
+            for ev in c
+                .evals
+                .iter_mut()
+                .filter(|ev| ev.cert.as_deref() == Some(&old))
+            {
+                ev.cert = Some(bad.clone());
+            }
+            label_claim(c, "malformed_certificate", ci, None);
         }
-        label_claim(c, "malformed_certificate", ci, None);
-    });
-    hosts!("late_claim", |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
+    );
+    hosts!("late_claim", |c: &mut Cohort,
+                          rng: &mut Xoshiro256PlusPlus,
+                          _ei: usize,
+                          ci: usize,
+                          _ids: &mut Ids| {
         let ev_id = c.claims[ci].eval.clone();
-        let issued = c.evals.iter().find(|e| Some(&e.id) == ev_id.as_ref()).and_then(|e| e.issued);
+        let issued = c
+            .evals
+            .iter()
+            .find(|e| Some(&e.id) == ev_id.as_ref())
+            .and_then(|e| e.issued);
         let Some(issued) = issued else { return };
         let on = issued + Duration::days(rng.gen_range(400..500));
         c.claims[ci].on = on;
         c.claims[ci].paid_on = Some(on + Duration::days(20));
         label_claim(c, "late_claim", ci, None);
     });
-    hosts!("over_standard_amount", |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
-        let cl = &mut c.claims[ci];
-        let inflated = cl.entitled * 130 / 100;
-        cl.claimed = inflated;
-        cl.paid = Some(inflated);
-        let excess = inflated - cl.entitled;
-        label_claim(c, "over_standard_amount", ci, Some(excess));
-    });
+    hosts!(
+        "over_standard_amount",
+        |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
+            let cl = &mut c.claims[ci];
+            let inflated = cl.entitled * 130 / 100;
+            cl.claimed = inflated;
+            cl.paid = Some(inflated);
+            let excess = inflated - cl.entitled;
+            label_claim(c, "over_standard_amount", ci, Some(excess));
+        }
+    );
+    // claims of institutions planted package-wide (last, so claims added by scenarios count too)
+    let already: BTreeSet<String> = c.labels.iter().map(|l| l.claim_id.clone()).collect();
+    for (k, cl) in c.claims.clone().iter().enumerate() {
+        let Some(class_id) = &cl.class else { continue };
+        let Some(cls) = c.classes.iter().find(|x| &x.id == class_id) else {
+            continue;
+        };
+        let inst = &w.training[cls.inst];
+        if cl.paid.is_none() || already.contains(&cl.id) {
+            continue;
+        }
+        if inst.until.is_some_and(|u| cls.start > u) {
+            label_claim(c, "delisted_institution", k, None);
+        } else if inst.revoked.is_some_and(|r| cl.on > r) {
+            label_claim(c, "revoked_institution", k, None);
+        } else if inst.colluding && cl.scheme != "living_allowance" {
+            label_claim(c, "colluding_institutions", k, None);
+        }
+    }
 }
 
 /// Adds a class of one trainee (the person at `person`) with its evaluation and a paid claim
 /// modelled on claim `model`. Returns the new claim's index.
 #[allow(clippy::too_many_arguments)]
-fn add_solo_training(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ids: &mut Ids, person: usize, inst: usize, occ: usize, level: &'static str, start: chrono::NaiveDate, model: usize) -> usize {
+fn add_solo_training(
+    w: &World,
+    c: &mut Cohort,
+    rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
+    person: usize,
+    inst: usize,
+    occ: usize,
+    level: &'static str,
+    start: chrono::NaiveDate,
+    model: usize,
+) -> usize {
     let cls = new_class(w, rng, ids, inst, occ, level, start, 1);
     let ci = c.classes.len();
-    c.enrolls.push(Enroll { class: ci, person, on: cls.filed - Duration::days(1), att: AttMode::Normal });
+    c.enrolls.push(Enroll {
+        class: ci,
+        person,
+        on: cls.filed - Duration::days(1),
+        att: AttMode::Normal,
+    });
     let p = c.persons[person].clone();
     let org = rng.gen_range(0..w.evaluators.len());
-    let when = (cls.end + Duration::days(3)).and_hms_opt(9, 0, 0).expect("time");
+    let when = (cls.end + Duration::days(3))
+        .and_hms_opt(9, 0, 0)
+        .expect("time");
     let evs: Vec<String> = w.evaluators[org].staff.iter().take(3).cloned().collect();
-    let mut ev = make_eval(rng, ids, &p.id, org, Some(cls.id.clone()), occ, level, &format!("SITE{org:04}05"), when, evs, w);
+    let mut ev = make_eval(
+        rng,
+        ids,
+        &p.id,
+        org,
+        Some(cls.id.clone()),
+        occ,
+        level,
+        &format!("SITE{org:04}05"),
+        when,
+        evs,
+        w,
+    );
     if !ev.passed {
         ev.theory = 72.0;
         ev.practical = 75.0;
@@ -639,8 +1355,19 @@ fn add_solo_training(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, id
         let issued = when.date() + Duration::days(12);
         ev.issued = Some(issued);
         ids.cert += 1;
-        let digit = match level { "intermediate" => 4, "senior" => 3, "technician" => 2, _ => 5 };
-        ev.cert = Some(crate::idgen::certificate(&REGIONS[w.evaluators[org].region].code[..2], org as u32, issued.year(), digit, ids.cert));
+        let digit = match level {
+            "intermediate" => 4,
+            "senior" => 3,
+            "technician" => 2,
+            _ => 5,
+        };
+        ev.cert = Some(crate::idgen::certificate(
+            &REGIONS[w.evaluators[org].region].code[..2],
+            org as u32,
+            issued.year(),
+            digit,
+            ids.cert,
+        ));
     }
     let region = REGIONS[w.training[inst].region].code;
     let amount = entitled(region, "training", level, tier_on(occ, cls.start));
@@ -687,38 +1414,59 @@ fn rename_person(c: &mut Cohort, old: &str, new: &str) {
     }
 }
 
-fn plant_class(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, k: usize, name: &'static str, used_classes: &mut BTreeSet<usize>) {
+fn plant_class(
+    w: &World,
+    c: &mut Cohort,
+    rng: &mut Xoshiro256PlusPlus,
+    k: usize,
+    name: &'static str,
+    used_classes: &mut BTreeSet<usize>,
+) {
     let cls = c.classes[k].clone();
     let claims = paid_claims_of(c, &cls.id);
     match name {
         "shared_device" => {
-            let members: Vec<usize> = (0..c.enrolls.len()).filter(|&i| c.enrolls[i].class == k).take(4).collect();
+            let members: Vec<usize> = (0..c.enrolls.len())
+                .filter(|&i| c.enrolls[i].class == k)
+                .take(4)
+                .collect();
             let dev = rng.gen_range(0..1_000_000);
             for i in members {
                 c.enrolls[i].att = AttMode::SharedDevice(dev);
                 let pid = c.persons[c.enrolls[i].person].id.clone();
-                if let Some(ci) = claims.iter().copied().find(|&ci| c.claims[ci].person == pid) {
+                if let Some(ci) = claims
+                    .iter()
+                    .copied()
+                    .find(|&ci| c.claims[ci].person == pid)
+                {
                     label_claim(c, name, ci, None);
                 }
             }
             label(c, name, "device", &format!("DVSHARED{dev:06}"), None, 0);
         }
         "shortened_class" => {
-            let std_hours = c.classes[k].hours;
-            let days = (std_hours / 7 / 2).max(1);
+            let std_hours = OCCUPATIONS[cls.occ].hours;
+            let days = (c.classes[k].hours / 7 / 2).max(1);
             c.classes[k].days = days;
             c.classes[k].hours = days * 7;
             c.classes[k].end = cls.start + Duration::days(i64::from(days) - 1);
             label(c, name, "class", &cls.id, None, 0);
             for ci in claims {
                 let paid = c.claims[ci].paid.unwrap_or(0);
-                let due = paid * i64::from(days * 7) / i64::from(std_hours);
-                label_claim(c, name, ci, Some(paid - due));
+                // the shortfall share, as the rule computes it: paid × (standard − hours) / standard
+                let excess = paid * i64::from(std_hours - days * 7) / i64::from(std_hours);
+                label_claim(c, name, ci, Some(excess));
             }
         }
         "teacher_double_booked" => {
             // another class of another institution on overlapping days gets the same teacher
-            let Some(other) = (0..c.classes.len()).find(|&j| j != k && !used_classes.contains(&j) && c.classes[j].inst != cls.inst && c.classes[j].start <= cls.end && c.classes[j].end >= cls.start) else {
+            let Some(other) = (0..c.classes.len()).find(|&j| {
+                j != k
+                    && !used_classes.contains(&j)
+                    && c.classes[j].inst != cls.inst
+                    && c.classes[j].start <= cls.end
+                    && c.classes[j].end >= cls.start
+            }) else {
                 c.classes[k].teacher = format!("{}-X", cls.teacher);
                 return;
             };
@@ -736,7 +1484,11 @@ fn plant_class(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, k: usize
             label(c, name, "class", &cls.id, None, 0);
         }
         "exam_before_training_end" => {
-            for ev in c.evals.iter_mut().filter(|ev| ev.class.as_deref() == Some(&cls.id)) {
+            for ev in c
+                .evals
+                .iter_mut()
+                .filter(|ev| ev.class.as_deref() == Some(&cls.id))
+            {
                 let shift = ev.starts.date() - (cls.end - Duration::days(2));
                 ev.starts -= shift;
                 ev.ends -= shift;
@@ -749,7 +1501,12 @@ fn plant_class(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, k: usize
         "identical_answers" => {
             let hash = format!("{:016x}", rng.r#gen::<u64>());
             let mut changed = Vec::new();
-            for ev in c.evals.iter_mut().filter(|ev| ev.class.as_deref() == Some(&cls.id) && ev.passed).take(6) {
+            for ev in c
+                .evals
+                .iter_mut()
+                .filter(|ev| ev.class.as_deref() == Some(&cls.id) && ev.passed)
+                .take(6)
+            {
                 ev.hash = hash.clone();
                 changed.push(ev.person.clone());
             }
@@ -760,13 +1517,24 @@ fn plant_class(w: &World, c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, k: usize
             }
         }
         "too_few_examiners" => {
-            for ev in c.evals.iter_mut().filter(|ev| ev.class.as_deref() == Some(&cls.id)) {
+            let mut evs = Vec::new();
+            for ev in c
+                .evals
+                .iter_mut()
+                .filter(|ev| ev.class.as_deref() == Some(&cls.id))
+            {
                 ev.evaluators.truncate(1);
+                evs.push(ev.id.clone());
             }
-            label(c, name, "class", &cls.id, None, 0);
+            for e in evs {
+                label(c, name, "evaluation", &e, None, 0);
+            }
         }
         "fee_inversion" => {
-            let amount = claims.first().map(|&ci| c.claims[ci].paid.unwrap_or(0)).unwrap_or(100_000);
+            let amount = claims
+                .first()
+                .map(|&ci| c.claims[ci].paid.unwrap_or(0))
+                .unwrap_or(100_000);
             let cl = &mut c.classes[k];
             cl.days = 1;
             cl.hours = 7;

@@ -32,7 +32,12 @@ pub struct Sink {
 
 enum Inner {
     Csv(csv::Writer<BufWriter<File>>),
-    Parquet { rows: Vec<Vec<String>>, writer: Option<polars::io::parquet::write::BatchedWriter<File>>, file: Option<File>, layout: Layout },
+    Parquet {
+        rows: Vec<Vec<String>>,
+        writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
+        file: Option<File>,
+        layout: Layout,
+    },
 }
 
 impl Sink {
@@ -48,11 +53,24 @@ impl Sink {
             }
             Format::Parquet => {
                 let f = File::create(dir.join(format!("{}.parquet", table.name())))?;
-                let layout = Layout { canonical: (0..spec.columns.len()).map(Some).collect(), extras: Vec::new(), width: spec.columns.len() };
-                Inner::Parquet { rows: Vec::with_capacity(BATCH), writer: None, file: Some(f), layout }
+                let layout = Layout {
+                    canonical: (0..spec.columns.len()).map(Some).collect(),
+                    extras: Vec::new(),
+                    width: spec.columns.len(),
+                };
+                Inner::Parquet {
+                    rows: Vec::with_capacity(BATCH),
+                    writer: None,
+                    file: Some(f),
+                    layout,
+                }
             }
         };
-        Ok(Sink { spec, inner, rows: 0 })
+        Ok(Sink {
+            spec,
+            inner,
+            rows: 0,
+        })
     }
 
     /// Writes one row (all contract columns, in order, as text).
@@ -73,7 +91,15 @@ impl Sink {
 
     fn flush(&mut self) -> Result<(), SynthError> {
         let spec = self.spec;
-        let Inner::Parquet { rows, writer, file, layout } = &mut self.inner else { return Ok(()) };
+        let Inner::Parquet {
+            rows,
+            writer,
+            file,
+            layout,
+        } = &mut self.inner
+        else {
+            return Ok(());
+        };
         let mut b = TableBuilder::new(spec, layout, "", rows.len());
         for r in rows.iter() {
             let refs: Vec<&str> = r.iter().map(String::as_str).collect();
@@ -82,18 +108,29 @@ impl Sink {
         rows.clear();
         let (df, rejected) = b.finish();
         if let Some(r) = rejected.first() {
-            return Err(SynthError::Invalid(format!("generated row rejected: {} {} `{}`: {}", r.table, r.column, r.value, r.message)));
+            return Err(SynthError::Invalid(format!(
+                "generated row rejected: {} {} `{}`: {}",
+                r.table, r.column, r.value, r.message
+            )));
         }
         let mut df = df.drop(LINE_COLUMN)?;
         for c in spec.columns {
             if c.ty == ColType::Money {
-                let s = df.column(c.name)?.as_materialized_series().cast(&DataType::Int128)?.into_decimal(18, 2)?;
+                let s = df
+                    .column(c.name)?
+                    .as_materialized_series()
+                    .cast(&DataType::Int128)?
+                    .into_decimal(18, 2)?;
                 df.with_column(s.into_column())?;
             }
         }
         if writer.is_none() {
             let f = file.take().expect("file until the writer exists");
-            *writer = Some(ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).batched(df.schema())?);
+            *writer = Some(
+                ParquetWriter::new(f)
+                    .with_compression(ParquetCompression::Zstd(None))
+                    .batched(df.schema())?,
+            );
         }
         writer.as_mut().expect("writer").write_batch(&df)?;
         Ok(())
@@ -105,7 +142,10 @@ impl Sink {
             Inner::Csv(w) => w.flush()?,
             Inner::Parquet { .. } => {
                 self.flush()?;
-                if let Inner::Parquet { writer: Some(w), .. } = &self.inner {
+                if let Inner::Parquet {
+                    writer: Some(w), ..
+                } = &self.inner
+                {
                     w.finish()?;
                 }
             }

@@ -1,0 +1,335 @@
+//! `subsidy-audit evaluate`: scores a scan's findings against a generated package's labels.
+//!
+//! - claim level: precision, recall and F1 of the claims to recover (`recoveries.csv`) against
+//!   the labelled claims, overall and per category (a claim counts for a category when a finding
+//!   of that category asks for its recovery, and it is labelled with it);
+//! - recall per scenario (claims, or the planted entities where a scenario plants none);
+//! - institution precision@K: the top K of `parties.csv` (institution kinds, by risk) against the
+//!   K institutions planted;
+//! - recovery found against expected (labels' `expected_recovery`, one amount per claim).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use subsidy_model::money::{format_yuan, parse_yuan};
+
+use crate::{EXIT_FINDINGS, Failure};
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// the generated package (holds labels.csv)
+    #[arg(long)]
+    labels: PathBuf,
+    /// the scan's output folder (findings.csv, recoveries.csv, parties.csv)
+    #[arg(long)]
+    findings: PathBuf,
+    /// write the scores as JSON here (default: <findings>/evaluation.json)
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// exit 1 when claim-level precision is below this
+    #[arg(long)]
+    min_precision: Option<f64>,
+    /// exit 1 when claim-level recall is below this
+    #[arg(long)]
+    min_recall: Option<f64>,
+    /// exit 1 when found recovery differs from expected by more than this fraction
+    #[arg(long)]
+    max_recovery_gap: Option<f64>,
+}
+
+#[derive(Serialize, Default, Clone)]
+pub struct Prf {
+    pub tp: usize,
+    pub fp: usize,
+    pub fn_: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+fn prf(tp: usize, fp: usize, fn_: usize) -> Prf {
+    let p = if tp + fp == 0 {
+        1.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fn_ == 0 {
+        1.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
+    let f1 = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
+    Prf {
+        tp,
+        fp,
+        fn_,
+        precision: p,
+        recall: r,
+        f1,
+    }
+}
+
+#[derive(Serialize)]
+pub struct Scores {
+    pub claims: Prf,
+    pub per_category: BTreeMap<String, Prf>,
+    pub per_scenario: BTreeMap<String, ScenarioRecall>,
+    pub institutions_planted: usize,
+    pub institution_precision_at_k: f64,
+    pub expected_recovery_yuan: String,
+    pub found_recovery_yuan: String,
+    pub found_on_labelled_yuan: String,
+    pub recovery_ratio: f64,
+}
+
+#[derive(Serialize)]
+pub struct ScenarioRecall {
+    pub planted: usize,
+    pub caught: usize,
+    pub recall: f64,
+}
+
+fn read_csv(path: &std::path::Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let headers: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec?;
+        out.push(
+            headers
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(|s| s.trim_start_matches('\'').to_string()))
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
+/// Scores findings in `out` against labels in `pkg`.
+pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Scores> {
+    let labels = read_csv(&pkg.join("labels.csv"))?;
+    let findings = read_csv(&out.join("findings.csv"))?;
+    let recoveries = read_csv(&out.join("recoveries.csv"))?;
+    let parties = read_csv(&out.join("parties.csv"))?;
+
+    let mut lab_claims: BTreeMap<String, (BTreeSet<String>, i64)> = BTreeMap::new(); // claim → categories, expected
+    let mut lab_entities: BTreeMap<String, BTreeSet<String>> = BTreeMap::new(); // scenario → entities
+    let mut scen_claims: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut planted_inst = BTreeSet::new();
+    for l in &labels {
+        let (s, c, k, e, cl) = (
+            &l["scenario"],
+            &l["category"],
+            &l["entity_kind"],
+            &l["entity_id"],
+            &l["claim_id"],
+        );
+        if !cl.is_empty() {
+            let exp =
+                parse_yuan(l.get("expected_recovery").map_or("0", String::as_str)).unwrap_or(0);
+            let entry = lab_claims.entry(cl.clone()).or_default();
+            entry.0.insert(c.clone());
+            entry.1 = entry.1.max(exp);
+            scen_claims.entry(s.clone()).or_default().insert(cl.clone());
+        } else {
+            lab_entities.entry(s.clone()).or_default().insert(e.clone());
+            if k == "institution" && c != "funds_use" {
+                planted_inst.insert(e.clone());
+            }
+        }
+    }
+    // the engine's claim-level decision is recoveries.csv; a claim's categories are those of the
+    // findings that ask for its recovery
+    let cat_of: BTreeMap<&str, &str> = findings
+        .iter()
+        .map(|f| (f["finding_id"].as_str(), f["category"].as_str()))
+        .collect();
+    let mut flagged: BTreeMap<String, BTreeSet<String>> = BTreeMap::new(); // claim → categories
+    for r in &recoveries {
+        let cats = flagged.entry(r["claim_id"].clone()).or_default();
+        for f in r["finding_ids"].split(';').filter(|s| !s.is_empty()) {
+            if let Some(c) = cat_of.get(f) {
+                cats.insert(c.to_string());
+            }
+        }
+    }
+    // a planted entity is caught when a finding names it (as entity, institution or party)
+    let mut entities: BTreeSet<String> = BTreeSet::new();
+    for f in &findings {
+        for k in ["entity_id", "institution_id", "responsible_party"] {
+            entities.insert(f[k].clone());
+        }
+    }
+    let tp = flagged
+        .keys()
+        .filter(|c| lab_claims.contains_key(*c))
+        .count();
+    let claims = prf(tp, flagged.len() - tp, lab_claims.len() - tp);
+    let cats: BTreeSet<String> = lab_claims
+        .values()
+        .flat_map(|v| v.0.iter().cloned())
+        .chain(flagged.values().flat_map(|v| v.iter().cloned()))
+        .collect();
+    let mut per_category = BTreeMap::new();
+    for cat in cats {
+        let f: BTreeSet<&String> = flagged
+            .iter()
+            .filter(|(_, v)| v.contains(&cat))
+            .map(|(k, _)| k)
+            .collect();
+        let l: BTreeSet<&String> = lab_claims
+            .iter()
+            .filter(|(_, v)| v.0.contains(&cat))
+            .map(|(k, _)| k)
+            .collect();
+        let t = f.intersection(&l).count();
+        per_category.insert(cat, prf(t, f.len() - t, l.len() - t));
+    }
+    let mut per_scenario = BTreeMap::new();
+    let scen: BTreeSet<&String> = scen_claims.keys().chain(lab_entities.keys()).collect();
+    for s in scen {
+        let (planted, caught) = match scen_claims.get(s) {
+            Some(cs) => (
+                cs.len(),
+                cs.iter().filter(|c| flagged.contains_key(*c)).count(),
+            ),
+            None => {
+                let es = &lab_entities[s];
+                (
+                    es.len(),
+                    es.iter().filter(|e| entities.contains(*e)).count(),
+                )
+            }
+        };
+        per_scenario.insert(
+            s.clone(),
+            ScenarioRecall {
+                planted,
+                caught,
+                recall: if planted == 0 {
+                    1.0
+                } else {
+                    caught as f64 / planted as f64
+                },
+            },
+        );
+    }
+    let k = planted_inst.len();
+    let top: Vec<&String> = parties
+        .iter()
+        .filter(|p| {
+            matches!(
+                p["kind"].as_str(),
+                "training_institution" | "evaluation_organisation"
+            )
+        })
+        .map(|p| &p["responsible_party"])
+        .take(k)
+        .collect();
+    let p_at_k = if k == 0 {
+        1.0
+    } else {
+        top.iter().filter(|p| planted_inst.contains(**p)).count() as f64 / k as f64
+    };
+    let expected: i64 = lab_claims.values().map(|v| v.1).sum();
+    let found: i64 = recoveries
+        .iter()
+        .map(|r| parse_yuan(&r["recover_amount"]).unwrap_or(0))
+        .sum();
+    let found_lab: i64 = recoveries
+        .iter()
+        .filter(|r| lab_claims.contains_key(&r["claim_id"]))
+        .map(|r| parse_yuan(&r["recover_amount"]).unwrap_or(0))
+        .sum();
+    Ok(Scores {
+        claims,
+        per_category,
+        per_scenario,
+        institutions_planted: k,
+        institution_precision_at_k: p_at_k,
+        expected_recovery_yuan: format_yuan(expected),
+        found_recovery_yuan: format_yuan(found),
+        found_on_labelled_yuan: format_yuan(found_lab),
+        recovery_ratio: if expected == 0 {
+            1.0
+        } else {
+            found as f64 / expected as f64
+        },
+    })
+}
+
+pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
+    let s = score(&a.labels, &a.findings)?;
+    println!(
+        "claims      precision {:.4}  recall {:.4}  F1 {:.4}  (tp {}, fp {}, fn {})",
+        s.claims.precision, s.claims.recall, s.claims.f1, s.claims.tp, s.claims.fp, s.claims.fn_
+    );
+    println!(
+        "\n{:<18} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6}",
+        "category", "precision", "recall", "F1", "tp", "fp", "fn"
+    );
+    for (c, p) in &s.per_category {
+        println!(
+            "{c:<18} {:>9.4} {:>9.4} {:>9.4} {:>6} {:>6} {:>6}",
+            p.precision, p.recall, p.f1, p.tp, p.fp, p.fn_
+        );
+    }
+    println!(
+        "\n{:<30} {:>8} {:>8} {:>8}",
+        "scenario", "planted", "caught", "recall"
+    );
+    for (n, r) in &s.per_scenario {
+        println!("{n:<30} {:>8} {:>8} {:>8.4}", r.planted, r.caught, r.recall);
+    }
+    println!(
+        "\ninstitution precision@{}: {:.4}",
+        s.institutions_planted, s.institution_precision_at_k
+    );
+    println!(
+        "recovery: found {} yuan (on labelled claims {}) against expected {} yuan: ratio {:.4}",
+        s.found_recovery_yuan, s.found_on_labelled_yuan, s.expected_recovery_yuan, s.recovery_ratio
+    );
+    let json = a
+        .json
+        .clone()
+        .unwrap_or_else(|| a.findings.join("evaluation.json"));
+    std::fs::write(
+        &json,
+        serde_json::to_string_pretty(&s).context("json")? + "\n",
+    )
+    .with_context(|| format!("writing {}", json.display()))?;
+    let mut failed = Vec::new();
+    if let Some(m) = a.min_precision {
+        if s.claims.precision < m {
+            failed.push(format!("precision {:.4} < {m}", s.claims.precision));
+        }
+    }
+    if let Some(m) = a.min_recall {
+        if s.claims.recall < m {
+            failed.push(format!("recall {:.4} < {m}", s.claims.recall));
+        }
+    }
+    if let Some(g) = a.max_recovery_gap {
+        if (s.recovery_ratio - 1.0).abs() > g {
+            failed.push(format!(
+                "recovery ratio {:.4} outside 1 ± {g}",
+                s.recovery_ratio
+            ));
+        }
+    }
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!("below thresholds: {}", failed.join("; "));
+        Ok(EXIT_FINDINGS)
+    }
+}

@@ -1,0 +1,343 @@
+//! Runs a pack over the views: one findings frame in the contract's schema (plus the internal
+//! columns accountability needs).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+use subsidy_model::contract::Table;
+use subsidy_model::money::format_yuan;
+
+use crate::expr::{self, Scope};
+use crate::pack::Pack;
+use crate::primitives;
+use crate::rule::{Rule, date_column};
+use crate::views::Views;
+
+/// What happened to one rule in a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleRun {
+    /// rule id
+    pub id: String,
+    /// findings raised
+    pub findings: usize,
+    /// why it did not run (a table or column it needs is absent)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// Tables a view needs; a rule over a view whose table is absent is skipped, never passed.
+fn needs(view: &str, columns_used: &BTreeSet<String>) -> Vec<Table> {
+    let mut t = match view {
+        "teaching" => vec![Table::Sessions],
+        "enterprise_funds" => vec![Table::EnterpriseFunds],
+        _ => vec![],
+    };
+    let status_cols = [
+        "deceased_from",
+        "pensioner_from",
+        "student_from",
+        "student_until",
+        "payroll_from",
+        "payroll_until",
+        "ui_from",
+        "ui_until",
+        "graduate_from",
+        "graduate_until",
+        "key_group_from",
+    ];
+    if columns_used
+        .iter()
+        .any(|c| status_cols.contains(&c.as_str()))
+    {
+        t.push(Table::PersonStatus);
+    }
+    t
+}
+
+fn columns_of(rule: &Rule) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    fn walk(a: &expr::Ast, out: &mut BTreeSet<String>) {
+        match a {
+            expr::Ast::Col(c, _) => {
+                out.insert(c.clone());
+            }
+            expr::Ast::Neg(e) | expr::Ast::Not(e) => walk(e, out),
+            expr::Ast::Bin(_, l, r, _) => {
+                walk(l, out);
+                walk(r, out);
+            }
+            expr::Ast::Call(_, args, _) | expr::Ast::List(args) => {
+                args.iter().for_each(|x| walk(x, out))
+            }
+            _ => {}
+        }
+    }
+    for a in rule.exprs.values() {
+        walk(a, &mut out);
+    }
+    out
+}
+
+/// A stable finding id: the rule, the entity kind and the entity.
+pub fn finding_id(rule: &str, kind: &str, entity: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("{rule}\u{1f}{kind}\u{1f}{entity}").as_bytes());
+    format!("F{}", &hex::encode(h.finalize())[..16])
+}
+
+fn cell(df: &DataFrame, c: &str, i: usize) -> Option<String> {
+    let col = df.column(c).ok()?;
+    let v = col.get(i).ok()?;
+    let money = c.starts_with("amount_")
+        || matches!(
+            c,
+            "entitled"
+                | "fee_per_trainee"
+                | "excess"
+                | "used_total"
+                | "used_frontline"
+                | "payroll"
+                | "extracted"
+        );
+    Some(match v {
+        AnyValue::Null => return None,
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        AnyValue::Int64(x) if money => format_yuan(x),
+        AnyValue::Float64(x) => {
+            let s = format!("{x:.2}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        AnyValue::Boolean(b) => (if b { "yes" } else { "no" }).to_string(),
+        AnyValue::Datetime(_, _, _) | AnyValue::Date(_) => {
+            let s = v.to_string();
+            s.trim_end_matches(".000").to_string()
+        }
+        other => other.to_string(),
+    })
+}
+
+fn fill(
+    template: &str,
+    df: &DataFrame,
+    i: usize,
+    params: &BTreeMap<String, crate::expr::ParamValue>,
+) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(a) = rest.find('{') {
+        out.push_str(&rest[..a]);
+        let Some(b) = rest[a..].find('}') else { break };
+        let name = &rest[a + 1..a + b];
+        let v = match params.get(name) {
+            Some(crate::expr::ParamValue::Str(s)) => Some(s.clone()),
+            Some(p) => Some(p.show()),
+            None => cell(df, name, i),
+        };
+        out.push_str(&v.unwrap_or_else(|| "—".into()));
+        rest = &rest[a + b + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Findings of every rule, in the contract's columns plus `_recover` (full/excess/none),
+/// `_excess` (fen, for excess), `_role`, `_date` (the judged date, for escalation windows).
+pub fn run(
+    pack: &Pack,
+    views: &Views,
+    present: &BTreeSet<Table>,
+) -> PolarsResult<(DataFrame, Vec<RuleRun>)> {
+    let claim_paid: BTreeMap<String, i64> = {
+        let c = &views.frames["claim"];
+        let ids = c.column("claim_id")?.str()?.clone();
+        let paid = c.column("amount_paid")?.i64()?.clone();
+        ids.iter()
+            .zip(paid.iter())
+            .filter_map(|(i, p)| Some((i?.to_string(), p?)))
+            .collect()
+    };
+    let mut rows: Vec<BTreeMap<&'static str, Option<String>>> = Vec::new();
+    let mut nums: Vec<(Option<i64>, Option<i64>)> = Vec::new(); // (amount_at_risk, excess)
+    let mut runs = Vec::new();
+    for rule in &pack.rules {
+        let f = &rule.file;
+        let used = columns_of(rule);
+        let missing: Vec<&str> = needs(&f.view, &used)
+            .into_iter()
+            .filter(|t| !present.contains(t))
+            .map(|t| t.name())
+            .collect();
+        if !missing.is_empty() {
+            runs.push(RuleRun {
+                id: f.id.clone(),
+                findings: 0,
+                skipped: Some(format!("table {} absent", missing.join(", "))),
+            });
+            continue;
+        }
+        let view = &views.frames[f.view.as_str()];
+        let columns = views.schema(&f.view).unwrap_or_default();
+        // effective period on the view's date
+        let view = match date_column(&f.view) {
+            Some(dc) => {
+                let d = if matches!(view.column(dc)?.dtype(), DataType::Datetime(_, _)) {
+                    col(dc).dt().date()
+                } else {
+                    col(dc)
+                };
+                let from = lit(rule.from).cast(DataType::Date);
+                let mut cond = d.clone().gt_eq(from);
+                if let Some(u) = rule.until {
+                    cond = cond.and(d.lt_eq(lit(u).cast(DataType::Date)));
+                }
+                view.clone().lazy().filter(cond).collect()?
+            }
+            None => view.clone(),
+        };
+        let mut flagged = primitives::run(rule, &view, &columns)?;
+        if f.recover == "excess" {
+            let e = expr::lower(
+                &rule.exprs["excess"],
+                &Scope {
+                    columns: &columns,
+                    params: &rule.params,
+                },
+            );
+            flagged = flagged
+                .lazy()
+                .with_column(e.cast(DataType::Int64).alias("_excess"))
+                .collect()?;
+        }
+        // one finding per entity; the claims of every flagged row of it
+        let entity = flagged
+            .column("entity")?
+            .cast(&DataType::String)?
+            .str()?
+            .clone();
+        let claims = flagged
+            .column("claim_ids")?
+            .cast(&DataType::String)?
+            .str()?
+            .clone();
+        let mut by_entity: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
+        for i in 0..flagged.height() {
+            let Some(e) = entity.get(i) else { continue };
+            let entry = by_entity
+                .entry(e.to_string())
+                .or_insert((i, BTreeSet::new()));
+            entry.1.extend(
+                claims
+                    .get(i)
+                    .unwrap_or("")
+                    .split(';')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        let n = by_entity.len();
+        for (ent, (i, cids)) in by_entity {
+            let evidence: serde_json::Map<String, serde_json::Value> = f
+                .evidence
+                .iter()
+                .map(|c| {
+                    (
+                        c.clone(),
+                        cell(&flagged, c, i)
+                            .map_or(serde_json::Value::Null, serde_json::Value::String),
+                    )
+                })
+                .collect();
+            let mut ev = serde_json::Value::Object(evidence);
+            if let Some(o) = cell(&flagged, "_other", i) {
+                ev["overlaps"] = serde_json::Value::String(o);
+            }
+            let excess = if f.recover == "excess" {
+                flagged.column("_excess")?.i64()?.get(i)
+            } else {
+                None
+            };
+            let at_risk = match f.recover.as_str() {
+                "excess" => excess.map(|x| x.max(0)),
+                "full" => Some(cids.iter().filter_map(|c| claim_paid.get(c)).sum()),
+                _ => Some(0),
+            };
+            let party = cell(&flagged, &format!("party_{}", f.role), i)
+                .or_else(|| cell(&flagged, "institution_id", i))
+                .or_else(|| cell(&flagged, "claimant_id", i))
+                .unwrap_or_else(|| "unknown".into());
+            let date = date_column(&f.view)
+                .and_then(|dc| cell(&flagged, dc, i))
+                .map(|d| d.chars().take(10).collect());
+            let mut row: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
+            row.insert("finding_id", Some(finding_id(&f.id, &f.entity, &ent)));
+            row.insert("rule_id", Some(f.id.clone()));
+            row.insert("category", Some(f.category.clone()));
+            row.insert("severity", Some(f.severity.clone()));
+            row.insert("detector", Some("rule".into()));
+            row.insert("entity_kind", Some(f.entity.clone()));
+            row.insert("entity_id", Some(ent.clone()));
+            row.insert("institution_id", cell(&flagged, "institution_id", i));
+            row.insert("responsible_party", Some(party));
+            row.insert(
+                "claim_ids",
+                Some(cids.into_iter().collect::<Vec<_>>().join(";")),
+            );
+            row.insert("message", Some(fill(&f.message, &flagged, i, &rule.params)));
+            row.insert("evidence", Some(ev.to_string()));
+            row.insert("_recover", Some(f.recover.clone()));
+            row.insert("_role", Some(f.role.clone()));
+            row.insert("_date", date);
+            rows.push(row);
+            nums.push((at_risk, excess));
+        }
+        runs.push(RuleRun {
+            id: f.id.clone(),
+            findings: n,
+            skipped: None,
+        });
+    }
+    let text = |k: &str| -> Column {
+        Column::new(
+            k.into(),
+            rows.iter()
+                .map(|r| r.get(k).cloned().flatten())
+                .collect::<Vec<Option<String>>>(),
+        )
+    };
+    let mut cols: Vec<Column> = [
+        "finding_id",
+        "rule_id",
+        "category",
+        "severity",
+        "detector",
+        "entity_kind",
+        "entity_id",
+        "institution_id",
+        "responsible_party",
+        "claim_ids",
+    ]
+    .iter()
+    .map(|k| text(k))
+    .collect();
+    cols.push(Column::new(
+        "amount_at_risk".into(),
+        nums.iter().map(|n| n.0).collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new("score".into(), vec![None::<f64>; rows.len()]));
+    for k in ["message", "evidence", "_recover", "_role"] {
+        cols.push(text(k));
+    }
+    cols.push(Column::new(
+        "_excess".into(),
+        nums.iter().map(|n| n.1).collect::<Vec<_>>(),
+    ));
+    cols.push(text("_date"));
+    let df = DataFrame::new_infer_height(cols)?;
+    let df = df
+        .lazy()
+        .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
+        .collect()?;
+    Ok((df, runs))
+}

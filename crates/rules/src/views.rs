@@ -1,0 +1,959 @@
+//! Shared views: derived frames built once per scan and read by every rule. Each view's columns
+//! are what rule expressions may name (`subsidy-audit rules views` lists them).
+//!
+//! | view | one row per | built from |
+//! | --- | --- | --- |
+//! | `claim` | claim | claims + person + class + institution + occupation version + evaluation + attendance of the enrolment + statuses + entitlement |
+//! | `person` | person | persons + ID checks |
+//! | `institution` | institution | institutions + credit-code checks |
+//! | `class` | class | classes + institution + busiest day + paid claims |
+//! | `evaluation` | candidate sitting | evaluations + panel size + paid claims |
+//! | `presence` | trainee, class and day | first sign-in, last sign-out, paid claims |
+//! | `teaching` | session | sessions + class venue and institution |
+//! | `signin` | sign-in event | attendance (direction `in`) + paid claims |
+//! | `enterprise_funds` | enterprise and year | enterprise_funds + frontline share |
+//!
+//! Conventions: a day's credited 学时 are `min(7, span × 7 / 8 h)` where span runs from the first
+//! sign-in to the last sign-out; a face check fails below `face_pass_score` (pack setting).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use subsidy_model::contract::Table;
+use subsidy_model::ids::{
+    IdCheck, UsccCheck, check_resident_id, check_uscc, id_birth_date, id_is_male,
+    parse_certificate_no,
+};
+use subsidy_model::vocab::Level;
+
+use crate::entitlement::{Standard, entitle};
+use crate::expr::Ty;
+
+/// The input frames of one scan.
+pub struct Inputs<'a> {
+    /// canonical frames (absent optional tables are empty frames of their schema)
+    pub frames: &'a BTreeMap<Table, DataFrame>,
+    /// tables the package held
+    pub present: &'a BTreeSet<Table>,
+    /// person_id → identity_id from identity resolution (identity = person when absent)
+    pub identities: Option<&'a DataFrame>,
+    /// the scan's reference date (classes ending after it are still running)
+    pub today: NaiveDate,
+}
+
+/// Settings the views need (from the pack).
+#[derive(Debug, Clone)]
+pub struct ViewSettings {
+    /// a face check below this score fails
+    pub face_pass_score: f64,
+    /// the highest uplift any standard may apply
+    pub uplift_max: f64,
+    /// the shipped default standards, used when the package has no `subsidy_standards`
+    pub default_standards: Vec<Standard>,
+}
+
+/// All views of one scan.
+pub struct Views {
+    /// view name → frame
+    pub frames: BTreeMap<&'static str, DataFrame>,
+}
+
+/// View names.
+pub const VIEWS: &[&str] = &[
+    "claim",
+    "person",
+    "institution",
+    "class",
+    "evaluation",
+    "presence",
+    "teaching",
+    "signin",
+    "enterprise_funds",
+];
+
+impl Views {
+    /// A view's column types, for checking expressions.
+    pub fn schema(&self, view: &str) -> Option<BTreeMap<String, Ty>> {
+        let df = self.frames.get(view)?;
+        Some(
+            df.columns()
+                .iter()
+                .filter_map(|c| Ty::of(c.dtype()).map(|t| (c.name().to_string(), t)))
+                .collect(),
+        )
+    }
+}
+
+fn lf(inp: &Inputs<'_>, t: Table) -> LazyFrame {
+    inp.frames[&t].clone().lazy()
+}
+
+fn null_of(dt: DataType) -> Expr {
+    lit(NULL).cast(dt)
+}
+
+/// Builds every view.
+pub fn build(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
+    let mut frames = BTreeMap::new();
+    let persons = person_view(inp)?;
+    let insts = institution_view(inp)?;
+    let enrol = enrolment_stats(inp, s)?;
+    let claim = claim_view(inp, s, &persons, &insts, &enrol)?;
+    let paid = paid_claims(&claim)?;
+    frames.insert("class", class_view(inp, &insts, &paid)?);
+    frames.insert("evaluation", evaluation_view(inp, &paid)?);
+    frames.insert("presence", presence_view(inp, &paid)?);
+    frames.insert("teaching", teaching_view(inp)?);
+    frames.insert("signin", signin_view(inp, &paid)?);
+    frames.insert("enterprise_funds", funds_view(inp)?);
+    frames.insert("claim", claim);
+    frames.insert("person", persons);
+    frames.insert("institution", insts);
+    Ok(Views { frames })
+}
+
+fn person_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+    let mut df = inp.frames[&Table::Persons].clone();
+    let ids = df.column("person_id")?.str()?.clone();
+    let mut valid = Vec::with_capacity(ids.len());
+    let mut problem: Vec<Option<String>> = Vec::with_capacity(ids.len());
+    let mut birth: Vec<Option<i32>> = Vec::with_capacity(ids.len());
+    let mut male: Vec<Option<bool>> = Vec::with_capacity(ids.len());
+    for id in ids.iter() {
+        let id = id.unwrap_or("");
+        let c = check_resident_id(id, inp.today);
+        valid.push(c == IdCheck::Valid);
+        problem.push(match c {
+            IdCheck::Valid => None,
+            IdCheck::Legacy15 => Some("15-digit legacy number".into()),
+            IdCheck::BadLength => Some(format!("{} characters, not 18", id.chars().count())),
+            IdCheck::BadCharacters => Some("characters other than digits and a final X".into()),
+            IdCheck::BadRegion => Some("no valid region prefix".into()),
+            IdCheck::BadBirthDate => Some("the birth-date digits are not a real past date".into()),
+            IdCheck::BadCheckDigit(e) => Some(format!("check character should be {e}")),
+        });
+        birth.push(id_birth_date(id).map(crate::entitlement::days));
+        male.push(id_is_male(id));
+    }
+    df.with_column(Column::new("id_valid".into(), valid))?;
+    df.with_column(Column::new("id_problem".into(), problem))?;
+    df.with_column(
+        Int32Chunked::from_iter_options("id_birth_date".into(), birth.into_iter())
+            .into_date()
+            .into_column(),
+    )?;
+    df.with_column(Column::new("id_male".into(), male))?;
+    df.lazy()
+        .with_columns([
+            col("person_id").alias("party_trainee"),
+            col("person_id").alias("entity"),
+            lit("").alias("claim_ids"),
+        ])
+        .collect()
+}
+
+fn institution_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+    let mut df = inp.frames[&Table::Institutions].clone();
+    let ids = df.column("institution_id")?.str()?.clone();
+    let mut valid = Vec::with_capacity(ids.len());
+    let mut problem: Vec<Option<String>> = Vec::with_capacity(ids.len());
+    for id in ids.iter() {
+        let c = check_uscc(id.unwrap_or(""));
+        valid.push(matches!(c, UsccCheck::Valid | UsccCheck::OrgCodeWarning));
+        problem.push(match c {
+            UsccCheck::Valid => None,
+            UsccCheck::OrgCodeWarning => {
+                Some("embedded organisation code fails GB 11714 (warning)".into())
+            }
+            UsccCheck::BadLength => Some("not 18 characters".into()),
+            UsccCheck::BadCharacters => Some("characters outside the GB 32100 set".into()),
+            UsccCheck::BadCheckChar(e) => Some(format!("check character should be {e}")),
+        });
+    }
+    df.with_column(Column::new("uscc_valid".into(), valid))?;
+    df.with_column(Column::new("uscc_problem".into(), problem))?;
+    df.lazy()
+        .with_columns([
+            col("institution_id").alias("party_training_institution"),
+            col("institution_id").alias("party_evaluation_organisation"),
+            col("institution_id").alias("party_enterprise"),
+            col("supervisor").alias("party_approving_department"),
+            col("institution_id").alias("entity"),
+            lit("").alias("claim_ids"),
+        ])
+        .collect()
+}
+
+/// Per (class, person): days attended, credited hours, longest day, face checks, farthest sign-in.
+fn enrolment_stats(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> {
+    let venues = venue_frame(inp)?;
+    let att = lf(inp, Table::Attendance)
+        .join(
+            venues.lazy(),
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("ts").dt().date().alias("day"),
+            (((col("lat") - col("venue_lat")) * lit(110_540.0)).pow(2)
+                + ((col("lon") - col("venue_lon")) * col("m_per_deg_lon")).pow(2))
+            .sqrt()
+            .alias("distance_m"),
+            (col("method")
+                .eq(lit("face"))
+                .and(col("face_score").is_not_null()))
+            .alias("is_face"),
+            (col("method")
+                .eq(lit("face"))
+                .and(col("face_score").lt(lit(s.face_pass_score))))
+            .alias("face_fail"),
+        ]);
+    let per_day = att
+        .group_by([col("class_id"), col("person_id"), col("day")])
+        .agg([
+            col("ts")
+                .filter(col("direction").eq(lit("in")))
+                .min()
+                .alias("first_in"),
+            col("ts")
+                .filter(col("direction").eq(lit("out")))
+                .max()
+                .alias("last_out"),
+            col("is_face").sum().alias("face_checks"),
+            col("face_fail").sum().alias("face_fails"),
+            col("distance_m").max().alias("max_distance_m"),
+        ])
+        .with_columns([((col("last_out") - col("first_in"))
+            .dt()
+            .total_minutes(false)
+            .cast(DataType::Float64)
+            / lit(60.0))
+        .alias("span_h")])
+        .with_columns([when(col("span_h").gt(lit(0.0)))
+            .then(
+                when(col("span_h").gt(lit(8.0)))
+                    .then(lit(7.0))
+                    .otherwise(col("span_h") * lit(7.0 / 8.0)),
+            )
+            .otherwise(lit(0.0))
+            .alias("credited_h")]);
+    per_day
+        .group_by([col("class_id"), col("person_id")])
+        .agg([
+            col("credited_h")
+                .filter(col("credited_h").gt(lit(0.0)))
+                .count()
+                .cast(DataType::Int64)
+                .alias("days_attended"),
+            col("credited_h").sum().alias("verified_hours"),
+            col("span_h").max().alias("max_span_h"),
+            col("face_checks")
+                .sum()
+                .cast(DataType::Int64)
+                .alias("face_checks"),
+            col("face_fails")
+                .sum()
+                .cast(DataType::Int64)
+                .alias("face_fails"),
+            col("max_distance_m").max().alias("max_distance_m"),
+        ])
+        .collect()
+}
+
+/// class_id → venue and metres per degree of longitude there.
+fn venue_frame(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+    let c = &inp.frames[&Table::Classes];
+    let lat = c.column("venue_lat")?.f64()?.clone();
+    let m: Vec<Option<f64>> = lat
+        .iter()
+        .map(|l| l.map(|l| 111_320.0 * l.to_radians().cos()))
+        .collect();
+    let mut df = c.select(["class_id", "venue_lat", "venue_lon"])?;
+    df.with_column(Column::new("m_per_deg_lon".into(), m))?;
+    Ok(df)
+}
+
+/// Per person and status: earliest start, latest end (null when any interval is open).
+fn status_spans(inp: &Inputs<'_>) -> LazyFrame {
+    lf(inp, Table::PersonStatus)
+        .group_by([col("person_id"), col("status")])
+        .agg([
+            col("valid_from").min().alias("from"),
+            when(col("valid_until").is_null().any(true))
+                .then(null_of(DataType::Date))
+                .otherwise(col("valid_until").max())
+                .alias("until"),
+        ])
+}
+
+fn level_rank_expr(c: &str) -> Expr {
+    let mut e = null_of(DataType::Int64);
+    for l in Level::ALL.iter().rev() {
+        if let Some(r) = l.rank() {
+            e = when(col(c).eq(lit(l.as_str())))
+                .then(lit(i64::from(r)))
+                .otherwise(e);
+        }
+    }
+    e
+}
+
+fn level_digit_expr(c: &str) -> Expr {
+    let mut e = null_of(DataType::Int64);
+    for l in Level::ALL {
+        if let Some(d) = l.certificate_digit() {
+            e = when(col(c).eq(lit(l.as_str())))
+                .then(lit(i64::from(d)))
+                .otherwise(e);
+        }
+    }
+    e
+}
+
+fn claim_view(
+    inp: &Inputs<'_>,
+    s: &ViewSettings,
+    persons: &DataFrame,
+    insts: &DataFrame,
+    enrol: &DataFrame,
+) -> PolarsResult<DataFrame> {
+    let left = || JoinArgs::new(JoinType::Left);
+    let p = persons.clone().lazy().select([
+        col("person_id"),
+        col("name").alias("person_name"),
+        col("gender"),
+        col("birth_date"),
+        col("bank_account"),
+        col("phone"),
+        col("hukou_region"),
+        col("employer_id"),
+        col("id_valid"),
+        col("id_problem"),
+        col("id_birth_date"),
+        col("id_male"),
+    ]);
+    let classes = lf(inp, Table::Classes).select([
+        col("class_id"),
+        col("institution_id").alias("class_institution_id"),
+        col("filed_on"),
+        col("start_date").alias("class_start"),
+        col("end_date").alias("class_end"),
+        col("planned_hours"),
+        col("fee_per_trainee"),
+        col("teacher_id"),
+    ]);
+    let i = insts.clone().lazy().select([
+        col("institution_id"),
+        col("kind").alias("inst_kind"),
+        col("region_code").alias("inst_region"),
+        col("in_catalogue_from"),
+        col("in_catalogue_until"),
+        col("revoked_on"),
+        col("approved_occupations"),
+        col("supervisor"),
+    ]);
+    let evals = lf(inp, Table::Evaluations);
+    let sitting_dups = evals
+        .clone()
+        .filter(col("answer_hash").is_not_null())
+        .group_by([
+            col("evaluation_org_id"),
+            col("site_id"),
+            col("starts_at"),
+            col("answer_hash"),
+        ])
+        .agg([len().cast(DataType::Int64).alias("answer_dup_count")]);
+    let e = evals
+        .clone()
+        .join(
+            sitting_dups,
+            [
+                col("evaluation_org_id"),
+                col("site_id"),
+                col("starts_at"),
+                col("answer_hash"),
+            ],
+            [
+                col("evaluation_org_id"),
+                col("site_id"),
+                col("starts_at"),
+                col("answer_hash"),
+            ],
+            {
+                let mut a = JoinArgs::new(JoinType::Left);
+                a.nulls_equal = true;
+                a
+            },
+        )
+        .select([
+            col("evaluation_id"),
+            col("evaluation_org_id"),
+            col("starts_at").alias("eval_starts_at"),
+            col("starts_at").dt().date().alias("eval_date"),
+            col("certificate_issued_on").alias("eval_cert_issued_on"),
+            col("answer_dup_count"),
+        ]);
+    let holders = evals
+        .filter(col("certificate_no").is_not_null())
+        .sort(
+            ["certificate_issued_on"],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .group_by([col("certificate_no")])
+        .agg([
+            col("person_id").first().alias("cert_holder"),
+            col("certificate_issued_on").first().alias("cert_issued_on"),
+        ]);
+    let spans = status_spans(inp);
+    let st = |status: &str, from: &str, until: Option<&str>| {
+        let mut sel = vec![col("person_id"), col("from").alias(from)];
+        if let Some(u) = until {
+            sel.push(col("until").alias(u));
+        }
+        spans
+            .clone()
+            .filter(col("status").eq(lit(status.to_string())))
+            .select(sel)
+    };
+    let key_group = spans
+        .clone()
+        .filter(
+            col("status").is_in(
+                lit(Series::new(
+                    "k".into(),
+                    [
+                        "poverty_alleviated",
+                        "hard_to_employ",
+                        "zero_employment_family",
+                        "disabled",
+                    ],
+                ))
+                .implode(false),
+                false,
+            ),
+        )
+        .group_by([col("person_id")])
+        .agg([col("from").min().alias("key_group_from")]);
+    let identity = match inp.identities {
+        Some(ids) => ids
+            .clone()
+            .lazy()
+            .select([col("person_id"), col("identity_id")]),
+        None => persons
+            .clone()
+            .lazy()
+            .select([col("person_id"), col("person_id").alias("identity_id")]),
+    };
+
+    let mut q = lf(inp, Table::Claims)
+        .join(p, [col("person_id")], [col("person_id")], left())
+        .join(identity, [col("person_id")], [col("person_id")], left())
+        .join(classes, [col("class_id")], [col("class_id")], left())
+        .with_columns([when(col("class_institution_id").is_not_null())
+            .then(col("class_institution_id"))
+            .otherwise(col("claimant_id"))
+            .alias("institution_id")])
+        .join(i, [col("institution_id")], [col("institution_id")], left())
+        .with_columns([when(col("inst_kind").is_null())
+            .then(null_of(DataType::String))
+            .otherwise(col("institution_id"))
+            .alias("institution_id")])
+        .join(e, [col("evaluation_id")], [col("evaluation_id")], left())
+        .join(
+            holders,
+            [col("certificate_no")],
+            [col("certificate_no")],
+            left(),
+        )
+        .join(
+            enrol.clone().lazy(),
+            [col("class_id"), col("person_id")],
+            [col("class_id"), col("person_id")],
+            left(),
+        )
+        .join(
+            st("deceased", "deceased_from", None),
+            [col("person_id")],
+            [col("person_id")],
+            left(),
+        )
+        .join(
+            st("pensioner", "pensioner_from", None),
+            [col("person_id")],
+            [col("person_id")],
+            left(),
+        )
+        .join(
+            st("full_time_student", "student_from", Some("student_until")),
+            [col("person_id")],
+            [col("person_id")],
+            left(),
+        )
+        .join(
+            st("public_payroll", "payroll_from", Some("payroll_until")),
+            [col("person_id")],
+            [col("person_id")],
+            left(),
+        )
+        .join(
+            st("ui_insured", "ui_from", Some("ui_until")),
+            [col("person_id")],
+            [col("person_id")],
+            left(),
+        )
+        .join(
+            st("graduate", "graduate_from", Some("graduate_until")),
+            [col("person_id")],
+            [col("person_id")],
+            left(),
+        )
+        .join(key_group, [col("person_id")], [col("person_id")], left())
+        .with_columns([
+            col("claimed_on")
+                .dt()
+                .year()
+                .cast(DataType::Int64)
+                .alias("claim_year"),
+            when(col("class_start").is_not_null())
+                .then(col("class_start"))
+                .otherwise(
+                    when(col("eval_date").is_not_null())
+                        .then(col("eval_date"))
+                        .otherwise(col("claimed_on")),
+                )
+                .alias("judged_on"),
+            col("claimant_id")
+                .eq(col("person_id"))
+                .alias("claimant_is_person"),
+            when(col("gender").is_not_null())
+                .then(col("gender").eq(lit("m")))
+                .otherwise(col("id_male"))
+                .alias("is_male"),
+            level_rank_expr("level").alias("level_rank"),
+            level_digit_expr("level").alias("level_digit"),
+            when(col("scheme").eq(lit("skill_upgrade")))
+                .then(lit("unemployment_insurance"))
+                .otherwise(
+                    when(
+                        col("scheme").is_in(
+                            lit(Series::new(
+                                "s".into(),
+                                ["training", "apprenticeship", "project"],
+                            ))
+                            .implode(false),
+                            false,
+                        ),
+                    )
+                    .then(lit("employment"))
+                    .otherwise(null_of(DataType::String)),
+                )
+                .alias("scheme_route"),
+            when(col("planned_hours").gt(lit(0.0)))
+                .then(col("verified_hours").fill_null(lit(0.0)) / col("planned_hours"))
+                .otherwise(null_of(DataType::Float64))
+                .alias("attendance_ratio"),
+            when(col("face_checks").gt(lit(0)))
+                .then(
+                    col("face_fails").cast(DataType::Float64)
+                        / col("face_checks").cast(DataType::Float64),
+                )
+                .otherwise(lit(0.0))
+                .alias("face_fail_share"),
+        ])
+        .with_columns([(((col("judged_on").cast(DataType::Int32)
+            - when(col("birth_date").is_not_null())
+                .then(col("birth_date"))
+                .otherwise(col("id_birth_date"))
+                .cast(DataType::Int32))
+        .cast(DataType::Float64))
+            / lit(365.2425))
+        .floor()
+        .cast(DataType::Int64)
+        .alias("age_at_start")]);
+    // occupation version in force on the judged date
+    let occ = lf(inp, Table::Occupations).select([
+        col("occupation_code").alias("occ_code"),
+        col("shortage_tier"),
+        col("standard_hours"),
+        col("valid_from").alias("occ_from"),
+        col("valid_until").alias("occ_until"),
+    ]);
+    let versions = q
+        .clone()
+        .select([col("claim_id"), col("occupation_code"), col("judged_on")])
+        .join(
+            occ,
+            [col("occupation_code")],
+            [col("occ_code")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("occ_from")
+                .is_null()
+                .or(col("occ_from").lt_eq(col("judged_on")))
+                .and(
+                    col("occ_until")
+                        .is_null()
+                        .or(col("occ_until").gt_eq(col("judged_on"))),
+                ),
+        )
+        .group_by([col("claim_id")])
+        .agg([col("shortage_tier").first(), col("standard_hours").first()]);
+    q = q
+        .join(versions, [col("claim_id")], [col("claim_id")], left())
+        .with_columns([col("shortage_tier")
+            .is_not_null()
+            .alias("occupation_in_catalogue")]);
+    let mut df = q.collect()?;
+    add_certificate_checks(&mut df)?;
+    add_scope_check(&mut df)?;
+    let standards = if inp.present.contains(&Table::SubsidyStandards) {
+        crate::entitlement::standards_from_frame(&inp.frames[&Table::SubsidyStandards])?
+    } else {
+        s.default_standards.clone()
+    };
+    let (entitled, basis) = entitle(&df, &standards, s.uplift_max)?;
+    df.with_column(Column::new("entitled".into(), entitled))?;
+    df.with_column(Column::new("entitlement_basis".into(), basis))?;
+    let df = df
+        .lazy()
+        .with_columns([
+            when(col("class_institution_id").is_not_null())
+                .then(col("class_institution_id"))
+                .otherwise(
+                    when(
+                        col("inst_kind")
+                            .eq(lit("training"))
+                            .or(col("inst_kind").eq(lit("school"))),
+                    )
+                    .then(col("institution_id"))
+                    .otherwise(null_of(DataType::String)),
+                )
+                .alias("party_training_institution"),
+            col("evaluation_org_id").alias("party_evaluation_organisation"),
+            when(col("inst_kind").eq(lit("enterprise")))
+                .then(col("institution_id"))
+                .otherwise(col("employer_id"))
+                .alias("party_enterprise"),
+            col("person_id").alias("party_trainee"),
+            col("approver").alias("party_approving_department"),
+            col("claim_id").alias("entity"),
+            col("claim_id").alias("claim_ids"),
+        ])
+        .sort(["claim_id"], SortMultipleOptions::default())
+        .collect()?;
+    Ok(df)
+}
+
+fn add_certificate_checks(df: &mut DataFrame) -> PolarsResult<()> {
+    let certs = df.column("certificate_no")?.str()?.clone();
+    let mut ok: Vec<Option<bool>> = Vec::with_capacity(certs.len());
+    let mut digit: Vec<Option<i64>> = Vec::with_capacity(certs.len());
+    let mut year: Vec<Option<i64>> = Vec::with_capacity(certs.len());
+    for c in certs.iter() {
+        match c {
+            None => {
+                ok.push(None);
+                digit.push(None);
+                year.push(None);
+            }
+            Some(c) => match parse_certificate_no(c) {
+                Some(p) => {
+                    ok.push(Some(true));
+                    digit.push(Some(i64::from(p.level_digit)));
+                    year.push(Some(2000 + i64::from(p.year)));
+                }
+                None => {
+                    ok.push(Some(false));
+                    digit.push(None);
+                    year.push(None);
+                }
+            },
+        }
+    }
+    df.with_column(Column::new("cert_structure_ok".into(), ok))?;
+    df.with_column(Column::new("cert_level_digit".into(), digit))?;
+    df.with_column(Column::new("cert_year".into(), year))?;
+    Ok(())
+}
+
+/// `occupation_approved`: whether the institution's filed scope lists the claim's occupation
+/// (null where the scope is not recorded).
+fn add_scope_check(df: &mut DataFrame) -> PolarsResult<()> {
+    let scope = df.column("approved_occupations")?.str()?.clone();
+    let occ = df.column("occupation_code")?.str()?.clone();
+    let v: Vec<Option<bool>> = scope
+        .iter()
+        .zip(occ.iter())
+        .map(|(s, o)| match (s, o) {
+            (Some(s), Some(o)) if !s.is_empty() => Some(s.split(';').any(|x| x == o)),
+            _ => None,
+        })
+        .collect();
+    df.with_column(Column::new("occupation_approved".into(), v))?;
+    Ok(())
+}
+
+/// (claim_id, class_id, person_id, evaluation_id, certificate_no) of paid claims.
+fn paid_claims(claim: &DataFrame) -> PolarsResult<DataFrame> {
+    claim
+        .clone()
+        .lazy()
+        .filter(col("amount_paid").is_not_null())
+        .select([
+            col("claim_id"),
+            col("class_id"),
+            col("person_id"),
+            col("evaluation_id"),
+        ])
+        .collect()
+}
+
+fn ids_by(paid: &DataFrame, keys: &[&str]) -> LazyFrame {
+    paid.clone()
+        .lazy()
+        .filter(
+            keys.iter()
+                .fold(lit(true), |acc, k| acc.and(col(*k).is_not_null())),
+        )
+        .sort(["claim_id"], SortMultipleOptions::default())
+        .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
+        .agg([col("claim_id").str().join(";", true).alias("claim_ids")])
+}
+
+fn class_view(inp: &Inputs<'_>, insts: &DataFrame, paid: &DataFrame) -> PolarsResult<DataFrame> {
+    let busiest = lf(inp, Table::Attendance)
+        .filter(col("direction").eq(lit("in")))
+        .with_columns([col("ts").dt().date().alias("day")])
+        .group_by([col("class_id"), col("day")])
+        .agg([col("person_id").n_unique().cast(DataType::Int64).alias("n")])
+        .group_by([col("class_id")])
+        .agg([col("n").max().alias("max_daily_trainees")]);
+    let enrolled = lf(inp, Table::Enrollments)
+        .group_by([col("class_id")])
+        .agg([len().cast(DataType::Int64).alias("enrolled")]);
+    let i = insts
+        .clone()
+        .lazy()
+        .select([col("institution_id"), col("supervisor")]);
+    lf(inp, Table::Classes)
+        .join(
+            busiest,
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            enrolled,
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            i,
+            [col("institution_id")],
+            [col("institution_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            ids_by(paid, &["class_id"]),
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("max_daily_trainees").fill_null(lit(0i64)),
+            col("enrolled").fill_null(lit(0i64)),
+            col("institution_id").alias("party_training_institution"),
+            col("supervisor").alias("party_approving_department"),
+            col("class_id").alias("entity"),
+            col("claim_ids").fill_null(lit("")),
+        ])
+        .sort(["class_id"], SortMultipleOptions::default())
+        .collect()
+}
+
+fn evaluation_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
+    let panel = lf(inp, Table::Evaluations)
+        .select([col("evaluation_id"), col("evaluator_ids")])
+        .collect()?;
+    let ev = panel.column("evaluator_ids")?.str()?.clone();
+    let n: Vec<i64> = ev
+        .iter()
+        .map(|v| v.map_or(0, |s| s.split(';').filter(|x| !x.is_empty()).count() as i64))
+        .collect();
+    let counts = DataFrame::new_infer_height(vec![
+        panel.column("evaluation_id")?.clone(),
+        Column::new("evaluator_count".into(), n),
+    ])?;
+    lf(inp, Table::Evaluations)
+        .join(
+            counts.lazy(),
+            [col("evaluation_id")],
+            [col("evaluation_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            ids_by(paid, &["evaluation_id"]),
+            [col("evaluation_id")],
+            [col("evaluation_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("evaluation_org_id").alias("institution_id"),
+            col("evaluation_org_id").alias("party_evaluation_organisation"),
+            col("person_id").alias("party_trainee"),
+            col("evaluation_id").alias("entity"),
+            col("claim_ids").fill_null(lit("")),
+        ])
+        .sort(["evaluation_id"], SortMultipleOptions::default())
+        .collect()
+}
+
+fn presence_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
+    let classes = lf(inp, Table::Classes).select([
+        col("class_id"),
+        col("institution_id"),
+        col("start_date").alias("class_start"),
+    ]);
+    lf(inp, Table::Attendance)
+        .with_columns([col("ts").dt().date().alias("day")])
+        .group_by([col("class_id"), col("person_id"), col("day")])
+        .agg([
+            col("ts")
+                .filter(col("direction").eq(lit("in")))
+                .min()
+                .alias("first_in"),
+            col("ts")
+                .filter(col("direction").eq(lit("out")))
+                .max()
+                .alias("last_out"),
+        ])
+        .filter(
+            col("first_in")
+                .is_not_null()
+                .and(col("last_out").is_not_null())
+                .and(col("last_out").gt(col("first_in"))),
+        )
+        .join(
+            classes,
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            ids_by(paid, &["class_id", "person_id"]),
+            [col("class_id"), col("person_id")],
+            [col("class_id"), col("person_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("institution_id").alias("party_training_institution"),
+            col("person_id").alias("party_trainee"),
+            col("person_id").alias("entity"),
+            col("claim_ids").fill_null(lit("")),
+        ])
+        .sort(
+            ["person_id", "first_in", "class_id"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
+fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+    let classes = lf(inp, Table::Classes).select([
+        col("class_id"),
+        col("institution_id"),
+        col("venue_lat"),
+        col("venue_lon"),
+        col("teacher_id").alias("class_teacher"),
+    ]);
+    lf(inp, Table::Sessions)
+        .join(
+            classes,
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            when(col("teacher_id").is_not_null())
+                .then(col("teacher_id"))
+                .otherwise(col("class_teacher"))
+                .alias("teacher"),
+            ((col("venue_lat") * lit(100.0))
+                .round(0, RoundMode::default())
+                .cast(DataType::Int64)
+                .cast(DataType::String)
+                + lit(",")
+                + (col("venue_lon") * lit(100.0))
+                    .round(0, RoundMode::default())
+                    .cast(DataType::Int64)
+                    .cast(DataType::String))
+            .fill_null(lit("?"))
+            .alias("venue_key"),
+        ])
+        .with_columns([
+            col("institution_id").alias("party_training_institution"),
+            col("teacher").alias("entity"),
+            lit("").alias("claim_ids"),
+        ])
+        .filter(col("teacher").is_not_null())
+        .sort(
+            ["teacher", "starts_at", "class_id"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
+fn signin_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
+    let classes = lf(inp, Table::Classes).select([col("class_id"), col("institution_id")]);
+    lf(inp, Table::Attendance)
+        .filter(
+            col("direction")
+                .eq(lit("in"))
+                .and(col("device_id").is_not_null()),
+        )
+        .join(
+            classes,
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            ids_by(paid, &["class_id", "person_id"]),
+            [col("class_id"), col("person_id")],
+            [col("class_id"), col("person_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            col("institution_id").alias("party_training_institution"),
+            col("device_id").alias("entity"),
+            col("claim_ids").fill_null(lit("")),
+        ])
+        .sort(
+            ["device_id", "ts", "person_id"],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
+fn funds_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+    lf(inp, Table::EnterpriseFunds)
+        .with_columns([
+            when(col("used_total").gt(lit(0i64)))
+                .then(
+                    col("used_frontline").cast(DataType::Float64)
+                        / col("used_total").cast(DataType::Float64),
+                )
+                .otherwise(null_of(DataType::Float64))
+                .alias("frontline_share"),
+            col("enterprise_id").alias("institution_id"),
+            col("enterprise_id").alias("party_enterprise"),
+            col("enterprise_id").alias("entity"),
+            lit("").alias("claim_ids"),
+        ])
+        .sort(["enterprise_id", "year"], SortMultipleOptions::default())
+        .collect()
+}
