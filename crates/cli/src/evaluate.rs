@@ -35,6 +35,12 @@ pub struct EvaluateArgs {
     /// exit 1 when claim-level recall is below this
     #[arg(long)]
     min_recall: Option<f64>,
+    /// exit 1 when precision on rule-detectable scenarios is below this
+    #[arg(long)]
+    min_rule_precision: Option<f64>,
+    /// exit 1 when recall on rule-detectable scenarios is below this
+    #[arg(long)]
+    min_rule_recall: Option<f64>,
     /// exit 1 when found recovery differs from expected by more than this fraction
     #[arg(long)]
     max_recovery_gap: Option<f64>,
@@ -79,6 +85,9 @@ fn prf(tp: usize, fp: usize, fn_: usize) -> Prf {
 #[derive(Serialize)]
 pub struct Scores {
     pub claims: Prf,
+    /// the same over the scenarios a rule catches (not those left to clustering or identity
+    /// resolution); claims labelled only by those are left out of both sides
+    pub rule_detectable: Prf,
     pub per_category: BTreeMap<String, Prf>,
     pub per_scenario: BTreeMap<String, ScenarioRecall>,
     pub institutions_planted: usize,
@@ -174,6 +183,26 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
         .filter(|c| lab_claims.contains_key(*c))
         .count();
     let claims = prf(tp, flagged.len() - tp, lab_claims.len() - tp);
+    let by_rule = |s: &str| {
+        subsidy_synth::scenario::scenario(s)
+            .is_some_and(|x| !matches!(x.caught_by, "cluster" | "identity"))
+    };
+    let mut rule_claims = BTreeSet::new();
+    let mut other_claims = BTreeSet::new();
+    for (s, cs) in &scen_claims {
+        if by_rule(s) {
+            rule_claims.extend(cs.iter().cloned());
+        } else {
+            other_claims.extend(cs.iter().cloned());
+        }
+    }
+    let other_only: BTreeSet<&String> = other_claims
+        .iter()
+        .filter(|c| !rule_claims.contains(*c))
+        .collect();
+    let rf: BTreeSet<&String> = flagged.keys().filter(|c| !other_only.contains(c)).collect();
+    let rtp = rf.iter().filter(|c| rule_claims.contains(**c)).count();
+    let rule_detectable = prf(rtp, rf.len() - rtp, rule_claims.len() - rtp);
     let cats: BTreeSet<String> = lab_claims
         .values()
         .flat_map(|v| v.0.iter().cloned())
@@ -252,6 +281,7 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
         .sum();
     Ok(Scores {
         claims,
+        rule_detectable,
         per_category,
         per_scenario,
         institutions_planted: k,
@@ -272,6 +302,11 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
     println!(
         "claims      precision {:.4}  recall {:.4}  F1 {:.4}  (tp {}, fp {}, fn {})",
         s.claims.precision, s.claims.recall, s.claims.f1, s.claims.tp, s.claims.fp, s.claims.fn_
+    );
+    let r = &s.rule_detectable;
+    println!(
+        "rule-detectable scenarios: precision {:.4}  recall {:.4}  F1 {:.4}  (tp {}, fp {}, fn {})",
+        r.precision, r.recall, r.f1, r.tp, r.fp, r.fn_
     );
     println!(
         "\n{:<18} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6}",
@@ -316,6 +351,22 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
     if let Some(m) = a.min_recall {
         if s.claims.recall < m {
             failed.push(format!("recall {:.4} < {m}", s.claims.recall));
+        }
+    }
+    if let Some(m) = a.min_rule_precision {
+        if s.rule_detectable.precision < m {
+            failed.push(format!(
+                "rule-detectable precision {:.4} < {m}",
+                s.rule_detectable.precision
+            ));
+        }
+    }
+    if let Some(m) = a.min_rule_recall {
+        if s.rule_detectable.recall < m {
+            failed.push(format!(
+                "rule-detectable recall {:.4} < {m}",
+                s.rule_detectable.recall
+            ));
         }
     }
     if let Some(g) = a.max_recovery_gap {

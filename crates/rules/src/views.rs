@@ -696,12 +696,18 @@ fn add_scope_check(df: &mut DataFrame) -> PolarsResult<()> {
     Ok(())
 }
 
-/// (claim_id, class_id, person_id, evaluation_id, certificate_no) of paid claims.
+/// (claim_id, class_id, person_id, evaluation_id) of paid claims for training and evaluation: the
+/// claims an entity-level finding (a class, a device, a sitting) bears on. Living allowances are
+/// judged by their own rules.
 fn paid_claims(claim: &DataFrame) -> PolarsResult<DataFrame> {
     claim
         .clone()
         .lazy()
-        .filter(col("amount_paid").is_not_null())
+        .filter(
+            col("amount_paid")
+                .is_not_null()
+                .and(col("scheme").neq(lit("living_allowance"))),
+        )
         .select([
             col("claim_id"),
             col("class_id"),

@@ -1326,10 +1326,18 @@ fn write_attendance(
     let share = if let AttMode::Partial(f) = mode {
         f
     } else {
-        0.997
+        0.99
     };
+    // a background trainee misses at most a tenth of the days (staying above the 80 % minimum)
+    let max_absent = if let AttMode::Partial(_) = mode {
+        cls.days
+    } else {
+        cls.days / 10
+    };
+    let mut absent = 0;
     for k in 0..cls.days {
-        if !rng.gen_bool(share.clamp(0.0, 1.0)) {
+        if absent < max_absent && !rng.gen_bool(share.clamp(0.0, 1.0)) {
+            absent += 1;
             continue;
         }
         let day = cls.start + Duration::days(i64::from(k));

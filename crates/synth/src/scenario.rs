@@ -397,6 +397,8 @@ pub struct Quotas {
     acc: BTreeMap<&'static str, f64>,
     planted: BTreeMap<&'static str, u64>,
     persons: u64,
+    /// delisted or revoked institutions already labelled (once they show a claim)
+    institutions_labelled: BTreeSet<String>,
 }
 
 impl Quotas {
@@ -421,6 +423,7 @@ impl Quotas {
             acc,
             planted: BTreeMap::new(),
             persons,
+            institutions_labelled: BTreeSet::new(),
         }
     }
 
@@ -513,13 +516,11 @@ pub fn plant_world(
     for _ in 0..q.take_world("delisted_institution") {
         let Some(i) = pick(&mut free) else { break };
         w.training[i].until = Some(d(2025, 6, 30));
-        labels.push(mk("delisted_institution", "institution", &w.training[i].id));
         q.count("delisted_institution");
     }
     for _ in 0..q.take_world("revoked_institution") {
         let Some(i) = pick(&mut free) else { break };
         w.training[i].revoked = Some(d(2025, 9, 30));
-        labels.push(mk("revoked_institution", "institution", &w.training[i].id));
         q.count("revoked_institution");
     }
     let n_coll = q.take_world("colluding_institutions");
@@ -655,6 +656,34 @@ pub fn plant_cohort(
         }};
     }
 
+    // ---- class-level scenarios first: their members are then no person-level host ----
+    let class_scenarios: [&'static str; 10] = [
+        "shared_device",
+        "shortened_class",
+        "teacher_double_booked",
+        "over_capacity",
+        "late_filing",
+        "exam_before_training_end",
+        "identical_answers",
+        "too_few_examiners",
+        "fee_inversion",
+        "shared_payee_account",
+    ];
+    for name in class_scenarios {
+        let n = q.take(name, people);
+        for _ in 0..n {
+            let cands = clean_classes(c, &used_classes);
+            let Some(&k) = cands.choose(rng) else { break };
+            used_classes.insert(k);
+            for e in &c.enrolls {
+                if e.class == k {
+                    used_people.insert(e.person);
+                }
+            }
+            plant_class(w, c, rng, k, name, &mut used_classes);
+            q.count(name);
+        }
+    }
     // ---- eligibility (statuses) ----
     for (name, status) in [
         ("deceased_trainee", "deceased"),
@@ -901,11 +930,15 @@ pub fn plant_cohort(
                 return;
             }
             let mut made = Vec::new();
+            let host_on = c.claims[ci].on;
             for (j, (inst, occ)) in picks.into_iter().enumerate() {
-                // spread over the same calendar year as the first claim
-                let start = d(year, 1, 5) + Duration::days(30 * j as i64 + 5);
+                // classes one after another after the host's class; claims in the host claim's year
+                let start = cls.end + Duration::days(5 + 25 * j as i64);
                 let k = add_solo_training(w, c, rng, ids, e.person, inst, occ, "junior", start, ci);
-                let on = d(year, 2 + 3 * j as u32, 10);
+                let mut on = host_on - Duration::days(j as i64 + 1);
+                if on.year() != year {
+                    on = host_on + Duration::days(j as i64 + 1);
+                }
                 c.claims[k].on = on;
                 c.claims[k].paid_on = Some(on + Duration::days(15));
                 made.push(k);
@@ -1121,33 +1154,6 @@ pub fn plant_cohort(
             label_claim(c, name, ci, None);
         });
     }
-    let class_scenarios: [&'static str; 10] = [
-        "shared_device",
-        "shortened_class",
-        "teacher_double_booked",
-        "over_capacity",
-        "late_filing",
-        "exam_before_training_end",
-        "identical_answers",
-        "too_few_examiners",
-        "fee_inversion",
-        "shared_payee_account",
-    ];
-    for name in class_scenarios {
-        let n = q.take(name, people);
-        for _ in 0..n {
-            let cands = clean_classes(c, &used_classes);
-            let Some(&k) = cands.choose(rng) else { break };
-            used_classes.insert(k);
-            for e in &c.enrolls {
-                if e.class == k {
-                    used_people.insert(e.person);
-                }
-            }
-            plant_class(w, c, rng, k, name, &mut used_classes);
-            q.count(name);
-        }
-    }
     hosts!("proxy_exam", |c: &mut Cohort,
                           rng: &mut Xoshiro256PlusPlus,
                           _ei: usize,
@@ -1236,7 +1242,11 @@ pub fn plant_cohort(
             let Some(cert) = c.claims[ci].cert.clone() else {
                 return;
             };
-            let bad = if rng.gen_bool(0.5) {
+            let has_digit = matches!(
+                c.claims[ci].level,
+                "junior" | "intermediate" | "senior" | "technician" | "senior_technician"
+            );
+            let bad = if has_digit && rng.gen_bool(0.5) {
                 // wrong level digit (a junior claim citing a technician certificate, or the reverse)
                 let digit = if &cert[15..16] == "2" { "5" } else { "2" };
                 let mut b = cert.clone();
@@ -1296,10 +1306,19 @@ pub fn plant_cohort(
         if cl.paid.is_none() || already.contains(&cl.id) {
             continue;
         }
-        if inst.until.is_some_and(|u| cls.start > u) {
-            label_claim(c, "delisted_institution", k, None);
+        let scen = if inst.until.is_some_and(|u| cls.start > u) {
+            Some("delisted_institution")
         } else if inst.revoked.is_some_and(|r| cl.on > r) {
-            label_claim(c, "revoked_institution", k, None);
+            Some("revoked_institution")
+        } else {
+            None
+        };
+        if let Some(name) = scen {
+            label_claim(c, name, k, None);
+            // the institution itself, the first time it shows a claim to recover
+            if q.institutions_labelled.insert(inst.id.clone()) {
+                label(c, name, "institution", &inst.id.clone(), None, 0);
+            }
         } else if inst.colluding && cl.scheme != "living_allowance" {
             label_claim(c, "colluding_institutions", k, None);
         }
