@@ -299,39 +299,67 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
 
 pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
     let s = score(&a.labels, &a.findings)?;
-    println!(
+    crate::out!(
         "claims      precision {:.4}  recall {:.4}  F1 {:.4}  (tp {}, fp {}, fn {})",
-        s.claims.precision, s.claims.recall, s.claims.f1, s.claims.tp, s.claims.fp, s.claims.fn_
+        s.claims.precision,
+        s.claims.recall,
+        s.claims.f1,
+        s.claims.tp,
+        s.claims.fp,
+        s.claims.fn_
     );
     let r = &s.rule_detectable;
-    println!(
+    crate::out!(
         "rule-detectable scenarios: precision {:.4}  recall {:.4}  F1 {:.4}  (tp {}, fp {}, fn {})",
-        r.precision, r.recall, r.f1, r.tp, r.fp, r.fn_
+        r.precision,
+        r.recall,
+        r.f1,
+        r.tp,
+        r.fp,
+        r.fn_
     );
-    println!(
+    crate::out!(
         "\n{:<18} {:>9} {:>9} {:>9} {:>6} {:>6} {:>6}",
-        "category", "precision", "recall", "F1", "tp", "fp", "fn"
+        "category",
+        "precision",
+        "recall",
+        "F1",
+        "tp",
+        "fp",
+        "fn"
     );
     for (c, p) in &s.per_category {
-        println!(
+        crate::out!(
             "{c:<18} {:>9.4} {:>9.4} {:>9.4} {:>6} {:>6} {:>6}",
-            p.precision, p.recall, p.f1, p.tp, p.fp, p.fn_
+            p.precision,
+            p.recall,
+            p.f1,
+            p.tp,
+            p.fp,
+            p.fn_
         );
     }
-    println!(
+    crate::out!(
         "\n{:<30} {:>8} {:>8} {:>8}",
-        "scenario", "planted", "caught", "recall"
+        "scenario",
+        "planted",
+        "caught",
+        "recall"
     );
     for (n, r) in &s.per_scenario {
-        println!("{n:<30} {:>8} {:>8} {:>8.4}", r.planted, r.caught, r.recall);
+        crate::out!("{n:<30} {:>8} {:>8} {:>8.4}", r.planted, r.caught, r.recall);
     }
-    println!(
+    crate::out!(
         "\ninstitution precision@{}: {:.4}",
-        s.institutions_planted, s.institution_precision_at_k
+        s.institutions_planted,
+        s.institution_precision_at_k
     );
-    println!(
+    crate::out!(
         "recovery: found {} yuan (on labelled claims {}) against expected {} yuan: ratio {:.4}",
-        s.found_recovery_yuan, s.found_on_labelled_yuan, s.expected_recovery_yuan, s.recovery_ratio
+        s.found_recovery_yuan,
+        s.found_on_labelled_yuan,
+        s.expected_recovery_yuan,
+        s.recovery_ratio
     );
     let json = a
         .json

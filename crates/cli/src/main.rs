@@ -3,6 +3,15 @@
 //! Exit codes: 0 done; 1 findings at or above `--fail-on`; 2 unusable input or runtime error;
 //! 3 invalid rules.
 
+/// Prints a line to stdout; a closed pipe (`| head`) is not an error.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+pub(crate) use out;
+
 mod evaluate;
 mod generate;
 mod manifest;

@@ -84,7 +84,7 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
     match c {
         RulesCmd::Check { dir } => {
             let pack = crate::pack::load(dir.as_deref())?;
-            println!(
+            crate::out!(
                 "{} rules OK (pack {} sha256 {})",
                 pack.rules.len(),
                 pack.version,
@@ -121,7 +121,7 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
                 .find("\n### ")
                 .or_else(|| rest[4..].find("\n## "))
                 .map_or(rest.len(), |e| e + 4);
-            println!("{}", rest[..end].trim_end());
+            crate::out!("{}", rest[..end].trim_end());
             Ok(0)
         }
         RulesCmd::Docs { rules, out, check } => {
@@ -136,14 +136,14 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
                     );
                     return Ok(EXIT_FINDINGS);
                 }
-                println!("{} is fresh", out.display());
+                crate::out!("{} is fresh", out.display());
                 return Ok(0);
             }
             if let Some(p) = out.parent() {
                 std::fs::create_dir_all(p).ok();
             }
             std::fs::write(&out, md).with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {}", out.display());
+            crate::out!("wrote {}", out.display());
             Ok(0)
         }
         RulesCmd::Views => {
@@ -154,9 +154,9 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
             };
             let schemas = subsidy_rules::view_schemas(&crate::pack::empty_frames(), &settings)?;
             for (v, cols) in schemas {
-                println!("{v}:");
+                crate::out!("{v}:");
                 for (c, t) in cols {
-                    println!("  {c:<32} {t:?}");
+                    crate::out!("  {c:<32} {t:?}");
                 }
             }
             Ok(0)
@@ -355,18 +355,18 @@ fn test(a: TestArgs) -> Result<u8, Failure> {
         }
         if why.is_empty() {
             passed += 1;
-            println!(
+            crate::out!(
                 "ok    {id} {:<32} {} flagged, clean package silent",
                 rule.file.name,
                 got_entities.len()
             );
         } else {
-            println!("FAIL  {id} {}: {}", rule.file.name, why.join("; "));
+            crate::out!("FAIL  {id} {}: {}", rule.file.name, why.join("; "));
             failures.push(format!("{id}: {}", why.join("; ")));
         }
     }
     std::fs::remove_dir_all(&tmp).ok();
-    println!("rules: {passed} passed, {} failed", failures.len());
+    crate::out!("rules: {passed} passed, {} failed", failures.len());
     if failures.is_empty() {
         Ok(0)
     } else {
@@ -412,9 +412,13 @@ fn diff(a: DiffArgs) -> Result<u8, Failure> {
         "| --- | ---: | ---: | ---: | ---: |".to_string(),
     ];
     let mut changed = tb != th;
-    println!(
+    crate::out!(
         "{:<8} {:>8} {:>8} {:>8} {:>8}",
-        "rule", "base", "head", "added", "removed"
+        "rule",
+        "base",
+        "head",
+        "added",
+        "removed"
     );
     let empty = BTreeSet::new();
     for r in rules {
@@ -424,7 +428,7 @@ fn diff(a: DiffArgs) -> Result<u8, Failure> {
         if added + removed > 0 {
             changed = true;
         }
-        println!(
+        crate::out!(
             "{r:<8} {:>8} {:>8} {:>8} {:>8}",
             x.len(),
             y.len(),
@@ -438,7 +442,7 @@ fn diff(a: DiffArgs) -> Result<u8, Failure> {
         ));
     }
     let delta = th - tb;
-    println!(
+    crate::out!(
         "recovery total: {} → {} yuan ({}{})",
         format_yuan(tb),
         format_yuan(th),

@@ -285,3 +285,166 @@ fn generate_rejects_unknown_scenarios() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown scenario `fake_stuff`"));
 }
+
+fn copy_rules(to: &Path) {
+    fn walk(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("dir") {
+            let p = e.expect("entry").path();
+            let dest = to.join(p.file_name().expect("name"));
+            if p.is_dir() {
+                walk(&p, &dest);
+            } else {
+                std::fs::copy(&p, &dest).expect("copy");
+            }
+        }
+    }
+    walk(&root().join("rules"), to);
+}
+
+#[test]
+fn invalid_rules_exit_3_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tmp");
+    copy_rules(dir.path());
+    let f = dir.path().join("claims/CL-01-late-claim.toml");
+    let text = std::fs::read_to_string(&f)
+        .expect("read")
+        .replace("$claim_window_days", "$claim_window_dayz");
+    std::fs::write(&f, text).expect("write");
+    let o = run(&["rules", "check", s(dir.path())]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("claims/CL-01-late-claim.toml:")
+            && err.contains(
+                "unknown parameter `$claim_window_dayz`; did you mean `$claim_window_days`?"
+            ),
+        "{err}"
+    );
+    // a scan with those rules stops too
+    let out = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        run(&[
+            "scan",
+            "--rules",
+            s(dir.path()),
+            "--out",
+            s(out.path()),
+            "--quiet"
+        ])
+        .status
+        .code(),
+        Some(3)
+    );
+}
+
+#[test]
+fn rules_diff_shows_what_a_parameter_change_does() {
+    let base = tempfile::tempdir().expect("tmp");
+    let head = tempfile::tempdir().expect("tmp");
+    copy_rules(base.path());
+    copy_rules(head.path());
+    // let every trainee of the demo be up to 62 years old: EL-01 stops firing on the planted 63-year-old? no: lower it to 30
+    let f = head.path().join("eligibility/EL-01-age-out-of-range.toml");
+    let text = std::fs::read_to_string(&f)
+        .expect("read")
+        .replace("max_age_male = 60", "max_age_male = 30");
+    std::fs::write(&f, text).expect("write");
+    let md = base.path().join("diff.md");
+    let o = run(&[
+        "rules",
+        "diff",
+        "--base",
+        s(base.path()),
+        "--head",
+        s(head.path()),
+        "--markdown",
+        s(&md),
+        "--fail-on-change",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let table = String::from_utf8_lossy(&o.stdout);
+    let el01 = table
+        .lines()
+        .find(|l| l.starts_with("EL-01"))
+        .expect("EL-01 row");
+    let nums: Vec<usize> = el01
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().expect("number"))
+        .collect();
+    assert!(
+        nums[1] > nums[0] && nums[2] == nums[1] - nums[0] && nums[3] == 0,
+        "{el01}"
+    );
+    let md = std::fs::read_to_string(&md).expect("markdown");
+    assert!(
+        md.contains("| EL-01 |") && md.contains("Recovery total:"),
+        "{md}"
+    );
+    // the same packs: no change, exit 0
+    let o = run(&[
+        "rules",
+        "diff",
+        "--base",
+        s(base.path()),
+        "--head",
+        s(base.path()),
+        "--fail-on-change",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn fail_on_exits_1_when_findings_reach_the_severity() {
+    let out = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        run(&[
+            "scan",
+            "--quiet",
+            "--fail-on",
+            "critical",
+            "--out",
+            s(out.path())
+        ])
+        .status
+        .code(),
+        Some(1),
+        "the demo has a deceased trainee (critical)"
+    );
+    let pkg = root().join("fixtures/minimal");
+    assert_eq!(
+        run(&[
+            "scan",
+            s(&pkg),
+            "--quiet",
+            "--fail-on",
+            "critical",
+            "--out",
+            s(out.path())
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn explain_prints_a_rules_documentation() {
+    let o = run(&["rules", "explain", "dc-01"]);
+    assert_eq!(o.status.code(), Some(0));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        t.starts_with("### DC-01")
+            && t.contains("同职业同等级重复")
+            && t.contains("**What clears it.**"),
+        "{t}"
+    );
+    let o = run(&["rules", "explain", "DC-1"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -583,6 +583,14 @@ fn clean_hosts(c: &Cohort, used: &BTreeSet<usize>) -> Vec<(usize, usize)> {
     out
 }
 
+/// A person of the cohort with no enrolment and no claim (one of those never trained).
+fn untrained(c: &Cohort) -> Option<usize> {
+    let enrolled: BTreeSet<usize> = c.enrolls.iter().map(|e| e.person).collect();
+    let claimed: BTreeSet<&str> = c.claims.iter().map(|cl| cl.person.as_str()).collect();
+    (0..c.persons.len())
+        .find(|p| !enrolled.contains(p) && !claimed.contains(c.persons[*p].id.as_str()))
+}
+
 /// Classes with at least one paid claim and nothing planted yet.
 fn clean_classes(c: &Cohort, used: &BTreeSet<usize>) -> Vec<usize> {
     (0..c.classes.len())
@@ -675,12 +683,30 @@ pub fn plant_cohort(
             let cands = clean_classes(c, &used_classes);
             let Some(&k) = cands.choose(rng) else { break };
             used_classes.insert(k);
+            let before = c.labels.len();
+            plant_class(w, c, rng, ids, k, name, &mut used_classes);
+            // a scenario that changes the class's schedule or exam reserves every member; the
+            // others reserve only the trainees whose claims they label
+            let reshapes = matches!(
+                name,
+                "shortened_class" | "fee_inversion" | "exam_before_training_end"
+            );
+            let labelled: BTreeSet<String> = c.labels[before..]
+                .iter()
+                .filter(|l| !l.claim_id.is_empty())
+                .map(|l| l.claim_id.clone())
+                .collect();
+            let touched: BTreeSet<String> = c
+                .claims
+                .iter()
+                .filter(|cl| labelled.contains(&cl.id))
+                .map(|cl| cl.person.clone())
+                .collect();
             for e in &c.enrolls {
-                if e.class == k {
+                if e.class == k && (reshapes || touched.contains(&c.persons[e.person].id)) {
                     used_people.insert(e.person);
                 }
             }
-            plant_class(w, c, rng, k, name, &mut used_classes);
             q.count(name);
         }
     }
@@ -797,7 +823,14 @@ pub fn plant_cohort(
             let cls = c.classes[e.class].clone();
             let p = c.persons[e.person].clone();
             c.statuses.retain(|s| {
-                !(s.person == p.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ"))
+                !(s.person == p.id
+                    && matches!(
+                        s.status,
+                        "poverty_alleviated"
+                            | "hard_to_employ"
+                            | "zero_employment_family"
+                            | "disabled"
+                    ))
             });
             c.statuses.push(crate::generator::StatusRec {
                 person: p.id.clone(),
@@ -834,7 +867,14 @@ pub fn plant_cohort(
             let amount = 50_000;
             // a key-group person since long before; the first allowance is legitimate
             c.statuses.retain(|s| {
-                !(s.person == p.id && matches!(s.status, "poverty_alleviated" | "hard_to_employ"))
+                !(s.person == p.id
+                    && matches!(
+                        s.status,
+                        "poverty_alleviated"
+                            | "hard_to_employ"
+                            | "zero_employment_family"
+                            | "disabled"
+                    ))
             });
             c.statuses.push(crate::generator::StatusRec {
                 person: p.id.clone(),
@@ -1295,6 +1335,38 @@ pub fn plant_cohort(
             label_claim(c, "over_standard_amount", ci, Some(excess));
         }
     );
+    // a delisted or revoked institution that has not yet shown a claim after its date gets one
+    // (a one-trainee class for someone never trained), so that the scenario is there to catch
+    for i in 0..w.training.len() {
+        let t = &w.training[i];
+        let date = match (t.until, t.revoked) {
+            (Some(u), _) => u,
+            (None, Some(r)) => r,
+            _ => continue,
+        };
+        if q.institutions_labelled.contains(&t.id) || c.claims.is_empty() {
+            continue;
+        }
+        let Some(p) = untrained(c) else { continue };
+        let occ = t.approved[0];
+        let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+            "special_ability"
+        } else {
+            "junior"
+        };
+        add_solo_training(
+            w,
+            c,
+            rng,
+            ids,
+            p,
+            i,
+            occ,
+            level,
+            date + Duration::days(20),
+            0,
+        );
+    }
     // claims of institutions planted package-wide (last, so claims added by scenarios count too)
     let already: BTreeSet<String> = c.labels.iter().map(|l| l.claim_id.clone()).collect();
     for (k, cl) in c.claims.clone().iter().enumerate() {
@@ -1437,6 +1509,7 @@ fn plant_class(
     w: &World,
     c: &mut Cohort,
     rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
     k: usize,
     name: &'static str,
     used_classes: &mut BTreeSet<usize>,
@@ -1486,7 +1559,30 @@ fn plant_class(
                     && c.classes[j].start <= cls.end
                     && c.classes[j].end >= cls.start
             }) else {
-                c.classes[k].teacher = format!("{}-X", cls.teacher);
+                // none overlaps: a one-trainee class elsewhere on the same days, same teacher
+                let Some(p) = untrained(c) else { return };
+                let Some(inst2) = (1..w.training.len())
+                    .map(|j| (cls.inst + j) % w.training.len())
+                    .find(|&i| {
+                        w.training[i].until.is_none()
+                            && w.training[i].revoked.is_none()
+                            && !w.training[i].colluding
+                    })
+                else {
+                    return;
+                };
+                let occ = w.training[inst2].approved[0];
+                let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+                    "special_ability"
+                } else {
+                    "junior"
+                };
+                let model = paid_claims_of(c, &cls.id).first().copied().unwrap_or(0);
+                let before = c.classes.len();
+                add_solo_training(w, c, rng, ids, p, inst2, occ, level, cls.start, model);
+                c.classes[before].teacher = cls.teacher.clone();
+                used_classes.insert(before);
+                label(c, name, "teacher", &cls.teacher, None, 0);
                 return;
             };
             used_classes.insert(other);

@@ -1,0 +1,412 @@
+//! The engine end to end on small packages: diagnostics with positions and suggestions,
+//! entitlement, recovery counted once and never above what was paid, effective dates.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use subsidy_ingest::{Options, read_package};
+use subsidy_model::contract::Table;
+use subsidy_rules::{Pack, pack, views};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn schemas() -> BTreeMap<String, BTreeMap<String, subsidy_rules::expr::Ty>> {
+    let empty: BTreeMap<Table, DataFrame> = Table::ALL
+        .into_iter()
+        .map(|t| (t, subsidy_ingest::empty_table(t.spec())))
+        .collect();
+    let s = views::ViewSettings {
+        face_pass_score: 0.6,
+        uplift_max: 0.3,
+        default_standards: Vec::new(),
+    };
+    subsidy_rules::view_schemas(&empty, &s).expect("schemas")
+}
+
+fn shipped() -> Vec<(String, String)> {
+    pack::read_dir(&root().join("rules")).expect("rules dir")
+}
+
+fn load(files: &[(String, String)]) -> Result<Pack, Vec<subsidy_rules::Diagnostic>> {
+    pack::load(files, &schemas())
+}
+
+fn with_rule(path: &str, text: &str) -> Vec<(String, String)> {
+    let mut f = shipped();
+    f.retain(|(p, _)| p == "pack.toml");
+    f.push((path.to_string(), text.to_string()));
+    f
+}
+
+fn dc01() -> String {
+    std::fs::read_to_string(root().join("rules/duplicates/DC-01-same-occupation-level-twice.toml"))
+        .expect("DC-01")
+}
+
+#[test]
+fn the_shipped_pack_loads() {
+    let p = load(&shipped()).expect("valid pack");
+    assert!(p.rules.len() >= 35, "{} rules", p.rules.len());
+    let ids: BTreeSet<&str> = p.rules.iter().map(|r| r.file.id.as_str()).collect();
+    assert_eq!(ids.len(), p.rules.len(), "ids are unique");
+    assert_eq!(p.sha256.len(), 64);
+}
+
+#[test]
+fn an_unknown_column_points_at_its_line_and_column_and_suggests() {
+    let text = dc01().replace(
+        "where = \"not_null(amount_paid)",
+        "where = \"not_null(amount_payd)",
+    );
+    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    assert_eq!(d.len(), 1, "{d:?}");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("where = "))
+        .expect("where line")
+        + 1;
+    let col = text
+        .lines()
+        .nth(line - 1)
+        .expect("line")
+        .find("amount_payd")
+        .expect("col")
+        + 1;
+    assert_eq!(
+        d[0].to_string(),
+        format!(
+            "duplicates/DC-01.toml:{line}:{col}: error: unknown column `amount_payd`; did you mean `amount_paid`?"
+        )
+    );
+}
+
+#[test]
+fn schema_errors_name_the_field_and_suggest() {
+    let text = dc01().replace(
+        "primitive = \"count_per_key\"",
+        "primitive = \"count_per_keys\"",
+    );
+    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    assert!(
+        d[0].message.contains("unknown variant `count_per_keys`")
+            && d[0].message.contains("did you mean `count_per_key`?"),
+        "{}",
+        d[0]
+    );
+    assert!(d[0].line > 1);
+
+    let text = dc01().replace(
+        "category = \"duplicate_claim\"",
+        "category = \"duplicate_claims\"",
+    );
+    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("category"))
+        .expect("line")
+        + 1;
+    assert_eq!(
+        d[0].to_string(),
+        format!(
+            "duplicates/DC-01.toml:{line}:12: error: unknown category `duplicate_claims`; did you mean `duplicate_claim`?"
+        )
+    );
+
+    let text = dc01().replace("order_by = \"claimed_on\"", "order_by = \"claim_on\"");
+    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    assert!(
+        d[0].message
+            .contains("view `claim` has no column `claim_on`; did you mean `claimed_on`?"),
+        "{}",
+        d[0]
+    );
+
+    let text = dc01().replace("[docs]\nwhat = ", "[docs]\nwhat = \"\"\nwhy_not = ");
+    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    assert!(d[0].message.contains("unknown field `why_not`"), "{}", d[0]);
+
+    let text = dc01().replace("min = 2", "min = \"$nope\"");
+    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    assert!(
+        d[0].message
+            .contains("`min` must be a number or a numeric `$parameter`"),
+        "{}",
+        d[0]
+    );
+}
+
+#[test]
+fn duplicate_ids_for_overlapping_periods_are_refused() {
+    let mut files = shipped();
+    files.push((
+        "duplicates/DC-01-copy.toml".into(),
+        dc01().replace(
+            "name = \"same-occupation-level-twice\"",
+            "name = \"same-occupation-level-twice-copy\"",
+        ),
+    ));
+    let d = load(&files).expect_err("duplicate");
+    assert!(
+        d.iter()
+            .any(|x| x.message.contains("rule id `DC-01` is also used by")),
+        "{d:?}"
+    );
+    // a second version for a later period is fine
+    let mut files = shipped();
+    files.retain(|(p, _)| !p.contains("DC-01"));
+    files.push((
+        "duplicates/DC-01-v1.toml".into(),
+        dc01().replace(
+            "effective_from = \"2019-01-01\"",
+            "effective_from = \"2019-01-01\"\neffective_until = \"2025-12-31\"",
+        ),
+    ));
+    files.push((
+        "duplicates/DC-01-v2.toml".into(),
+        dc01().replace(
+            "effective_from = \"2019-01-01\"",
+            "effective_from = \"2026-01-01\"",
+        ),
+    ));
+    let p = load(&files).expect("two versions");
+    assert_eq!(p.rules.iter().filter(|r| r.file.id == "DC-01").count(), 2);
+}
+
+fn minimal() -> subsidy_ingest::Package {
+    read_package(&root().join("fixtures/minimal"), &Options::default()).expect("minimal")
+}
+
+fn run(pack: &Pack, pkg: &subsidy_ingest::Package) -> subsidy_rules::Outcome {
+    subsidy_rules::run(
+        pack,
+        &pkg.tables,
+        &pkg.present,
+        None,
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+    )
+    .expect("runs")
+}
+
+fn claim_col(o: &subsidy_rules::Outcome, c: &str) -> Vec<Option<i64>> {
+    o.views.frames["claim"]
+        .column(c)
+        .expect("col")
+        .i64()
+        .expect("i64")
+        .iter()
+        .collect()
+}
+
+#[test]
+fn entitlement_uses_the_region_the_tier_and_the_cap() {
+    let p = load(&shipped()).expect("pack");
+    let pkg = minimal();
+    // defaults: junior training 1000 yuan, 电工 is tier 2 (+20 %); intermediate 养老护理员 tier 3 (+30 %)
+    let o = run(&p, &pkg);
+    assert_eq!(
+        claim_col(&o, "entitled"),
+        vec![Some(120_000), Some(195_000)]
+    );
+    // the package's own table wins, its region before `*`, the uplift capped at 30 %
+    let mut pkg = minimal();
+    let std = df!(
+        "region_code" => ["*", "350203", "*"],
+        "scheme" => ["training", "training", "training"],
+        "level" => ["junior", "junior", "intermediate"],
+        "amount" => [100_000i64, 70_000, 150_000],
+        "uplift_by_tier" => ["0;0.1;0.2;0.3", "0;0.1;0.2;0.3", "0;0.5;0.5;0.5"],
+        "valid_from" => [Some(20089i32), Some(20089), Some(20089)],
+        "valid_until" => [None::<i32>, None, None],
+        "_line" => [2i64, 3, 4],
+    )
+    .expect("frame")
+    .lazy()
+    .with_columns([
+        col("valid_from").cast(DataType::Date),
+        col("valid_until").cast(DataType::Date),
+    ])
+    .collect()
+    .expect("dates");
+    pkg.tables.insert(Table::SubsidyStandards, std);
+    pkg.present.insert(Table::SubsidyStandards);
+    let o = run(&p, &pkg);
+    assert_eq!(
+        claim_col(&o, "entitled"),
+        vec![Some(84_000), Some(195_000)],
+        "厦门 700 × 1.2; 1500 × (1 + min(0.5, 0.3))"
+    );
+    // CM1 claims 840 = entitled: no over-claim; CL-02 stays silent
+    let rules: Vec<String> = o
+        .findings
+        .column("rule_id")
+        .expect("col")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert!(!rules.contains(&"CL-02".to_string()), "{rules:?}");
+}
+
+#[test]
+fn a_claim_is_recovered_once_never_above_what_was_paid() {
+    let p = load(&shipped()).expect("pack");
+    let mut pkg = minimal();
+    // CM1 (paid 840): over the standard by 300 (excess) AND for a dead trainee (full)
+    let claims = pkg.tables[&Table::Claims]
+        .clone()
+        .lazy()
+        .with_columns([
+            when(col("claim_id").eq(lit("CM1")))
+                .then(lit(150_000i64))
+                .otherwise(col("amount_claimed"))
+                .alias("amount_claimed"),
+            when(col("claim_id").eq(lit("CM1")))
+                .then(lit(84_000i64))
+                .otherwise(col("amount_paid"))
+                .alias("amount_paid"),
+        ])
+        .collect()
+        .expect("claims");
+    pkg.tables.insert(Table::Claims, claims);
+    let status = df!(
+        "person_id" => ["110105198001010016"],
+        "status" => ["deceased"],
+        "valid_from" => [20150i32],
+        "valid_until" => [None::<i32>],
+        "employer_id" => [None::<&str>],
+        "source" => ["民政"],
+        "_line" => [2i64],
+    )
+    .expect("frame")
+    .lazy()
+    .with_columns([
+        col("valid_from").cast(DataType::Date),
+        col("valid_until").cast(DataType::Date),
+    ])
+    .collect()
+    .expect("dates");
+    pkg.tables.insert(Table::PersonStatus, status);
+    pkg.present.insert(Table::PersonStatus);
+    let o = run(&p, &pkg);
+    let rules: BTreeSet<String> = o
+        .findings
+        .column("rule_id")
+        .expect("col")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        rules.contains("EL-02") && rules.contains("CL-02"),
+        "{rules:?}"
+    );
+    let r = &o.recoveries;
+    assert_eq!(r.height(), 1, "one row for CM1 however many findings: {r}");
+    assert_eq!(
+        r.column("claim_id").expect("c").str().expect("s").get(0),
+        Some("CM1")
+    );
+    // the deceased finding recovers everything paid (840), not the claim (1500), not paid + excess
+    assert_eq!(
+        r.column("recover_amount")
+            .expect("c")
+            .i64()
+            .expect("i")
+            .get(0),
+        Some(84_000)
+    );
+    // EL-02 and TP-01 (one day of attendance) each ask for the full amount; CL-02's excess,
+    // min(paid 840, claimed 1500) - entitled 1200, is below zero: nothing, so it is not a basis
+    assert_eq!(
+        r.column("basis").expect("c").str().expect("s").get(0),
+        Some("EL-02;TP-01")
+    );
+    assert_eq!(
+        r.column("finding_ids")
+            .expect("c")
+            .str()
+            .expect("s")
+            .get(0)
+            .map(|s| s.split(';').count()),
+        Some(2)
+    );
+}
+
+#[test]
+fn rules_apply_only_in_their_effective_period() {
+    let mut files = shipped();
+    let p = files
+        .iter_mut()
+        .find(|(p, _)| p.contains("EL-02"))
+        .expect("EL-02");
+    p.1 = p.1.replace(
+        "effective_from = \"2019-01-01\"",
+        "effective_from = \"2019-01-01\"\neffective_until = \"2024-12-31\"",
+    );
+    let pack = load(&files).expect("pack");
+    let mut pkg = minimal();
+    let status = df!(
+        "person_id" => ["110105198001010016"],
+        "status" => ["deceased"],
+        "valid_from" => [20150i32],
+        "valid_until" => [None::<i32>],
+        "employer_id" => [None::<&str>],
+        "source" => ["民政"],
+        "_line" => [2i64],
+    )
+    .expect("frame")
+    .lazy()
+    .with_columns([
+        col("valid_from").cast(DataType::Date),
+        col("valid_until").cast(DataType::Date),
+    ])
+    .collect()
+    .expect("dates");
+    pkg.tables.insert(Table::PersonStatus, status);
+    pkg.present.insert(Table::PersonStatus);
+    let o = run(&pack, &pkg);
+    let rules: BTreeSet<String> = o
+        .findings
+        .column("rule_id")
+        .expect("col")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        !rules.contains("EL-02"),
+        "the claim of 2025-04-10 is judged by no EL-02 in force: {rules:?}"
+    );
+}
+
+#[test]
+fn rules_whose_table_is_absent_are_skipped_not_passed() {
+    let p = load(&shipped()).expect("pack");
+    let o = run(&p, &minimal());
+    let skipped: Vec<&str> = o
+        .runs
+        .iter()
+        .filter(|r| r.skipped.is_some())
+        .map(|r| r.id.as_str())
+        .collect();
+    for id in ["EL-02", "EL-03", "EL-07", "TP-08", "EN-01"] {
+        assert!(
+            skipped.contains(&id),
+            "{id} should be skipped without its table: {skipped:?}"
+        );
+    }
+    assert!(
+        o.runs
+            .iter()
+            .any(|r| r.skipped.as_deref() == Some("table sessions absent"))
+    );
+}
