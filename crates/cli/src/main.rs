@@ -12,6 +12,7 @@ macro_rules! out {
 }
 pub(crate) use out;
 
+mod bench;
 mod evaluate;
 mod generate;
 mod manifest;
@@ -48,6 +49,9 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Generate a synthetic audit package with planted, labelled fraud.
     Generate(generate::GenerateArgs),
+    /// Time a package read (scale harness).
+    #[command(name = "bench-ingest", hide = true)]
+    BenchIngest(bench::BenchArgs),
     /// Score a scan's findings against a generated package's labels.
     Evaluate(evaluate::EvaluateArgs),
     /// Check, test, document and compare rule packs.
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate::run(a),
         Command::Rules(c) => rules_cmd::run(c),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::BenchIngest(a) => bench::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -78,6 +78,9 @@ pub fn read_csv(
             parse_chunk(spec, &layout, file, &data[a..b], first_line, lossy)
         })
         .collect();
+    // the text is no longer needed: free it before the chunks are stacked
+    drop(chunks);
+    drop(bytes);
     let mut frames = Vec::with_capacity(parts.len());
     let mut rejected = Vec::new();
     let mut records = 0;

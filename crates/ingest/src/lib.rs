@@ -250,17 +250,23 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
             pkg.tables.insert(table, empty_table(spec));
             continue;
         };
-        let (read, format, path) = match src {
+        let trace = std::time::Instant::now();
+        let io = |e: std::io::Error| IngestError::Io {
+            file: label.clone(),
+            source: e,
+        };
+        // the file is hashed for the manifest on another thread while it is parsed
+        let (read, format, hashed) = match src {
             Source::Csv(path) => {
-                let raw = std::fs::read(&path).map_err(|e| IngestError::Io {
-                    file: label.clone(),
-                    source: e,
-                })?;
-                (
-                    csv_reader::read_csv(spec, &label, raw, opts.encoding)?,
-                    "csv",
-                    path,
-                )
+                let (read, hashed) = rayon::join(
+                    || {
+                        std::fs::read(&path)
+                            .map_err(io)
+                            .and_then(|raw| csv_reader::read_csv(spec, &label, raw, opts.encoding))
+                    },
+                    || hash_file(&path),
+                );
+                (read?, "csv", hashed)
             }
             Source::Binary(path, fmt) => {
                 let name = if fmt == binary_reader::BinaryFormat::Parquet {
@@ -268,23 +274,27 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
                 } else {
                     "ipc"
                 };
-                (
-                    binary_reader::read_binary(spec, &label, &path, fmt)?,
-                    name,
-                    path,
-                )
+                let (read, hashed) = rayon::join(
+                    || binary_reader::read_binary(spec, &label, &path, fmt),
+                    || hash_file(&path),
+                );
+                (read?, name, hashed)
             }
             Source::Sheet(sheet) => {
                 let wb = workbook
                     .as_mut()
                     .expect("a sheet source comes from the opened workbook");
-                (wb.read(spec, &sheet)?, "xlsx", dir.join("package.xlsx"))
+                (
+                    wb.read(spec, &sheet)?,
+                    "xlsx",
+                    hash_file(&dir.join("package.xlsx")),
+                )
             }
         };
-        let (sha256, bytes) = hash_file(&path).map_err(|e| IngestError::Io {
-            file: label.clone(),
-            source: e,
-        })?;
+        if std::env::var_os("SUBSIDY_TRACE").is_some() {
+            eprintln!("trace: read {label} in {:?}", trace.elapsed());
+        }
+        let (sha256, bytes) = hashed.map_err(io)?;
         let builder::TableRead {
             frame,
             rejected,
@@ -294,6 +304,12 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
             encoding,
         } = read;
         let (frame, more) = validate::keys_and_references(spec, &label, frame, &pkg.tables)?;
+        if std::env::var_os("SUBSIDY_TRACE").is_some() {
+            eprintln!(
+                "trace: {label} hashed and validated, total {:?}",
+                trace.elapsed()
+            );
+        }
         let n_rej = (rejected.len() + more.len()) as u64;
         pkg.inputs.push(InputFile {
             table: table.name(),
@@ -411,9 +427,9 @@ pub(crate) fn concat_frames(frames: Vec<DataFrame>) -> Result<DataFrame, IngestE
     let Some(mut first) = it.next() else {
         return Err(IngestError::Frame(PolarsError::NoData("no chunks".into())));
     };
+    // chunks are kept as they are (no copy): polars reads multi-chunk columns everywhere
     for f in it {
-        first.vstack_mut(&f)?;
+        first.vstack_mut_owned(f)?;
     }
-    first.rechunk_mut_par();
     Ok(first)
 }

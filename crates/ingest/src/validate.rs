@@ -84,7 +84,7 @@ pub fn keys_and_references(
         for ca in &target_frames {
             targets.extend(ca.iter().flatten());
         }
-        let col = df.column(r.column)?.str()?.rechunk().into_owned();
+        let col = df.column(r.column)?.str()?.clone();
         let step = (n / 8).max(100_000);
         let bad: Vec<usize> = (0..n)
             .into_par_iter()

@@ -1,5 +1,9 @@
 //! The primitives: each takes a view and a rule's check and returns the flagged rows (the view's
 //! columns, plus `_other` naming the row that an overlap was found with).
+//!
+//! Ordering and grouping work on a narrow projection of the view (the columns the check names
+//! and a row index); the flagged rows are then taken from the full view by index, so a wide view
+//! is never sorted whole.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +12,8 @@ use polars::prelude::*;
 use crate::expr::{self, ParamValue, Scope, Ty};
 use crate::pack::number;
 use crate::rule::{Check, Rule};
+
+const ROW: &str = "_row";
 
 fn cond(rule: &Rule, columns: &BTreeMap<String, Ty>) -> Option<Expr> {
     rule.exprs.get("where").map(|a| {
@@ -21,6 +27,41 @@ fn cond(rule: &Rule, columns: &BTreeMap<String, Ty>) -> Option<Expr> {
     })
 }
 
+/// The view with a row index, filtered by the rule's `where`, projected to `cols`.
+fn narrow(
+    view: &DataFrame,
+    rule: &Rule,
+    columns: &BTreeMap<String, Ty>,
+    cols: &[&str],
+) -> LazyFrame {
+    let mut lf = view.clone().lazy().with_row_index(ROW, None);
+    if let Some(c) = cond(rule, columns) {
+        lf = lf.filter(c);
+    }
+    let mut sel: Vec<Expr> = vec![col(ROW)];
+    let mut seen = std::collections::BTreeSet::new();
+    for c in cols {
+        if seen.insert(*c) {
+            sel.push(col(*c));
+        }
+    }
+    lf.select(sel)
+}
+
+/// The rows of `view` at the `_row` indices of `flags` (in that order), with `flags`' extra
+/// columns (those starting with `_`) attached.
+fn take(view: &DataFrame, flags: &DataFrame) -> PolarsResult<DataFrame> {
+    let idx = flags.column(ROW)?.idx()?.clone();
+    let mut out = view.take(&idx)?;
+    for c in flags.columns() {
+        let name = c.name().as_str();
+        if name.starts_with('_') && name != ROW && out.column(name).is_err() {
+            out.with_column(c.clone())?;
+        }
+    }
+    Ok(out)
+}
+
 /// Runs `rule`'s check over `view`.
 pub fn run(
     rule: &Rule,
@@ -28,12 +69,14 @@ pub fn run(
     columns: &BTreeMap<String, Ty>,
 ) -> PolarsResult<DataFrame> {
     let p: &BTreeMap<String, ParamValue> = &rule.params;
-    let mut lf = view.clone().lazy();
-    if let Some(c) = cond(rule, columns) {
-        lf = lf.filter(c);
-    }
     match &rule.file.check {
-        Check::Filter { .. } => lf.collect(),
+        Check::Filter { .. } => {
+            let mut lf = view.clone().lazy();
+            if let Some(c) = cond(rule, columns) {
+                lf = lf.filter(c);
+            }
+            lf.collect()
+        }
         Check::CountPerKey {
             keys,
             distinct,
@@ -43,6 +86,11 @@ pub fn run(
             ..
         } => {
             let by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+            let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
+            cols.extend([order_by.as_str(), "entity"]);
+            if let Some(d) = distinct {
+                cols.push(d.as_str());
+            }
             let n = match distinct {
                 Some(d) => col(d.as_str()).n_unique().over(by.clone())?,
                 None => len().over(by.clone())?,
@@ -51,7 +99,12 @@ pub fn run(
             sort.push(order_by.as_str().into());
             sort.push("entity".into());
             let min = number(min, p);
-            let lf = lf
+            let keep = match flag.as_str() {
+                "all" => col("_n").gt_eq(lit(min)),
+                "after_first" => col("_n").gt_eq(lit(min)).and(col("_rank").gt(lit(1.0))),
+                _ => col("_rank").gt(lit(min)),
+            };
+            let flags = narrow(view, rule, columns, &cols)
                 .filter(
                     by.iter()
                         .fold(lit(true), |a, k| a.and(k.clone().is_not_null())),
@@ -62,13 +115,11 @@ pub fn run(
                     (col(order_by.as_str()).cum_count(false).over(by)?)
                         .cast(DataType::Float64)
                         .alias("_rank"),
-                ]);
-            let keep = match flag.as_str() {
-                "all" => col("_n").gt_eq(lit(min)),
-                "after_first" => col("_n").gt_eq(lit(min)).and(col("_rank").gt(lit(1.0))),
-                _ => col("_rank").gt(lit(min)),
-            };
-            lf.filter(keep).collect()
+                ])
+                .filter(keep)
+                .select([col(ROW)])
+                .collect()?;
+            take(view, &flags)
         }
         Check::Sequence {
             keys,
@@ -77,10 +128,13 @@ pub fn run(
             ..
         } => {
             let by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+            let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
+            cols.extend([order_by.as_str(), rank.as_str(), "entity"]);
             let mut sort: Vec<PlSmallStr> = keys.iter().map(|k| k.as_str().into()).collect();
             sort.push(order_by.as_str().into());
             sort.push("entity".into());
-            lf.filter(col(rank.as_str()).is_not_null())
+            let flags = narrow(view, rule, columns, &cols)
+                .filter(col(rank.as_str()).is_not_null())
                 .sort(sort, SortMultipleOptions::default())
                 .with_columns([col(rank.as_str())
                     .cum_max(false)
@@ -88,7 +142,9 @@ pub fn run(
                     .over(by)?
                     .alias("_prev_max")])
                 .filter(col(rank.as_str()).lt(col("_prev_max")))
-                .collect()
+                .select([col(ROW)])
+                .collect()?;
+            take(view, &flags)
         }
         Check::OverlapPerKey {
             key,
@@ -99,22 +155,19 @@ pub fn run(
             later_by,
             ..
         } => {
-            let df = lf
+            let later = later_by.as_deref().unwrap_or(start);
+            let mut cols: Vec<&str> =
+                vec![key.as_str(), start.as_str(), end.as_str(), later, "entity"];
+            cols.extend(differ.iter().map(String::as_str));
+            let df = narrow(view, rule, columns, &cols)
                 .sort(
                     [key.as_str(), start.as_str(), "entity"],
                     SortMultipleOptions::default(),
                 )
                 .collect()?;
             let min_ms = (number(min_overlap_minutes, p) * 60_000.0) as i64;
-            overlaps(
-                &df,
-                key,
-                start,
-                end,
-                differ,
-                later_by.as_deref().unwrap_or(start),
-                min_ms,
-            )
+            let flags = overlaps(&df, key, start, end, differ, later, min_ms)?;
+            take(view, &flags)
         }
         Check::WindowDistinct {
             key,
@@ -123,14 +176,16 @@ pub fn run(
             window_minutes,
             min,
         } => {
-            let df = lf
+            let cols = [key.as_str(), time.as_str(), distinct.as_str()];
+            let df = narrow(view, rule, columns, &cols)
                 .sort(
                     [key.as_str(), time.as_str(), distinct.as_str()],
                     SortMultipleOptions::default(),
                 )
                 .collect()?;
             let w_ms = (number(window_minutes, p) * 60_000.0) as i64;
-            window_distinct(&df, key, time, distinct, w_ms, number(min, p) as usize)
+            let flags = window_distinct(&df, key, time, distinct, w_ms, number(min, p) as usize)?;
+            take(view, &flags)
         }
     }
 }
@@ -144,14 +199,14 @@ fn ms(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
     Ok(s.to_physical_repr().i64()?.iter().collect())
 }
 
-fn text(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
+/// A column as text, one contiguous chunk (borrowed per row, no per-row allocation).
+fn text(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
     Ok(df
         .column(c)?
         .cast(&DataType::String)?
         .str()?
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
+        .rechunk()
+        .into_owned())
 }
 
 /// Sweep per key over rows sorted by start: of two overlapping rows that differ in every `differ`
@@ -169,29 +224,31 @@ fn overlaps(
     let keys = text(df, key)?;
     let (s, e) = (ms(df, start)?, ms(df, end)?);
     let order = ms(df, later_by)?;
-    let diffs: Vec<Vec<Option<String>>> = differ
+    let diffs: Vec<StringChunked> = differ
         .iter()
         .map(|c| text(df, c))
         .collect::<PolarsResult<_>>()?;
+    let keyv: Vec<Option<&str>> = keys.iter().collect();
+    let diffv: Vec<Vec<Option<&str>>> = diffs.iter().map(|d| d.iter().collect()).collect();
     let mut pairs: BTreeMap<usize, Option<String>> = BTreeMap::new();
     let mut active: Vec<usize> = Vec::new();
     for j in 0..df.height() {
-        if j > 0 && keys[j] != keys[j - 1] {
+        if j > 0 && keyv[j] != keyv[j - 1] {
             active.clear();
         }
         let (Some(sj), Some(ej)) = (s[j], e[j]) else {
             continue;
         };
         active.retain(|&i| e[i].is_some_and(|ei| ei > sj));
-        if keys[j].is_some() {
+        if keyv[j].is_some() {
             for &i in active.iter().filter(|&&i| {
-                e[i].unwrap_or(0).min(ej) - sj >= min_ms && diffs.iter().all(|d| d[i] != d[j])
+                e[i].unwrap_or(0).min(ej) - sj >= min_ms && diffv.iter().all(|d| d[i] != d[j])
             }) {
                 // the row that is later by `later_by` (ties: the later start, i.e. j)
                 let (flag, other) = if order[i] > order[j] { (i, j) } else { (j, i) };
                 pairs
                     .entry(flag)
-                    .or_insert_with(|| diffs.first().and_then(|d| d[other].clone()));
+                    .or_insert_with(|| diffv.first().and_then(|d| d[other].map(str::to_string)));
             }
         }
         active.push(j);
@@ -216,22 +273,23 @@ fn window_distinct(
     let keys = text(df, key)?;
     let t = ms(df, time)?;
     let vals = text(df, distinct)?;
+    let keyv: Vec<Option<&str>> = keys.iter().collect();
+    let valv: Vec<&str> = vals.iter().map(|v| v.unwrap_or("")).collect();
     let mut flag = vec![false; df.height()];
     let mut a = 0usize;
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for b in 0..df.height() {
-        if b > 0 && keys[b] != keys[b - 1] {
+        if b > 0 && keyv[b] != keyv[b - 1] {
             counts.clear();
             a = b;
         }
         let Some(tb) = t[b] else { continue };
-        *counts.entry(vals[b].as_deref().unwrap_or("")).or_default() += 1;
+        *counts.entry(valv[b]).or_default() += 1;
         while a < b && t[a].is_none_or(|ta| tb - ta > w_ms) {
-            let v = vals[a].as_deref().unwrap_or("");
-            if let Some(c) = counts.get_mut(v) {
+            if let Some(c) = counts.get_mut(valv[a]) {
                 *c -= 1;
                 if *c == 0 {
-                    counts.remove(v);
+                    counts.remove(valv[a]);
                 }
             }
             a += 1;

@@ -79,6 +79,9 @@ fn columns_of(rule: &Rule) -> BTreeSet<String> {
     out
 }
 
+/// Views with a row per sign-in or per day: claim ids are resolved from (class_id, person_id).
+const ENROLMENT_VIEWS: &[&str] = &["presence", "signin"];
+
 /// A stable finding id: the rule, the entity kind and the entity.
 pub fn finding_id(rule: &str, kind: &str, entity: &str) -> String {
     let mut h = Sha256::new();
@@ -160,7 +163,32 @@ pub fn run(
     };
     let mut rows: Vec<BTreeMap<&'static str, Option<String>>> = Vec::new();
     let mut nums: Vec<(Option<i64>, Option<i64>)> = Vec::new(); // (amount_at_risk, excess)
+    // paid training claims by (class, person), for the views without claim ids
+    let enrolment_claims: BTreeMap<(String, String), Vec<String>> = {
+        let c = &views.frames["claim"];
+        let (id, cl, pe, sc) = (
+            c.column("claim_id")?.str()?.clone(),
+            c.column("class_id")?.str()?.clone(),
+            c.column("person_id")?.str()?.clone(),
+            c.column("scheme")?.str()?.clone(),
+        );
+        let paid = c.column("amount_paid")?.i64()?.clone();
+        let mut m: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for i in 0..c.height() {
+            if let (Some(id), Some(cl), Some(pe), Some(_)) =
+                (id.get(i), cl.get(i), pe.get(i), paid.get(i))
+            {
+                if sc.get(i) != Some("living_allowance") {
+                    m.entry((cl.to_string(), pe.to_string()))
+                        .or_default()
+                        .push(id.to_string());
+                }
+            }
+        }
+        m
+    };
     let mut runs = Vec::new();
+    let trace_t = std::time::Instant::now();
     for rule in &pack.rules {
         let f = &rule.file;
         let used = columns_of(rule);
@@ -216,11 +244,30 @@ pub fn run(
             .cast(&DataType::String)?
             .str()?
             .clone();
-        let claims = flagged
-            .column("claim_ids")?
-            .cast(&DataType::String)?
-            .str()?
-            .clone();
+        let claims = if ENROLMENT_VIEWS.contains(&f.view.as_str()) {
+            // views with a row per sign-in or day carry no claim ids: look them up for the
+            // flagged rows only
+            let cls = flagged.column("class_id")?.str()?.clone();
+            let per = flagged.column("person_id")?.str()?.clone();
+            let ids: Vec<String> = cls
+                .iter()
+                .zip(per.iter())
+                .map(|(c, p)| match (c, p) {
+                    (Some(c), Some(p)) => enrolment_claims
+                        .get(&(c.to_string(), p.to_string()))
+                        .map(|v| v.join(";"))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .collect();
+            StringChunked::from_iter_values("claim_ids".into(), ids.into_iter())
+        } else {
+            flagged
+                .column("claim_ids")?
+                .cast(&DataType::String)?
+                .str()?
+                .clone()
+        };
         let mut by_entity: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
         for i in 0..flagged.height() {
             let Some(e) = entity.get(i) else { continue };
@@ -291,6 +338,9 @@ pub fn run(
             row.insert("_date", date);
             rows.push(row);
             nums.push((at_risk, excess));
+        }
+        if std::env::var_os("SUBSIDY_TRACE").is_some() {
+            eprintln!("trace: rule {} done at {:?}", f.id, trace_t.elapsed());
         }
         runs.push(RuleRun {
             id: f.id.clone(),

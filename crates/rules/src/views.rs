@@ -8,9 +8,9 @@
 //! | `institution` | institution | institutions + credit-code checks |
 //! | `class` | class | classes + institution + busiest day + paid claims |
 //! | `evaluation` | candidate sitting | evaluations + panel size + paid claims |
-//! | `presence` | trainee, class and day | first sign-in, last sign-out, paid claims |
+//! | `presence` | trainee, class and day | first sign-in, last sign-out (trainees in two or more classes only) |
 //! | `teaching` | session | sessions + class venue and institution |
-//! | `signin` | sign-in event | attendance (direction `in`) + paid claims |
+//! | `signin` | sign-in event | attendance (direction `in`) on devices used by two or more trainees |
 //! | `enterprise_funds` | enterprise and year | enterprise_funds + frontline share |
 //!
 //! Conventions: a day's credited 学时 are `min(7, span × 7 / 8 h)` where span runs from the first
@@ -95,17 +95,33 @@ fn null_of(dt: DataType) -> Expr {
 
 /// Builds every view.
 pub fn build(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
+    let trace = std::env::var_os("SUBSIDY_TRACE").is_some();
+    let t = std::time::Instant::now();
+    let lap = |what: &str| {
+        if trace {
+            eprintln!("trace: view {what} at {:?}", t.elapsed());
+        }
+    };
     let mut frames = BTreeMap::new();
     let persons = person_view(inp)?;
     let insts = institution_view(inp)?;
-    let enrol = enrolment_stats(inp, s)?;
+    lap("person+institution");
+    let per_day = per_day_frame(inp, s)?;
+    let enrol = enrolment_stats(&per_day)?;
+    lap("enrolment stats");
     let claim = claim_view(inp, s, &persons, &insts, &enrol)?;
+    lap("claim");
     let paid = paid_claims(&claim)?;
     frames.insert("class", class_view(inp, &insts, &paid)?);
+    lap("class");
     frames.insert("evaluation", evaluation_view(inp, &paid)?);
-    frames.insert("presence", presence_view(inp, &paid)?);
+    lap("evaluation");
+    frames.insert("presence", presence_view(inp, per_day)?);
+    lap("presence");
     frames.insert("teaching", teaching_view(inp)?);
-    frames.insert("signin", signin_view(inp, &paid)?);
+    lap("teaching");
+    frames.insert("signin", signin_view(inp)?);
+    lap("signin");
     frames.insert("enterprise_funds", funds_view(inp)?);
     frames.insert("claim", claim);
     frames.insert("person", persons);
@@ -185,10 +201,12 @@ fn institution_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// Per (class, person): days attended, credited hours, longest day, face checks, farthest sign-in.
-fn enrolment_stats(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> {
+/// Per (class, person, day) from attendance: first sign-in, last sign-out, face checks and
+/// failures, farthest sign-in from the venue, and the day's credited 学时. Computed once: the
+/// enrolment statistics and the presence view both read it.
+fn per_day_frame(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> {
     let venues = venue_frame(inp)?;
-    let att = lf(inp, Table::Attendance)
+    lf(inp, Table::Attendance)
         .join(
             venues.lazy(),
             [col("class_id")],
@@ -209,8 +227,7 @@ fn enrolment_stats(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame
                 .eq(lit("face"))
                 .and(col("face_score").lt(lit(s.face_pass_score))))
             .alias("face_fail"),
-        ]);
-    let per_day = att
+        ])
         .group_by([col("class_id"), col("person_id"), col("day")])
         .agg([
             col("ts")
@@ -238,8 +255,18 @@ fn enrolment_stats(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame
                     .otherwise(col("span_h") * lit(7.0 / 8.0)),
             )
             .otherwise(lit(0.0))
-            .alias("credited_h")]);
+            .alias("credited_h")])
+        // the one aggregation over every sign-in: the streaming engine does it in half the time
+        .collect_with_engine(Engine::Streaming)
+        // one plan, one in-memory sink: always a single frame
+        .map(|r| r.unwrap_single())
+}
+
+/// Per (class, person): days attended, credited hours, longest day, face checks, farthest sign-in.
+fn enrolment_stats(per_day: &DataFrame) -> PolarsResult<DataFrame> {
     per_day
+        .clone()
+        .lazy()
         .group_by([col("class_id"), col("person_id")])
         .agg([
             col("credited_h")
@@ -818,53 +845,52 @@ fn evaluation_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame
         .collect()
 }
 
-fn presence_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
+fn presence_view(inp: &Inputs<'_>, per_day: DataFrame) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([
         col("class_id"),
         col("institution_id"),
         col("start_date").alias("class_start"),
     ]);
-    lf(inp, Table::Attendance)
-        .with_columns([col("ts").dt().date().alias("day")])
-        .group_by([col("class_id"), col("person_id"), col("day")])
-        .agg([
-            col("ts")
-                .filter(col("direction").eq(lit("in")))
-                .min()
-                .alias("first_in"),
-            col("ts")
-                .filter(col("direction").eq(lit("out")))
-                .max()
-                .alias("last_out"),
-        ])
+    // only trainees enrolled in two or more classes can be in two places at once
+    let multi = lf(inp, Table::Enrollments)
+        .group_by([col("person_id")])
+        .agg([col("class_id").n_unique().alias("n")])
+        .filter(col("n").gt(lit(1)))
+        .select([col("person_id")]);
+    per_day
+        .lazy()
+        .join(
+            multi,
+            [col("person_id")],
+            [col("person_id")],
+            JoinArgs::new(JoinType::Semi),
+        )
         .filter(
             col("first_in")
                 .is_not_null()
                 .and(col("last_out").is_not_null())
                 .and(col("last_out").gt(col("first_in"))),
         )
+        .select([
+            col("class_id"),
+            col("person_id"),
+            col("day"),
+            col("first_in"),
+            col("last_out"),
+        ])
         .join(
             classes,
             [col("class_id")],
             [col("class_id")],
             JoinArgs::new(JoinType::Left),
         )
-        .join(
-            ids_by(paid, &["class_id", "person_id"]),
-            [col("class_id"), col("person_id")],
-            [col("class_id"), col("person_id")],
-            JoinArgs::new(JoinType::Left),
-        )
         .with_columns([
             col("institution_id").alias("party_training_institution"),
             col("person_id").alias("party_trainee"),
             col("person_id").alias("entity"),
-            col("claim_ids").fill_null(lit("")),
+            // resolved for flagged rows only, from (class_id, person_id): see runner
+            lit("").alias("claim_ids"),
         ])
-        .sort(
-            ["person_id", "first_in", "class_id"],
-            SortMultipleOptions::default(),
-        )
         .collect()
 }
 
@@ -913,13 +939,35 @@ fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-fn signin_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
+fn signin_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([col("class_id"), col("institution_id")]);
-    lf(inp, Table::Attendance)
+    let signins = lf(inp, Table::Attendance)
         .filter(
             col("direction")
                 .eq(lit("in"))
                 .and(col("device_id").is_not_null()),
+        )
+        .select([
+            col("class_id"),
+            col("person_id"),
+            col("ts"),
+            col("device_id"),
+            col("method"),
+            col("face_score"),
+        ]);
+    // only a device that signed in two or more different trainees can have been shared
+    let shared = signins
+        .clone()
+        .group_by([col("device_id")])
+        .agg([col("person_id").n_unique().alias("n")])
+        .filter(col("n").gt(lit(1)))
+        .select([col("device_id")]);
+    signins
+        .join(
+            shared,
+            [col("device_id")],
+            [col("device_id")],
+            JoinArgs::new(JoinType::Semi),
         )
         .join(
             classes,
@@ -927,21 +975,12 @@ fn signin_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
             [col("class_id")],
             JoinArgs::new(JoinType::Left),
         )
-        .join(
-            ids_by(paid, &["class_id", "person_id"]),
-            [col("class_id"), col("person_id")],
-            [col("class_id"), col("person_id")],
-            JoinArgs::new(JoinType::Left),
-        )
         .with_columns([
             col("institution_id").alias("party_training_institution"),
             col("device_id").alias("entity"),
-            col("claim_ids").fill_null(lit("")),
+            // resolved for flagged rows only, from (class_id, person_id): see runner
+            lit("").alias("claim_ids"),
         ])
-        .sort(
-            ["device_id", "ts", "person_id"],
-            SortMultipleOptions::default(),
-        )
         .collect()
 }
 

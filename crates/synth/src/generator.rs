@@ -368,6 +368,8 @@ pub struct Cohort {
 /// Counters for ids that must be unique across cohorts.
 #[derive(Default)]
 pub struct Ids {
+    /// fingerprints of the resident ids handed out (random ids collide at scale: redraw)
+    pub persons: std::collections::HashSet<u64>,
     /// classes
     pub class: u64,
     /// sessions
@@ -799,6 +801,15 @@ pub(crate) fn make_person(rng: &mut Xoshiro256PlusPlus, w: &World) -> (Person, V
     (p, st)
 }
 
+/// A stable 64-bit fingerprint of an id (SipHash with fixed keys: the same on every run).
+pub fn fingerprint(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new_with_keys(0x5eed, 0x1d);
+    id.hash(&mut h);
+    h.finish()
+}
+
 fn level_after(level: &'static str) -> &'static str {
     match level {
         "junior" => "intermediate",
@@ -873,7 +884,12 @@ fn make_cohort(
 ) -> Cohort {
     let mut c = Cohort::default();
     for _ in 0..size {
-        let (p, st) = make_person(rng, w);
+        let (p, st) = loop {
+            let (p, st) = make_person(rng, w);
+            if ids.persons.insert(fingerprint(&p.id)) {
+                break (p, st);
+            }
+        };
         c.persons.push(p);
         c.statuses.extend(st);
     }

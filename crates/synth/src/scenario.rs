@@ -564,15 +564,17 @@ fn clean_hosts(c: &Cohort, used: &BTreeSet<usize>) -> Vec<(usize, usize)> {
     for e in &c.enrolls {
         *n_enroll.entry(e.person).or_default() += 1;
     }
+    let mut by_person: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (k, cl) in c.claims.iter().enumerate() {
+        by_person.entry(cl.person.as_str()).or_default().push(k);
+    }
     let mut out = Vec::new();
     for (ei, e) in c.enrolls.iter().enumerate() {
         if n_enroll[&e.person] != 1 || used.contains(&e.person) {
             continue;
         }
-        let pid = &c.persons[e.person].id;
-        let claims: Vec<usize> = (0..c.claims.len())
-            .filter(|&k| &c.claims[k].person == pid)
-            .collect();
+        let pid = c.persons[e.person].id.as_str();
+        let claims: &[usize] = by_person.get(pid).map_or(&[], Vec::as_slice);
         if claims.len() == 1
             && c.claims[claims[0]].paid.is_some()
             && c.claims[claims[0]].scheme == "training"
@@ -752,7 +754,7 @@ pub fn plant_cohort(
                         rng: &mut Xoshiro256PlusPlus,
                         ei: usize,
                         ci: usize,
-                        _ids: &mut Ids| {
+                        ids: &mut Ids| {
         let e = c.enrolls[ei].clone();
         let start = c.classes[e.class].start;
         let p = &mut c.persons[e.person];
@@ -766,7 +768,13 @@ pub fn plant_cohort(
         let region = REGIONS[p.region].code;
         p.birth = birth;
         p.male = true;
-        p.id = crate::idgen::person_id(rng, region, &birth.format("%Y%m%d").to_string(), true);
+        p.id = loop {
+            let id =
+                crate::idgen::person_id(rng, region, &birth.format("%Y%m%d").to_string(), true);
+            if ids.persons.insert(crate::generator::fingerprint(&id)) {
+                break id;
+            }
+        };
         let new_id = p.id.clone();
         rename_person(c, &old_id, &new_id);
         label(c, "over_age", "person", &new_id, None, 0);
@@ -1141,7 +1149,12 @@ pub fn plant_cohort(
             } else {
                 digits[17]
             };
-            let id2 = format!("{first17}{check}");
+            let mut id2 = format!("{first17}{check}");
+            // the mistyped number must not be someone else's
+            while !ids.persons.insert(crate::generator::fingerprint(&id2)) {
+                let bump = char::from(b'0' + ((id2.as_bytes()[13] - b'0' + 1) % 10));
+                id2.replace_range(13..14, &bump.to_string());
+            }
             let name2 = NAME_VARIANTS
                 .iter()
                 .find(|(a, _)| p.name.contains(a))
