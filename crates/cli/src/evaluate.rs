@@ -96,6 +96,8 @@ pub struct Scores {
     pub found_recovery_yuan: String,
     pub found_on_labelled_yuan: String,
     pub recovery_ratio: f64,
+    /// identity resolution, pairwise: planted two-ID pairs against merged pairs in identities.csv
+    pub identity_pairs: Prf,
 }
 
 #[derive(Serialize)]
@@ -269,6 +271,46 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
     } else {
         top.iter().filter(|p| planted_inst.contains(**p)).count() as f64 / k as f64
     };
+    // identity pairs: each planted two-ID person is labelled as two person rows in a row
+    let persons_planted: Vec<&String> = labels
+        .iter()
+        .filter(|l| l["scenario"] == "two_ids_one_person" && l["entity_kind"] == "person")
+        .map(|l| &l["entity_id"])
+        .collect();
+    let truth: BTreeSet<(String, String)> = persons_planted
+        .chunks(2)
+        .filter(|c| c.len() == 2)
+        .map(|c| {
+            if c[0] < c[1] {
+                (c[0].clone(), c[1].clone())
+            } else {
+                (c[1].clone(), c[0].clone())
+            }
+        })
+        .collect();
+    let mut predicted: BTreeSet<(String, String)> = BTreeSet::new();
+    if let Ok(ids) = read_csv(&out.join("identities.csv")) {
+        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in &ids {
+            groups
+                .entry(r["identity_id"].clone())
+                .or_default()
+                .push(r["person_id"].clone());
+        }
+        for g in groups.values().filter(|g| g.len() > 1) {
+            for (i, a) in g.iter().enumerate() {
+                for b in &g[i + 1..] {
+                    predicted.insert(if a < b {
+                        (a.clone(), b.clone())
+                    } else {
+                        (b.clone(), a.clone())
+                    });
+                }
+            }
+        }
+    }
+    let itp = predicted.intersection(&truth).count();
+    let identity_pairs = prf(itp, predicted.len() - itp, truth.len() - itp);
     let expected: i64 = lab_claims.values().map(|v| v.1).sum();
     let found: i64 = recoveries
         .iter()
@@ -294,6 +336,7 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
         } else {
             found as f64 / expected as f64
         },
+        identity_pairs,
     })
 }
 
@@ -360,6 +403,16 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
         s.found_on_labelled_yuan,
         s.expected_recovery_yuan,
         s.recovery_ratio
+    );
+    let ip = &s.identity_pairs;
+    crate::out!(
+        "identity pairs: precision {:.4}  recall {:.4}  F1 {:.4}  (merged {}, planted {}, wrong merges {})",
+        ip.precision,
+        ip.recall,
+        ip.f1,
+        ip.tp + ip.fp,
+        ip.tp + ip.fn_,
+        ip.fp
     );
     let json = a
         .json

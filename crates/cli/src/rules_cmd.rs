@@ -170,8 +170,11 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
 fn scan_with(pack: &Pack, dir: &Path) -> Result<subsidy_rules::Outcome, Failure> {
     let pkg = read_package(dir, &Options::default())
         .with_context(|| format!("reading {}", dir.display()))?;
-    let ids = crate::scan::self_identities(&pkg)?;
     let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date");
+    let ids = subsidy_scoring::identity::resolve(
+        pkg.frame(subsidy_model::contract::Table::Persons),
+        as_of,
+    )?;
     crate::scan::audit(&pkg, pack, &ids, as_of)
 }
 

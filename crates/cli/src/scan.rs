@@ -101,15 +101,16 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     stage.done("ingest");
 
     stage.start("resolving identities");
-    let identities = self_identities(&pkg)?;
-    stage.done("identities");
-
-    stage.start("running rules");
     let as_of = match &a.as_of {
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .with_context(|| format!("--as-of `{d}` is not a date YYYY-MM-DD"))?,
         None => latest_claim_date(&pkg).unwrap_or_else(|| chrono::Local::now().date_naive()),
     };
+    let identities = subsidy_scoring::identity::resolve(pkg.frame(Table::Persons), as_of)
+        .context("resolving identities")?;
+    stage.done("identities");
+
+    stage.start("running rules");
     let outcome = audit(&pkg, &pack, &identities, as_of)?;
     let findings = public_findings(&outcome.findings)?;
     let (recoveries, parties) = (outcome.recoveries.clone(), outcome.parties.clone());
@@ -256,25 +257,6 @@ pub fn audit(
 pub fn public_findings(f: &DataFrame) -> Result<DataFrame, Failure> {
     let cols: Vec<&str> = FINDINGS.iter().map(|(n, _)| *n).collect();
     Ok(f.select(cols)?)
-}
-
-/// Every person as its own identity (identity resolution refines this when it runs).
-pub fn self_identities(pkg: &Package) -> Result<DataFrame, Failure> {
-    let persons = pkg.frame(Table::Persons);
-    let mut ids: Vec<&str> = persons
-        .column("person_id")?
-        .str()?
-        .iter()
-        .flatten()
-        .collect();
-    ids.sort_unstable();
-    let n = ids.len();
-    Ok(df!(
-        "person_id" => ids.clone(),
-        "identity_id" => ids,
-        "confidence" => vec![1.0f64; n],
-        "evidence" => vec!["{}"; n],
-    )?)
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<(), Failure> {

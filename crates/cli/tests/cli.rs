@@ -448,3 +448,95 @@ fn explain_prints_a_rules_documentation() {
     let o = run(&["rules", "explain", "DC-1"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn evaluate_scores_a_perfect_and_an_empty_findings_set() {
+    let pkg = root().join("fixtures/demo");
+    let labels = std::fs::read_to_string(pkg.join("labels.csv")).expect("labels");
+    let mut claims = std::collections::BTreeSet::new();
+    for line in labels.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if !f[4].is_empty() {
+            claims.insert((f[4].to_string(), f[1].to_string(), f[5].to_string()));
+        }
+    }
+    let write = |dir: &Path, rows: &[(String, String, String)]| {
+        let mut fnd = String::from(
+            "finding_id,rule_id,category,severity,detector,entity_kind,entity_id,institution_id,responsible_party,claim_ids,amount_at_risk,score,message,evidence\n",
+        );
+        let mut rec = String::from(
+            "claim_id,responsible_party,institution_id,amount_paid,recover_amount,finding_ids,basis\n",
+        );
+        for (i, (c, cat, amount)) in rows.iter().enumerate() {
+            fnd.push_str(&format!(
+                "F{i},X-01,{cat},high,rule,claim,{c},,p,{c},{amount},,m,{{}}\n"
+            ));
+            rec.push_str(&format!("{c},p,,{amount},{amount},F{i},X-01\n"));
+        }
+        std::fs::write(dir.join("findings.csv"), fnd).expect("w");
+        std::fs::write(dir.join("recoveries.csv"), rec).expect("w");
+        std::fs::write(
+            dir.join("parties.csv"),
+            "responsible_party,kind,risk_score,findings,claims,recover_amount,disposition\n",
+        )
+        .expect("w");
+    };
+    // perfect: every labelled claim recovered at its expected amount
+    let perfect = tempfile::tempdir().expect("tmp");
+    let mut best: std::collections::BTreeMap<String, (String, String)> =
+        std::collections::BTreeMap::new();
+    for (c, cat, amount) in &claims {
+        best.entry(c.clone())
+            .or_insert((cat.clone(), amount.clone()));
+    }
+    let rows: Vec<(String, String, String)> =
+        best.into_iter().map(|(c, (cat, a))| (c, cat, a)).collect();
+    write(perfect.path(), &rows);
+    let o = run(&[
+        "evaluate",
+        "--labels",
+        s(&pkg),
+        "--findings",
+        s(perfect.path()),
+        "--min-precision",
+        "1",
+        "--min-recall",
+        "1",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let j: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(perfect.path().join("evaluation.json")).expect("json"),
+    )
+    .expect("parse");
+    assert_eq!(
+        (
+            j["claims"]["precision"].as_f64(),
+            j["claims"]["recall"].as_f64()
+        ),
+        (Some(1.0), Some(1.0))
+    );
+    // empty: nothing found, recall 0 and the threshold fails
+    let empty = tempfile::tempdir().expect("tmp");
+    write(empty.path(), &[]);
+    let o = run(&[
+        "evaluate",
+        "--labels",
+        s(&pkg),
+        "--findings",
+        s(empty.path()),
+        "--min-recall",
+        "0.5",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(empty.path().join("evaluation.json")).expect("json"),
+    )
+    .expect("parse");
+    assert_eq!(j["claims"]["recall"].as_f64(), Some(0.0));
+    assert_eq!(j["found_recovery_yuan"], "0.00");
+}

@@ -322,7 +322,14 @@ pub fn run(
             row.insert("rule_id", Some(f.id.clone()));
             row.insert("category", Some(f.category.clone()));
             row.insert("severity", Some(f.severity.clone()));
-            row.insert("detector", Some("rule".into()));
+            // a finding that only holds across two registrations of one resolved identity
+            let merged = cell(&flagged, "identity_persons", i)
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|n| n > 1);
+            row.insert(
+                "detector",
+                Some(if merged { "identity" } else { "rule" }.into()),
+            );
             row.insert("entity_kind", Some(f.entity.clone()));
             row.insert("entity_id", Some(ent.clone()));
             row.insert("institution_id", cell(&flagged, "institution_id", i));

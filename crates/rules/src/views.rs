@@ -554,6 +554,12 @@ fn claim_view(
             col("claimant_id")
                 .eq(col("person_id"))
                 .alias("claimant_is_person"),
+            // registrations of this claim's resolved identity that claimed (2+: a merged identity)
+            col("person_id")
+                .n_unique()
+                .over([col("identity_id")])?
+                .cast(DataType::Int64)
+                .alias("identity_persons"),
             when(col("gender").is_not_null())
                 .then(col("gender").eq(lit("m")))
                 .otherwise(col("id_male"))

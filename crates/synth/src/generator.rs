@@ -1344,16 +1344,22 @@ fn write_attendance(
     } else {
         0.99
     };
-    // a background trainee misses at most a tenth of the days (staying above the 80 % minimum)
-    let max_absent = if let AttMode::Partial(_) = mode {
-        cls.days
-    } else {
-        cls.days / 10
+    // a partial attender misses an exact share of the days (which days is random); a background
+    // trainee misses at most a tenth of them (staying above the 80 % minimum)
+    let skip: std::collections::BTreeSet<u32> = match mode {
+        AttMode::Partial(f) => {
+            let mut days: Vec<u32> = (0..cls.days).collect();
+            days.shuffle(rng);
+            let missed = cls.days - ((f64::from(cls.days) * f).round() as u32).min(cls.days);
+            days.into_iter().take(missed as usize).collect()
+        }
+        _ => (0..cls.days)
+            .filter(|_| !rng.gen_bool(share.clamp(0.0, 1.0)))
+            .take((cls.days / 10) as usize)
+            .collect(),
     };
-    let mut absent = 0;
     for k in 0..cls.days {
-        if absent < max_absent && !rng.gen_bool(share.clamp(0.0, 1.0)) {
-            absent += 1;
+        if skip.contains(&k) {
             continue;
         }
         let day = cls.start + Duration::days(i64::from(k));
