@@ -89,6 +89,18 @@ fn lf(inp: &Inputs<'_>, t: Table) -> LazyFrame {
     inp.frames[&t].clone().lazy()
 }
 
+/// A left join on columns of the same name on both sides.
+trait LeftOn {
+    fn left_on(self, other: LazyFrame, keys: &[&str]) -> LazyFrame;
+}
+
+impl LeftOn for LazyFrame {
+    fn left_on(self, other: LazyFrame, keys: &[&str]) -> LazyFrame {
+        let on: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        self.join(other, on.clone(), on, JoinArgs::new(JoinType::Left))
+    }
+}
+
 fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
 }
@@ -207,12 +219,7 @@ fn institution_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
 fn per_day_frame(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> {
     let venues = venue_frame(inp)?;
     lf(inp, Table::Attendance)
-        .join(
-            venues.lazy(),
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .left_on(venues.lazy(), &["class_id"])
         .with_columns([
             col("ts").dt().date().alias("day"),
             (((col("lat") - col("venue_lat")) * lit(110_540.0)).pow(2)
@@ -346,7 +353,6 @@ fn claim_view(
     insts: &DataFrame,
     enrol: &DataFrame,
 ) -> PolarsResult<DataFrame> {
-    let left = || JoinArgs::new(JoinType::Left);
     let p = persons.clone().lazy().select([
         col("person_id"),
         col("name").alias("person_name"),
@@ -475,68 +481,40 @@ fn claim_view(
     };
 
     let mut q = lf(inp, Table::Claims)
-        .join(p, [col("person_id")], [col("person_id")], left())
-        .join(identity, [col("person_id")], [col("person_id")], left())
-        .join(classes, [col("class_id")], [col("class_id")], left())
+        .left_on(p, &["person_id"])
+        .left_on(identity, &["person_id"])
+        .left_on(classes, &["class_id"])
         .with_columns([when(col("class_institution_id").is_not_null())
             .then(col("class_institution_id"))
             .otherwise(col("claimant_id"))
             .alias("institution_id")])
-        .join(i, [col("institution_id")], [col("institution_id")], left())
+        .left_on(i, &["institution_id"])
         .with_columns([when(col("inst_kind").is_null())
             .then(null_of(DataType::String))
             .otherwise(col("institution_id"))
             .alias("institution_id")])
-        .join(e, [col("evaluation_id")], [col("evaluation_id")], left())
-        .join(
-            holders,
-            [col("certificate_no")],
-            [col("certificate_no")],
-            left(),
-        )
-        .join(
-            enrol.clone().lazy(),
-            [col("class_id"), col("person_id")],
-            [col("class_id"), col("person_id")],
-            left(),
-        )
-        .join(
-            st("deceased", "deceased_from", None),
-            [col("person_id")],
-            [col("person_id")],
-            left(),
-        )
-        .join(
-            st("pensioner", "pensioner_from", None),
-            [col("person_id")],
-            [col("person_id")],
-            left(),
-        )
-        .join(
+        .left_on(e, &["evaluation_id"])
+        .left_on(holders, &["certificate_no"])
+        .left_on(enrol.clone().lazy(), &["class_id", "person_id"])
+        .left_on(st("deceased", "deceased_from", None), &["person_id"])
+        .left_on(st("pensioner", "pensioner_from", None), &["person_id"])
+        .left_on(
             st("full_time_student", "student_from", Some("student_until")),
-            [col("person_id")],
-            [col("person_id")],
-            left(),
+            &["person_id"],
         )
-        .join(
+        .left_on(
             st("public_payroll", "payroll_from", Some("payroll_until")),
-            [col("person_id")],
-            [col("person_id")],
-            left(),
+            &["person_id"],
         )
-        .join(
+        .left_on(
             st("ui_insured", "ui_from", Some("ui_until")),
-            [col("person_id")],
-            [col("person_id")],
-            left(),
+            &["person_id"],
         )
-        .join(
+        .left_on(
             st("graduate", "graduate_from", Some("graduate_until")),
-            [col("person_id")],
-            [col("person_id")],
-            left(),
+            &["person_id"],
         )
-        .join(key_group, [col("person_id")], [col("person_id")], left())
+        .left_on(key_group, &["person_id"])
         .with_columns([
             col("claimed_on")
                 .dt()
@@ -635,7 +613,7 @@ fn claim_view(
         .group_by([col("claim_id")])
         .agg([col("shortage_tier").first(), col("standard_hours").first()]);
     q = q
-        .join(versions, [col("claim_id")], [col("claim_id")], left())
+        .left_on(versions, &["claim_id"])
         .with_columns([col("shortage_tier")
             .is_not_null()
             .alias("occupation_in_catalogue")]);
@@ -778,30 +756,10 @@ fn class_view(inp: &Inputs<'_>, insts: &DataFrame, paid: &DataFrame) -> PolarsRe
         .lazy()
         .select([col("institution_id"), col("supervisor")]);
     lf(inp, Table::Classes)
-        .join(
-            busiest,
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            enrolled,
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            i,
-            [col("institution_id")],
-            [col("institution_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            ids_by(paid, &["class_id"]),
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .left_on(busiest, &["class_id"])
+        .left_on(enrolled, &["class_id"])
+        .left_on(i, &["institution_id"])
+        .left_on(ids_by(paid, &["class_id"]), &["class_id"])
         .with_columns([
             col("max_daily_trainees").fill_null(lit(0i64)),
             col("enrolled").fill_null(lit(0i64)),
@@ -828,18 +786,8 @@ fn evaluation_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame
         Column::new("evaluator_count".into(), n),
     ])?;
     lf(inp, Table::Evaluations)
-        .join(
-            counts.lazy(),
-            [col("evaluation_id")],
-            [col("evaluation_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            ids_by(paid, &["evaluation_id"]),
-            [col("evaluation_id")],
-            [col("evaluation_id")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .left_on(counts.lazy(), &["evaluation_id"])
+        .left_on(ids_by(paid, &["evaluation_id"]), &["evaluation_id"])
         .with_columns([
             col("evaluation_org_id").alias("institution_id"),
             col("evaluation_org_id").alias("party_evaluation_organisation"),
@@ -884,12 +832,7 @@ fn presence_view(inp: &Inputs<'_>, per_day: DataFrame) -> PolarsResult<DataFrame
             col("first_in"),
             col("last_out"),
         ])
-        .join(
-            classes,
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .left_on(classes, &["class_id"])
         .with_columns([
             col("institution_id").alias("party_training_institution"),
             col("person_id").alias("party_trainee"),
@@ -909,12 +852,7 @@ fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         col("teacher_id").alias("class_teacher"),
     ]);
     lf(inp, Table::Sessions)
-        .join(
-            classes,
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .left_on(classes, &["class_id"])
         .with_columns([
             when(col("teacher_id").is_not_null())
                 .then(col("teacher_id"))
@@ -975,12 +913,7 @@ fn signin_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
             [col("device_id")],
             JoinArgs::new(JoinType::Semi),
         )
-        .join(
-            classes,
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .left_on(classes, &["class_id"])
         .with_columns([
             col("institution_id").alias("party_training_institution"),
             col("device_id").alias("entity"),
