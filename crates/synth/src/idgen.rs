@@ -47,8 +47,11 @@ pub fn phone(rng: &mut impl Rng) -> String {
     format!("{p}{:09}", rng.gen_range(0..1_000_000_000u64))
 }
 
-/// A 职业技能等级证书 number: S + 0000 + province + site + yy + level digit + serial.
+/// A 职业技能等级证书 number: S + 0000 + province + site + yy + level digit + serial. The serial
+/// field holds six digits: every further million certificates moves to another site number, so
+/// numbers stay unique at any scale.
 pub fn certificate(province: &str, site: u32, year: i32, level_digit: u8, serial: u64) -> String {
+    let site = site + 10_000 * (serial / 1_000_000) as u32;
     format!(
         "S0000{province}{site:06}{:02}{level_digit}{:06}",
         year % 100,
