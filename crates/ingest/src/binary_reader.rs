@@ -1,13 +1,21 @@
-//! Reading Parquet and Arrow IPC files. Columns already of their canonical type pass through
-//! after the same checks; other columns are read as text and parsed like CSV cells.
+//! Reading Parquet and Arrow IPC files, column by column.
+//!
+//! A column already of its canonical type (Date, Datetime, whole and decimal numbers, booleans,
+//! text that needs no trimming, enum values already canonical, money as decimals or numbers) is
+//! taken as it is after a vectorised check; any other column is read as text and parsed cell by
+//! cell with the same parser as CSV. Faults are rejections with the row (the data row + 1, as if
+//! the header were line 1), exactly as for CSV.
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use rayon::prelude::*;
-use subsidy_model::contract::TableSpec;
+use subsidy_model::contract::{ColType, TableSpec};
+use subsidy_model::money::yuan_f64_to_fen;
 
-use crate::builder::{TableBuilder, TableRead};
+use crate::builder::{LINE_COLUMN, TableRead, canonical_dtype, join_record};
+use crate::cell::{CellError, Value, parse_cell};
 use crate::error::IngestError;
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection, clip};
 
 /// Which binary format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +26,10 @@ pub enum BinaryFormat {
     Ipc,
 }
 
-/// Reads a Parquet or IPC file as table `spec`: (frame, rejected, rows read).
+/// A cell fault: row, value as text, reason, message.
+type Fault = (usize, String, Reason, String);
+
+/// Reads a Parquet or IPC file as table `spec`.
 pub fn read_binary(
     spec: &TableSpec,
     file: &str,
@@ -43,50 +54,333 @@ pub fn read_binary(
         .map(|n| n.trim().to_lowercase())
         .collect();
     let layout = crate::layout(spec, file, &names)?;
-    // everything as text, then the shared row parser decides
-    let mut text_cols = Vec::with_capacity(df.width());
-    for c in df.columns() {
-        // a datetime's text form carries fractional seconds, which the parser accepts
-        let s = c.cast(&DataType::String).map_err(bad)?;
-        text_cols.push(s.str().map_err(bad)?.rechunk().into_owned());
-    }
     let n = df.height();
-    let step = (n / 16).max(65_536);
-    let ranges: Vec<(usize, usize)> = (0..n)
-        .step_by(step)
-        .map(|a| (a, (a + step).min(n)))
-        .collect();
-    let parts: Vec<(DataFrame, Vec<Rejection>)> = ranges
-        .par_iter()
-        .map(|&(a, b)| {
-            let mut tb = TableBuilder::new(spec, &layout, file, b - a);
-            let mut fields: Vec<&str> = Vec::with_capacity(text_cols.len());
-            for i in a..b {
-                fields.clear();
-                fields.extend(text_cols.iter().map(|c| c.get(i).unwrap_or("")));
-                tb.push_row(i as u64 + 2, &fields);
+    let mut cols: Vec<Column> = Vec::with_capacity(spec.columns.len() + layout.extras.len() + 1);
+    let mut faults: BTreeMap<usize, (String, String, Reason, String)> = BTreeMap::new();
+    for (ci, c) in spec.columns.iter().enumerate() {
+        let (column, errs) = match layout.canonical[ci] {
+            Some(pos) => convert(&df.columns()[pos], c.ty, c.name).map_err(bad)?,
+            None => (crate::builder::empty_column(c.ty, c.name, n), Vec::new()),
+        };
+        for (row, value, reason, message) in errs {
+            faults
+                .entry(row)
+                .or_insert((c.name.to_string(), value, reason, message));
+        }
+        if c.required {
+            for (row, v) in column.as_materialized_series().is_null().iter().enumerate() {
+                if v == Some(true) {
+                    let msg = format!("required value is empty ({})", c.ty.describe());
+                    faults.entry(row).or_insert((
+                        c.name.to_string(),
+                        String::new(),
+                        Reason::MissingValue,
+                        msg,
+                    ));
+                }
             }
-            tb.finish()
-        })
-        .collect();
-    let mut frames = Vec::with_capacity(parts.len());
-    let mut rejected = Vec::new();
-    for (f, r) in parts {
-        frames.push(f);
-        rejected.extend(r);
+        }
+        cols.push(column);
     }
-    if frames.is_empty() {
-        let (f, r) = TableBuilder::new(spec, &layout, file, 0).finish();
-        frames.push(f);
-        rejected.extend(r);
+    for (name, pos) in &layout.extras {
+        cols.push(
+            df.columns()[*pos]
+                .cast(&DataType::String)
+                .map_err(bad)?
+                .with_name(name.as_str().into()),
+        );
+    }
+    cols.push(
+        Int64Chunked::from_vec(LINE_COLUMN.into(), (0..n as i64).map(|i| i + 2).collect())
+            .into_column(),
+    );
+    let mut frame = DataFrame::new_infer_height(cols).map_err(bad)?;
+    let mut rejected = Vec::with_capacity(faults.len());
+    if !faults.is_empty() {
+        let mut keep = vec![true; n];
+        for (row, (column, value, reason, message)) in &faults {
+            keep[*row] = false;
+            let record: Vec<String> = df
+                .get(*row)
+                .map(|r| {
+                    r.iter()
+                        .map(|v| match v {
+                            AnyValue::Null => String::new(),
+                            AnyValue::String(s) => s.to_string(),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let refs: Vec<&str> = record.iter().map(String::as_str).collect();
+            rejected.push(Rejection {
+                table: spec.table.name(),
+                file: file.to_string(),
+                line: *row as u64 + 2,
+                column: column.clone(),
+                value: clip(value, 200),
+                reason: *reason,
+                message: message.clone(),
+                record: clip(&join_record(&refs), 2000),
+            });
+        }
+        frame = frame
+            .filter(&BooleanChunked::from_slice("keep".into(), &keep))
+            .map_err(bad)?;
     }
     let (absent, extras) = layout.report(spec);
     Ok(TableRead {
-        frame: crate::concat_frames(frames)?,
+        frame,
         rejected,
         rows: n as u64,
         absent,
         extras,
         encoding: None,
     })
+}
+
+/// Converts one column to its canonical type.
+fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<Fault>)> {
+    let s = col.as_materialized_series();
+    let out_name: PlSmallStr = name.into();
+    match (s.dtype(), ty) {
+        (DataType::String, ColType::Str | ColType::PersonId | ColType::Enum(_)) => {
+            // taken as it is when no value needs trimming, an upper-case X, or a canonical name
+            let ca = s.str()?;
+            let clean = ca.iter().flatten().all(|v| {
+                !v.is_empty()
+                    && v.trim() == v
+                    && match ty {
+                        ColType::PersonId => !v.ends_with('x'),
+                        ColType::Enum(k) => k.canonical(v) == Some(v),
+                        _ => true,
+                    }
+            });
+            if clean {
+                return Ok((s.clone().with_name(out_name).into_column(), Vec::new()));
+            }
+            parse_text(s, ty, name)
+        }
+        (DataType::Date, ColType::Date) | (DataType::Boolean, ColType::Bool) => {
+            Ok((s.clone().with_name(out_name).into_column(), Vec::new()))
+        }
+        (DataType::Datetime(_, None), ColType::Datetime) => Ok((
+            s.cast(&canonical_dtype(ty))?
+                .with_name(out_name)
+                .into_column(),
+            Vec::new(),
+        )),
+        (dt, ColType::Int { min, max }) if dt.is_integer() => {
+            let v = s.cast(&DataType::Int64)?;
+            let faults = v
+                .i64()?
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| {
+                    x.filter(|x| *x < min || *x > max).map(|x| {
+                        (
+                            i,
+                            x.to_string(),
+                            Reason::OutOfRange,
+                            format!("{x} is outside {min}..{max}"),
+                        )
+                    })
+                })
+                .collect();
+            Ok((v.with_name(out_name).into_column(), faults))
+        }
+        (dt, ColType::Number { min, max }) if dt.is_primitive_numeric() => {
+            let v = s.cast(&DataType::Float64)?;
+            let faults = v
+                .f64()?
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| {
+                    let x = x?;
+                    if !x.is_finite() {
+                        Some((
+                            i,
+                            x.to_string(),
+                            Reason::BadNumber,
+                            format!("`{x}` is not a number"),
+                        ))
+                    } else if x < min || x > max {
+                        Some((
+                            i,
+                            x.to_string(),
+                            Reason::OutOfRange,
+                            format!("{x} is outside {min}..{max}"),
+                        ))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            Ok((v.with_name(out_name).into_column(), faults))
+        }
+        (DataType::Decimal(_, scale), ColType::Money) => {
+            // the physical integer counts 10^-scale yuan
+            let scale = *scale as u32;
+            let phys = s.to_physical_repr().into_owned();
+            let raw = phys.i128()?;
+            let mut faults = Vec::new();
+            let fen: Int64Chunked = raw
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let v = v?;
+                    let f = if scale <= 2 {
+                        Some(v * 10i128.pow(2 - scale))
+                    } else {
+                        let d = 10i128.pow(scale - 2);
+                        (v % d == 0).then(|| v / d)
+                    };
+                    match f {
+                        Some(f) if f < 0 => {
+                            faults.push((
+                                i,
+                                v.to_string(),
+                                Reason::NegativeMoney,
+                                "negative money".to_string(),
+                            ));
+                            None
+                        }
+                        Some(f) => i64::try_from(f).ok(),
+                        None => {
+                            faults.push((
+                                i,
+                                v.to_string(),
+                                Reason::BadMoney,
+                                "more than two decimals".to_string(),
+                            ));
+                            None
+                        }
+                    }
+                })
+                .collect();
+            Ok((fen.with_name(out_name).into_column(), faults))
+        }
+        (dt, ColType::Money) if dt.is_primitive_numeric() => {
+            let v = s.cast(&DataType::Float64)?;
+            let mut faults = Vec::new();
+            let fen: Int64Chunked = v
+                .f64()?
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let x = x?;
+                    match yuan_f64_to_fen(x) {
+                        Ok(f) => Some(f),
+                        Err(e) => {
+                            let reason = if matches!(e, subsidy_model::money::MoneyError::Negative)
+                            {
+                                Reason::NegativeMoney
+                            } else {
+                                Reason::BadMoney
+                            };
+                            faults.push((
+                                i,
+                                x.to_string(),
+                                reason,
+                                format!("`{x}` is not money in yuan: {e}"),
+                            ));
+                            None
+                        }
+                    }
+                })
+                .collect();
+            Ok((fen.with_name(out_name).into_column(), faults))
+        }
+        _ => parse_text(s, ty, name),
+    }
+}
+
+/// The column as text, parsed cell by cell like CSV.
+fn parse_text(s: &Series, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<Fault>)> {
+    let text = s.cast(&DataType::String)?;
+    let ca = text.str()?;
+    let mut faults = Vec::new();
+    let mut vals: Vec<Value<'_>> = Vec::with_capacity(ca.len());
+    for (i, v) in ca.iter().enumerate() {
+        match v.map(|v| parse_cell(ty, v)) {
+            None => vals.push(Value::Null),
+            Some(Ok(x)) => vals.push(x),
+            Some(Err(CellError { reason, message })) => {
+                faults.push((i, v.unwrap_or("").to_string(), reason, message));
+                vals.push(Value::Null);
+            }
+        }
+    }
+    let name: PlSmallStr = name.into();
+    let col: Column = match canonical_dtype(ty) {
+        DataType::String => StringChunked::from_iter_options(
+            name,
+            vals.iter().map(|v| {
+                if let Value::Str(s) = v {
+                    Some(s.as_ref())
+                } else {
+                    None
+                }
+            }),
+        )
+        .into_column(),
+        DataType::Int64 => Int64Chunked::from_iter_options(
+            name,
+            vals.iter().map(|v| {
+                if let Value::I64(x) = v {
+                    Some(*x)
+                } else {
+                    None
+                }
+            }),
+        )
+        .into_column(),
+        DataType::Float64 => Float64Chunked::from_iter_options(
+            name,
+            vals.iter().map(|v| {
+                if let Value::F64(x) = v {
+                    Some(*x)
+                } else {
+                    None
+                }
+            }),
+        )
+        .into_column(),
+        DataType::Boolean => BooleanChunked::from_iter_options(
+            name,
+            vals.iter().map(|v| {
+                if let Value::Bool(x) = v {
+                    Some(*x)
+                } else {
+                    None
+                }
+            }),
+        )
+        .into_column(),
+        DataType::Date => Int32Chunked::from_iter_options(
+            name,
+            vals.iter().map(|v| {
+                if let Value::Date(x) = v {
+                    Some(*x)
+                } else {
+                    None
+                }
+            }),
+        )
+        .into_date()
+        .into_column(),
+        _ => Int64Chunked::from_iter_options(
+            name,
+            vals.iter().map(|v| {
+                if let Value::Datetime(x) = v {
+                    Some(*x)
+                } else {
+                    None
+                }
+            }),
+        )
+        .into_datetime(TimeUnit::Milliseconds, None)
+        .into_column(),
+    };
+    Ok((col, faults))
 }

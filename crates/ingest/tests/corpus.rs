@@ -876,3 +876,33 @@ fn lowercase_x_in_ids_is_upper_cased() {
         .collect();
     assert!(ids.contains(&"11010519491231002X".to_string()), "{ids:?}");
 }
+
+#[test]
+fn typed_parquet_faults_are_rejected_with_row_column_and_reason() {
+    let dir = tempfile::tempdir().expect("tmp");
+    copy_dir(&fixtures().join("minimal"), dir.path());
+    std::fs::remove_file(dir.path().join("claims.csv")).expect("rm");
+    let m = minimal();
+    // claims with typed columns: money as a float, one negative; one unknown scheme
+    let mut df = m.frame(Table::Claims).drop("_line").expect("drop");
+    let amounts =
+        Float64Chunked::from_slice("amount_claimed".into(), &[840.0, -1300.0]).into_column();
+    df.with_column(amounts).expect("amounts");
+    let scheme =
+        StringChunked::from_slice("scheme".into(), &["trainning", "training"]).into_column();
+    df.with_column(scheme).expect("scheme");
+    let f = std::fs::File::create(dir.path().join("claims.parquet")).expect("create");
+    ParquetWriter::new(f).finish(&mut df).expect("write");
+    let p = read_package(dir.path(), &Options::default()).expect("reads");
+    let r = rejected(&p, "claims");
+    assert_eq!(r.len(), 2, "{r:#?}");
+    assert_eq!(
+        (r[0].line, r[0].column.as_str(), r[0].reason),
+        (2, "scheme", Reason::UnknownEnum)
+    );
+    assert_eq!(
+        (r[1].line, r[1].column.as_str(), r[1].reason),
+        (3, "amount_claimed", Reason::NegativeMoney)
+    );
+    assert_eq!(height(&p, Table::Claims), 0);
+}
