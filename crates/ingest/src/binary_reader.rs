@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use subsidy_model::contract::{ColType, TableSpec};
 use subsidy_model::money::yuan_f64_to_fen;
 
@@ -57,11 +58,18 @@ pub fn read_binary(
     let n = df.height();
     let mut cols: Vec<Column> = Vec::with_capacity(spec.columns.len() + layout.extras.len() + 1);
     let mut faults: BTreeMap<usize, (String, String, Reason, String)> = BTreeMap::new();
-    for (ci, c) in spec.columns.iter().enumerate() {
-        let (column, errs) = match layout.canonical[ci] {
-            Some(pos) => convert(&df.columns()[pos], c.ty, c.name).map_err(bad)?,
-            None => (crate::builder::empty_column(c.ty, c.name, n), Vec::new()),
-        };
+    // columns convert independently: in parallel
+    let converted: Vec<PolarsResult<(Column, Vec<Fault>)>> = spec
+        .columns
+        .par_iter()
+        .enumerate()
+        .map(|(ci, c)| match layout.canonical[ci] {
+            Some(pos) => convert(&df.columns()[pos], c.ty, c.name),
+            None => Ok((crate::builder::empty_column(c.ty, c.name, n), Vec::new())),
+        })
+        .collect();
+    for ((column_errs, c), _) in converted.into_iter().zip(spec.columns.iter()).zip(0..) {
+        let (column, errs) = column_errs.map_err(bad)?;
         for (row, value, reason, message) in errs {
             faults
                 .entry(row)
@@ -147,14 +155,20 @@ fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<F
         (DataType::String, ColType::Str | ColType::PersonId | ColType::Enum(_)) => {
             // taken as it is when no value needs trimming, an upper-case X, or a canonical name
             let ca = s.str()?;
+            // enum columns hold few distinct values: remember the verdict of the last few
+            let mut seen: Vec<(&str, bool)> = Vec::new();
             let clean = ca.iter().flatten().all(|v| {
-                !v.is_empty()
-                    && v.trim() == v
-                    && match ty {
-                        ColType::PersonId => !v.ends_with('x'),
-                        ColType::Enum(k) => k.canonical(v) == Some(v),
-                        _ => true,
+                if let ColType::Enum(k) = ty {
+                    if let Some((_, ok)) = seen.iter().find(|(x, _)| *x == v) {
+                        return *ok;
                     }
+                    let ok = k.canonical(v) == Some(v);
+                    if seen.len() < 32 {
+                        seen.push((v, ok));
+                    }
+                    return ok;
+                }
+                !v.is_empty() && v.trim() == v && (ty != ColType::PersonId || !v.ends_with('x'))
             });
             if clean {
                 return Ok((s.clone().with_name(out_name).into_column(), Vec::new()));

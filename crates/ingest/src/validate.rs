@@ -37,13 +37,25 @@ pub fn keys_and_references(
             })
             .collect::<PolarsResult<_>>()?;
         let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
-        let mut seen: PlHashMap<String, i64> = PlHashMap::with_capacity(n);
+        // a single-column key is looked up borrowed; a compound one is joined into one string
+        let single: Vec<Option<&str>> = if parts.len() == 1 {
+            parts[0].iter().collect()
+        } else {
+            Vec::new()
+        };
+        let mut seen: PlHashMap<std::borrow::Cow<'_, str>, i64> = PlHashMap::with_capacity(n);
         for i in 0..n {
-            let key: String = parts
-                .iter()
-                .map(|p| p.get(i).unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join("\u{1f}");
+            let key: std::borrow::Cow<'_, str> = if parts.len() == 1 {
+                std::borrow::Cow::Borrowed(single[i].unwrap_or(""))
+            } else {
+                std::borrow::Cow::Owned(
+                    parts
+                        .iter()
+                        .map(|p| p.get(i).unwrap_or(""))
+                        .collect::<Vec<_>>()
+                        .join("\u{1f}"),
+                )
+            };
             let line = lines.get(i).unwrap_or(0);
             if let Some(first) = seen.get(&key) {
                 keep[i] = false;
@@ -92,12 +104,25 @@ pub fn keys_and_references(
             .flat_map_iter(|a| {
                 let b = (a + step).min(n);
                 let slice = col.slice(a as i64, b - a);
-                slice
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| v.is_some_and(|v| !targets.contains(v)))
-                    .map(move |(j, _)| a + j)
-                    .collect::<Vec<_>>()
+                // exports list rows grouped by their parent: a value equal to the previous
+                // row's needs no second lookup
+                let mut last: Option<(&str, bool)> = None;
+                let mut out = Vec::new();
+                for (j, v) in slice.iter().enumerate() {
+                    let Some(v) = v else { continue };
+                    let ok = match last {
+                        Some((p, ok)) if p == v => ok,
+                        _ => {
+                            let ok = targets.contains(v);
+                            last = Some((v, ok));
+                            ok
+                        }
+                    };
+                    if !ok {
+                        out.push(a + j);
+                    }
+                }
+                out
             })
             .collect();
         let names: Vec<&str> = r.targets.iter().map(|t| t.name()).collect();
