@@ -179,6 +179,42 @@ fn minimal() -> subsidy_ingest::Package {
     read_package(&root().join("fixtures/minimal"), &Options::default()).expect("minimal")
 }
 
+/// The minimal package's first trainee recorded deceased from 2025-03-03 (during the class).
+fn with_deceased_trainee(pkg: &mut subsidy_ingest::Package) {
+    let status = df!(
+        "person_id" => ["110105198001010016"],
+        "status" => ["deceased"],
+        "valid_from" => [20150i32],
+        "valid_until" => [None::<i32>],
+        "employer_id" => [None::<&str>],
+        "source" => ["民政"],
+        "_line" => [2i64],
+    )
+    .expect("frame")
+    .lazy()
+    .with_columns([
+        col("valid_from").cast(DataType::Date),
+        col("valid_until").cast(DataType::Date),
+    ])
+    .collect()
+    .expect("dates");
+    pkg.tables.insert(Table::PersonStatus, status);
+    pkg.present.insert(Table::PersonStatus);
+}
+
+/// The rules that raised findings.
+fn rule_ids(o: &subsidy_rules::Outcome) -> BTreeSet<String> {
+    o.findings
+        .column("rule_id")
+        .expect("col")
+        .str()
+        .expect("str")
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect()
+}
+
 fn run(pack: &Pack, pkg: &subsidy_ingest::Package) -> subsidy_rules::Outcome {
     subsidy_rules::run(
         pack,
@@ -273,36 +309,9 @@ fn a_claim_is_recovered_once_never_above_what_was_paid() {
         .collect()
         .expect("claims");
     pkg.tables.insert(Table::Claims, claims);
-    let status = df!(
-        "person_id" => ["110105198001010016"],
-        "status" => ["deceased"],
-        "valid_from" => [20150i32],
-        "valid_until" => [None::<i32>],
-        "employer_id" => [None::<&str>],
-        "source" => ["民政"],
-        "_line" => [2i64],
-    )
-    .expect("frame")
-    .lazy()
-    .with_columns([
-        col("valid_from").cast(DataType::Date),
-        col("valid_until").cast(DataType::Date),
-    ])
-    .collect()
-    .expect("dates");
-    pkg.tables.insert(Table::PersonStatus, status);
-    pkg.present.insert(Table::PersonStatus);
+    with_deceased_trainee(&mut pkg);
     let o = run(&p, &pkg);
-    let rules: BTreeSet<String> = o
-        .findings
-        .column("rule_id")
-        .expect("col")
-        .str()
-        .expect("str")
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+    let rules = rule_ids(&o);
     assert!(
         rules.contains("EL-02") && rules.contains("CL-02"),
         "{rules:?}"
@@ -352,36 +361,9 @@ fn rules_apply_only_in_their_effective_period() {
     );
     let pack = load(&files).expect("pack");
     let mut pkg = minimal();
-    let status = df!(
-        "person_id" => ["110105198001010016"],
-        "status" => ["deceased"],
-        "valid_from" => [20150i32],
-        "valid_until" => [None::<i32>],
-        "employer_id" => [None::<&str>],
-        "source" => ["民政"],
-        "_line" => [2i64],
-    )
-    .expect("frame")
-    .lazy()
-    .with_columns([
-        col("valid_from").cast(DataType::Date),
-        col("valid_until").cast(DataType::Date),
-    ])
-    .collect()
-    .expect("dates");
-    pkg.tables.insert(Table::PersonStatus, status);
-    pkg.present.insert(Table::PersonStatus);
+    with_deceased_trainee(&mut pkg);
     let o = run(&pack, &pkg);
-    let rules: BTreeSet<String> = o
-        .findings
-        .column("rule_id")
-        .expect("col")
-        .str()
-        .expect("str")
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+    let rules = rule_ids(&o);
     assert!(
         !rules.contains("EL-02"),
         "the claim of 2025-04-10 is judged by no EL-02 in force: {rules:?}"
