@@ -585,6 +585,48 @@ fn clean_hosts(c: &Cohort, used: &BTreeSet<usize>) -> Vec<(usize, usize)> {
     out
 }
 
+/// Makes `status` the person's only key-group status (the groups a living allowance is for).
+fn set_key_group(
+    c: &mut Cohort,
+    person: &str,
+    status: &'static str,
+    from: chrono::NaiveDate,
+    source: &'static str,
+) {
+    c.statuses.retain(|s| {
+        !(s.person == person
+            && matches!(
+                s.status,
+                "poverty_alleviated" | "hard_to_employ" | "zero_employment_family" | "disabled"
+            ))
+    });
+    c.statuses.push(crate::generator::StatusRec {
+        person: person.to_string(),
+        status,
+        from,
+        until: None,
+        employer: None,
+        source,
+    });
+}
+
+/// A paid 500-yuan living allowance for `p`, dated and approved like the training claim `base`.
+fn living_allowance(base: &Claim, p: &crate::generator::Person, ids: &mut Ids) -> Claim {
+    let amount = 50_000;
+    Claim {
+        id: ids.claim(),
+        scheme: "living_allowance",
+        claimant: p.id.clone(),
+        eval: None,
+        cert: None,
+        claimed: amount,
+        paid: Some(amount),
+        payee: p.account.clone(),
+        entitled: amount,
+        ..base.clone()
+    }
+}
+
 /// A person of the cohort with no enrolment and no claim (one of those never trained).
 fn untrained(c: &Cohort) -> Option<usize> {
     let enrolled: BTreeSet<usize> = c.enrolls.iter().map(|e| e.person).collect();
@@ -830,38 +872,10 @@ pub fn plant_cohort(
             let e = c.enrolls[ei].clone();
             let cls = c.classes[e.class].clone();
             let p = c.persons[e.person].clone();
-            c.statuses.retain(|s| {
-                !(s.person == p.id
-                    && matches!(
-                        s.status,
-                        "poverty_alleviated"
-                            | "hard_to_employ"
-                            | "zero_employment_family"
-                            | "disabled"
-                    ))
-            });
-            c.statuses.push(crate::generator::StatusRec {
-                person: p.id.clone(),
-                status: "poverty_alleviated",
-                from: cls.start + Duration::days(rng.gen_range(20..60)),
-                until: None,
-                employer: None,
-                source: "乡村振兴",
-            });
-            let base = c.claims[ci].clone();
-            let amount = 50_000;
-            c.claims.push(Claim {
-                id: ids.claim(),
-                scheme: "living_allowance",
-                claimant: p.id.clone(),
-                eval: None,
-                cert: None,
-                claimed: amount,
-                paid: Some(amount),
-                payee: p.account.clone(),
-                entitled: amount,
-                ..base
-            });
+            let from = cls.start + Duration::days(rng.gen_range(20..60));
+            set_key_group(c, &p.id, "poverty_alleviated", from, "乡村振兴");
+            let allowance = living_allowance(&c.claims[ci], &p, ids);
+            c.claims.push(allowance);
             let k = c.claims.len() - 1;
             label_claim(c, "status_after_training", k, None);
         }
@@ -872,38 +886,9 @@ pub fn plant_cohort(
             let e = c.enrolls[ei].clone();
             let p = c.persons[e.person].clone();
             let base = c.claims[ci].clone();
-            let amount = 50_000;
             // a key-group person since long before; the first allowance is legitimate
-            c.statuses.retain(|s| {
-                !(s.person == p.id
-                    && matches!(
-                        s.status,
-                        "poverty_alleviated"
-                            | "hard_to_employ"
-                            | "zero_employment_family"
-                            | "disabled"
-                    ))
-            });
-            c.statuses.push(crate::generator::StatusRec {
-                person: p.id.clone(),
-                status: "hard_to_employ",
-                from: d(2023, 1, 1),
-                until: None,
-                employer: None,
-                source: "就业",
-            });
-            let first = Claim {
-                id: ids.claim(),
-                scheme: "living_allowance",
-                claimant: p.id.clone(),
-                eval: None,
-                cert: None,
-                claimed: amount,
-                paid: Some(amount),
-                payee: p.account.clone(),
-                entitled: amount,
-                ..base.clone()
-            };
+            set_key_group(c, &p.id, "hard_to_employ", d(2023, 1, 1), "就业");
+            let first = living_allowance(&base, &p, ids);
             let mut second = Claim {
                 id: ids.claim(),
                 on: base.on + Duration::days(1),
