@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use subsidy_model::contract::{ColType, TableSpec};
 use subsidy_model::money::yuan_f64_to_fen;
 
-use crate::builder::{LINE_COLUMN, TableRead, canonical_dtype, join_record};
+use crate::builder::{Buf, LINE_COLUMN, TableRead, canonical_dtype, join_record};
 use crate::cell::{CellError, Value, parse_cell};
 use crate::error::IngestError;
 use crate::reject::{Reason, Rejection, clip};
@@ -314,87 +314,17 @@ fn parse_text(s: &Series, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<
     let text = s.cast(&DataType::String)?;
     let ca = text.str()?;
     let mut faults = Vec::new();
-    let mut vals: Vec<Value<'_>> = Vec::with_capacity(ca.len());
+    let mut buf = Buf::new(ty, name, ca.len());
     for (i, v) in ca.iter().enumerate() {
         match v.map(|v| parse_cell(ty, v)) {
-            None => vals.push(Value::Null),
-            Some(Ok(x)) => vals.push(x),
+            None => buf.push(&Value::Null),
+            Some(Ok(x)) => buf.push(&x),
             Some(Err(CellError { reason, message })) => {
                 faults.push((i, v.unwrap_or("").to_string(), reason, message));
-                vals.push(Value::Null);
+                buf.push(&Value::Null);
             }
         }
     }
-    let name: PlSmallStr = name.into();
-    let col: Column = match canonical_dtype(ty) {
-        DataType::String => StringChunked::from_iter_options(
-            name,
-            vals.iter().map(|v| {
-                if let Value::Str(s) = v {
-                    Some(s.as_ref())
-                } else {
-                    None
-                }
-            }),
-        )
-        .into_column(),
-        DataType::Int64 => Int64Chunked::from_iter_options(
-            name,
-            vals.iter().map(|v| {
-                if let Value::I64(x) = v {
-                    Some(*x)
-                } else {
-                    None
-                }
-            }),
-        )
-        .into_column(),
-        DataType::Float64 => Float64Chunked::from_iter_options(
-            name,
-            vals.iter().map(|v| {
-                if let Value::F64(x) = v {
-                    Some(*x)
-                } else {
-                    None
-                }
-            }),
-        )
-        .into_column(),
-        DataType::Boolean => BooleanChunked::from_iter_options(
-            name,
-            vals.iter().map(|v| {
-                if let Value::Bool(x) = v {
-                    Some(*x)
-                } else {
-                    None
-                }
-            }),
-        )
-        .into_column(),
-        DataType::Date => Int32Chunked::from_iter_options(
-            name,
-            vals.iter().map(|v| {
-                if let Value::Date(x) = v {
-                    Some(*x)
-                } else {
-                    None
-                }
-            }),
-        )
-        .into_date()
-        .into_column(),
-        _ => Int64Chunked::from_iter_options(
-            name,
-            vals.iter().map(|v| {
-                if let Value::Datetime(x) = v {
-                    Some(*x)
-                } else {
-                    None
-                }
-            }),
-        )
-        .into_datetime(TimeUnit::Milliseconds, None)
-        .into_column(),
-    };
+    let col = buf.finish(name);
     Ok((col, faults))
 }

@@ -57,7 +57,7 @@ pub struct TableRead {
     pub encoding: Option<crate::encoding::Encoding>,
 }
 
-enum Buf {
+pub(crate) enum Buf {
     Str(StringChunkedBuilder),
     I64(Vec<Option<i64>>),
     F64(Vec<Option<f64>>),
@@ -67,7 +67,7 @@ enum Buf {
 }
 
 impl Buf {
-    fn new(ty: ColType, name: &str, cap: usize) -> Buf {
+    pub(crate) fn new(ty: ColType, name: &str, cap: usize) -> Buf {
         match ty {
             ColType::Str
             | ColType::PersonId
@@ -82,7 +82,7 @@ impl Buf {
         }
     }
 
-    fn push(&mut self, v: &Value<'_>) {
+    pub(crate) fn push(&mut self, v: &Value<'_>) {
         match (self, v) {
             (Buf::Str(b), Value::Str(s)) => b.append_value(s.as_ref()),
             (Buf::Str(b), Value::Null) => b.append_null(),
@@ -100,7 +100,7 @@ impl Buf {
         }
     }
 
-    fn finish(self, name: &str) -> Column {
+    pub(crate) fn finish(self, name: &str) -> Column {
         let name: PlSmallStr = name.into();
         match self {
             Buf::Str(b) => b.finish().into_series().into(),
