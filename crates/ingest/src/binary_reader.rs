@@ -75,7 +75,7 @@ pub fn read_binary(
                 .entry(row)
                 .or_insert((c.name.to_string(), value, reason, message));
         }
-        if c.required {
+        if c.required && column.null_count() > 0 {
             for (row, v) in column.as_materialized_series().is_null().iter().enumerate() {
                 if v == Some(true) {
                     let msg = format!("required value is empty ({})", c.ty.describe());
@@ -154,22 +154,12 @@ fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<F
     match (s.dtype(), ty) {
         (DataType::String, ColType::Str | ColType::PersonId | ColType::Enum(_)) => {
             // taken as it is when no value needs trimming, an upper-case X, or a canonical name
-            let ca = s.str()?;
-            // enum columns hold few distinct values: remember the verdict of the last few
-            let mut seen: Vec<(&str, bool)> = Vec::new();
-            let clean = ca.iter().flatten().all(|v| {
-                if let ColType::Enum(k) = ty {
-                    if let Some((_, ok)) = seen.iter().find(|(x, _)| *x == v) {
-                        return *ok;
-                    }
-                    let ok = k.canonical(v) == Some(v);
-                    if seen.len() < 32 {
-                        seen.push((v, ok));
-                    }
-                    return ok;
-                }
-                !v.is_empty() && v.trim() == v && (ty != ColType::PersonId || !v.ends_with('x'))
-            });
+            let clean = match ty {
+                ColType::Enum(k) => enum_clean(s.str()?, |v| k.canonical(v) == Some(v)),
+                _ => all_values(s.str()?, |v| {
+                    !v.is_empty() && v.trim() == v && (ty != ColType::PersonId || !v.ends_with('x'))
+                }),
+            };
             if clean {
                 return Ok((s.clone().with_name(out_name).into_column(), Vec::new()));
             }
@@ -186,6 +176,10 @@ fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<F
         )),
         (dt, ColType::Int { min, max }) if dt.is_integer() => {
             let v = s.cast(&DataType::Int64)?;
+            let ca = v.i64()?;
+            if ca.min().is_none_or(|x| x >= min) && ca.max().is_none_or(|x| x <= max) {
+                return Ok((v.with_name(out_name).into_column(), Vec::new()));
+            }
             let faults = v
                 .i64()?
                 .iter()
@@ -205,6 +199,15 @@ fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<F
         }
         (dt, ColType::Number { min, max }) if dt.is_primitive_numeric() => {
             let v = s.cast(&DataType::Float64)?;
+            let ca = v.f64()?;
+            // vectorised: no NaN and min and max in range (infinities fail the range), then no cell
+            // needs a look
+            if !ca.is_nan().any()
+                && ca.min().is_none_or(|x| x >= min)
+                && ca.max().is_none_or(|x| x <= max)
+            {
+                return Ok((v.with_name(out_name).into_column(), Vec::new()));
+            }
             let faults = v
                 .f64()?
                 .iter()
@@ -327,4 +330,41 @@ fn parse_text(s: &Series, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<
     }
     let col = buf.finish(name);
     Ok((col, faults))
+}
+
+/// Whether `ok` holds for every non-null value, iterating the arrays' values directly.
+fn all_values(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
+    if ca.null_count() > 0 {
+        return ca.iter().flatten().all(ok);
+    }
+    ca.downcast_iter().all(|arr| arr.values_iter().all(&ok))
+}
+
+/// Whether every non-null value of an enum column is canonical. Enum names are short enough to
+/// sit inline in their string view, so the verdicts are remembered per view (16 bytes compared,
+/// no text read); a longer value is checked by its text.
+fn enum_clean(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
+    let mut seen: Vec<(u128, bool)> = Vec::new();
+    let check = &ok;
+    if ca.null_count() > 0 {
+        return ca.iter().flatten().all(|v| check(v));
+    }
+    ca.downcast_iter().all(|arr| {
+        let views = arr.views();
+        (0..views.len()).all(|i| {
+            let view = views[i];
+            if view.length > 12 {
+                return check(arr.value(i));
+            }
+            let key = view.as_u128();
+            if let Some((_, v)) = seen.iter().find(|(k, _)| *k == key) {
+                return *v;
+            }
+            let v = check(arr.value(i));
+            if seen.len() < 64 {
+                seen.push((key, v));
+            }
+            v
+        })
+    })
 }

@@ -222,6 +222,7 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
         rejected: Vec::new(),
         ignored_files: ignored,
     };
+    let mut indexes: BTreeMap<Table, validate::KeyIndex> = BTreeMap::new();
     for table in Table::ALL {
         let spec = table.spec();
         let Some((src, label)) = sources.remove(&table) else {
@@ -303,7 +304,10 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
             extras,
             encoding,
         } = read;
-        let (frame, more) = validate::keys_and_references(spec, &label, frame, &pkg.tables)?;
+        let (frame, more, index) = validate::keys_and_references(spec, &label, frame, &indexes)?;
+        if let Some(index) = index {
+            indexes.insert(table, index);
+        }
         if std::env::var_os("SUBSIDY_TRACE").is_some() {
             eprintln!(
                 "trace: {label} hashed and validated, total {:?}",

@@ -3,6 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use std::hash::{BuildHasher, Hasher};
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
 use polars::prelude::*;
 use rayon::prelude::*;
 use subsidy_model::contract::{ColType, Table, TableSpec};
@@ -12,17 +16,60 @@ use crate::builder::LINE_COLUMN;
 use crate::error::IngestError;
 use crate::reject::{Reason, Rejection, clip};
 
-/// Applies both checks to `df`, returning the kept rows and the rejections.
+/// The keys of a table's accepted rows: built once by the duplicate check and kept for the
+/// reference checks of the tables that point at it. Holds row positions into the table's key
+/// columns, so a lookup compares the text itself: exact, with no copy of the keys.
+pub struct KeyIndex {
+    parts: Vec<StringChunked>,
+    rows: HashTable<u32>,
+    state: FixedState,
+}
+
+fn hash_key<'a>(state: &FixedState, vals: impl Iterator<Item = &'a str>) -> u64 {
+    let mut h = state.build_hasher();
+    for v in vals {
+        h.write(v.as_bytes());
+        h.write_u8(0x1f);
+    }
+    h.finish()
+}
+
+fn row_key(parts: &[StringChunked], row: usize) -> impl Iterator<Item = &str> {
+    parts.iter().map(move |p| p.get(row).unwrap_or(""))
+}
+
+impl KeyIndex {
+    /// Whether a single-column key `v` is present.
+    fn contains(&self, v: &str) -> bool {
+        let h = hash_key(&self.state, std::iter::once(v));
+        self.rows
+            .find(h, |&r| self.parts[0].get(r as usize).unwrap_or("") == v)
+            .is_some()
+    }
+
+    /// Forgets the key of accepted row `row`, rejected after the duplicate check.
+    fn forget(&mut self, row: usize) {
+        let h = hash_key(&self.state, row_key(&self.parts, row));
+        if let Ok(e) = self.rows.find_entry(h, |&r| r as usize == row) {
+            e.remove();
+        }
+    }
+}
+
+/// Applies both checks to `df`, returning the kept rows, the rejections and, for a keyed table,
+/// the index of its accepted keys. `indexes` holds the indexes of the tables already read.
 pub fn keys_and_references(
     spec: &TableSpec,
     file: &str,
     df: DataFrame,
-    done: &BTreeMap<Table, DataFrame>,
-) -> Result<(DataFrame, Vec<Rejection>), IngestError> {
+    indexes: &BTreeMap<Table, KeyIndex>,
+) -> Result<(DataFrame, Vec<Rejection>, Option<KeyIndex>), IngestError> {
     let n = df.height();
     let mut keep = vec![true; n];
-    let mut why: Vec<Option<(String, String, Reason, String)>> = vec![None; n];
+    // the reasons of the (few) rejected rows, by row
+    let mut why: BTreeMap<usize, (String, String, Reason, String)> = BTreeMap::new();
 
+    let mut index = None;
     if !spec.key.is_empty() {
         let parts: Vec<StringChunked> = spec
             .key
@@ -37,65 +84,46 @@ pub fn keys_and_references(
             })
             .collect::<PolarsResult<_>>()?;
         let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
-        // a single-column key is looked up borrowed; a compound one is joined into one string
-        let single: Vec<Option<&str>> = if parts.len() == 1 {
-            parts[0].iter().collect()
-        } else {
-            Vec::new()
-        };
-        let mut seen: PlHashMap<std::borrow::Cow<'_, str>, i64> = PlHashMap::with_capacity(n);
+        let state = FixedState::with_seed(0x5eed);
+        let mut rows: HashTable<u32> = HashTable::with_capacity(n);
         for i in 0..n {
-            let key: std::borrow::Cow<'_, str> = if parts.len() == 1 {
-                std::borrow::Cow::Borrowed(single[i].unwrap_or(""))
-            } else {
-                std::borrow::Cow::Owned(
-                    parts
-                        .iter()
-                        .map(|p| p.get(i).unwrap_or(""))
-                        .collect::<Vec<_>>()
-                        .join("\u{1f}"),
-                )
-            };
-            let line = lines.get(i).unwrap_or(0);
-            if let Some(first) = seen.get(&key) {
+            let h = hash_key(&state, row_key(&parts, i));
+            let same = |&r: &u32| row_key(&parts, r as usize).eq(row_key(&parts, i));
+            if let Some(&first) = rows.find(h, same) {
                 keep[i] = false;
+                let vals: Vec<&str> = row_key(&parts, i).collect();
                 let shown: Vec<String> = spec
                     .key
                     .iter()
-                    .zip(&parts)
-                    .map(|(k, p)| format!("{k}={}", p.get(i).unwrap_or("")))
+                    .zip(&vals)
+                    .map(|(k, v)| format!("{k}={v}"))
                     .collect();
-                let value = parts
-                    .iter()
-                    .map(|p| p.get(i).unwrap_or(""))
-                    .collect::<Vec<_>>()
-                    .join(";");
-                why[i] = Some((
-                    spec.key.join("+"),
-                    value,
-                    Reason::DuplicateKey,
-                    format!(
-                        "duplicate key {}: line {first} has the same key and is kept",
-                        shown.join(", ")
+                why.insert(
+                    i,
+                    (
+                        spec.key.join("+"),
+                        vals.join(";"),
+                        Reason::DuplicateKey,
+                        format!(
+                            "duplicate key {}: line {} has the same key and is kept",
+                            shown.join(", "),
+                            lines.get(first as usize).unwrap_or(0)
+                        ),
                     ),
-                ));
+                );
             } else {
-                seen.insert(key, line);
+                rows.insert_unique(h, i as u32, |&r| {
+                    hash_key(&state, row_key(&parts, r as usize))
+                });
             }
         }
+        let idx = KeyIndex { parts, rows, state };
+        index = Some(idx);
     }
 
     for r in spec.references {
-        let target_frames: Vec<StringChunked> = r
-            .targets
-            .iter()
-            .filter_map(|t| done.get(t).map(|f| (t, f)))
-            .map(|(t, f)| Ok(f.column(t.spec().key[0])?.str()?.rechunk().into_owned()))
-            .collect::<PolarsResult<_>>()?;
-        let mut targets: PlHashSet<&str> = PlHashSet::new();
-        for ca in &target_frames {
-            targets.extend(ca.iter().flatten());
-        }
+        let t0 = std::time::Instant::now();
+        let targets: Vec<&KeyIndex> = r.targets.iter().filter_map(|t| indexes.get(t)).collect();
         let col = df.column(r.column)?.str()?.clone();
         let step = (n / 8).max(100_000);
         let bad: Vec<usize> = (0..n)
@@ -104,17 +132,18 @@ pub fn keys_and_references(
             .flat_map_iter(|a| {
                 let b = (a + step).min(n);
                 let slice = col.slice(a as i64, b - a);
-                // exports list rows grouped by their parent: a value equal to the previous
-                // row's needs no second lookup
-                let mut last: Option<(&str, bool)> = None;
+                // child rows cycle through a few parents (a class's roster, a person's days):
+                // the verdicts on recent values are kept in a small direct-mapped cache
+                let mut recent: [Option<(&str, bool)>; 64] = [None; 64];
                 let mut out = Vec::new();
                 for (j, v) in slice.iter().enumerate() {
                     let Some(v) = v else { continue };
-                    let ok = match last {
+                    let slot = recent_slot(v);
+                    let ok = match recent[slot] {
                         Some((p, ok)) if p == v => ok,
                         _ => {
-                            let ok = targets.contains(v);
-                            last = Some((v, ok));
+                            let ok = targets.iter().any(|t| t.contains(v));
+                            recent[slot] = Some((v, ok));
                             ok
                         }
                     };
@@ -125,6 +154,13 @@ pub fn keys_and_references(
                 out
             })
             .collect();
+        if std::env::var_os("SUBSIDY_TRACE").is_some() {
+            eprintln!(
+                "trace:   {} references checked in {:?}",
+                r.column,
+                t0.elapsed()
+            );
+        }
         let names: Vec<&str> = r.targets.iter().map(|t| t.name()).collect();
         for i in bad {
             if !keep[i] {
@@ -137,17 +173,25 @@ pub fn keys_and_references(
                 r.column,
                 names.join(" or ")
             );
-            why[i] = Some((r.column.to_string(), v, Reason::OrphanReference, msg));
+            why.insert(i, (r.column.to_string(), v, Reason::OrphanReference, msg));
+        }
+    }
+    // an orphan's key is not an accepted key: its children are orphans in turn
+    if let Some(idx) = index.as_mut() {
+        for (&i, w) in &why {
+            if matches!(w, (_, _, Reason::OrphanReference, _)) {
+                idx.forget(i);
+            }
         }
     }
 
     if keep.iter().all(|k| *k) {
-        return Ok((df, Vec::new()));
+        return Ok((df, Vec::new(), index));
     }
     let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
     let mut rejected = Vec::new();
-    for (i, w) in why.into_iter().enumerate() {
-        if let Some((column, value, reason, message)) = w {
+    for (i, (column, value, reason, message)) in why {
+        {
             let record = df
                 .get(i)
                 .map(|row| {
@@ -177,5 +221,17 @@ pub fn keys_and_references(
         }
     }
     let mask = BooleanChunked::from_slice("keep".into(), &keep);
-    Ok((df.filter(&mask)?, rejected))
+    Ok((df.filter(&mask)?, rejected, index))
+}
+
+/// The cache slot of a referenced value: its length and last bytes, which vary between the
+/// identifiers a child table repeats.
+fn recent_slot(v: &str) -> usize {
+    let b = v.as_bytes();
+    let tail = b
+        .iter()
+        .rev()
+        .take(4)
+        .fold(b.len(), |a, &x| a.wrapping_mul(31) ^ x as usize);
+    tail & 63
 }
