@@ -44,6 +44,12 @@ pub struct EvaluateArgs {
     /// exit 1 when found recovery differs from expected by more than this fraction
     #[arg(long)]
     max_recovery_gap: Option<f64>,
+    /// exit 1 when colluding institutions' precision@K by anomaly score is below this
+    #[arg(long)]
+    min_colluding_precision_at_k: Option<f64>,
+    /// exit 1 when recall of colluding claims by anomaly findings is below this
+    #[arg(long)]
+    min_anomaly_recall: Option<f64>,
 }
 
 #[derive(Serialize, Default, Clone)]
@@ -92,6 +98,13 @@ pub struct Scores {
     pub per_scenario: BTreeMap<String, ScenarioRecall>,
     pub institutions_planted: usize,
     pub institution_precision_at_k: f64,
+    /// colluding institutions (planted for the anomaly detectors): precision@K of training
+    /// institutions ranked by `anomaly_score`, K = the number planted that hold any class
+    pub colluding_planted: usize,
+    pub colluding_precision_at_k: f64,
+    /// claims recovered on an anomaly finding (basis `AN-…`): precision against every label,
+    /// recall against the colluding institutions' claims
+    pub anomaly_claims: Prf,
     pub expected_recovery_yuan: String,
     pub found_recovery_yuan: String,
     pub found_on_labelled_yuan: String,
@@ -321,7 +334,75 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
         .filter(|r| lab_claims.contains_key(&r["claim_id"]))
         .map(|r| parse_yuan(&r["recover_amount"]).unwrap_or(0))
         .sum();
+    // colluding institutions: ranked by anomaly score
+    // (those with no class at all left nothing to detect: K counts the active ones)
+    let active: BTreeSet<String> = read_csv(&pkg.join("classes.csv"))
+        .map(|c| c.into_iter().map(|r| r["institution_id"].clone()).collect())
+        .unwrap_or_default();
+    let colluding: BTreeSet<&String> = labels
+        .iter()
+        .filter(|l| l["scenario"] == "colluding_institutions" && l["entity_kind"] == "institution")
+        .map(|l| &l["entity_id"])
+        .filter(|i| active.is_empty() || active.contains(*i))
+        .collect();
+    let mut ranked: Vec<(f64, &String)> = parties
+        .iter()
+        .filter(|p| p["kind"] == "training_institution")
+        .filter_map(|p| {
+            let x: f64 = p.get("anomaly_score")?.parse().ok()?;
+            Some((x, &p["responsible_party"]))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let kc = colluding.len();
+    let colluding_p_at_k = if kc == 0 {
+        1.0
+    } else {
+        ranked
+            .iter()
+            .take(kc)
+            .filter(|(_, p)| colluding.contains(p))
+            .count() as f64
+            / kc as f64
+    };
+    let on_anomaly: BTreeSet<&String> = recoveries
+        .iter()
+        .filter(|r| r["basis"].split(';').any(|b| b.starts_with("AN-")))
+        .map(|r| &r["claim_id"])
+        .collect();
+    let colluding_claims = scen_claims
+        .get("colluding_institutions")
+        .cloned()
+        .unwrap_or_default();
+    let tp_a = on_anomaly
+        .iter()
+        .filter(|c| lab_claims.contains_key(**c))
+        .count();
+    let caught_c = colluding_claims
+        .iter()
+        .filter(|c| on_anomaly.contains(c))
+        .count();
+    // precision over the claims anomaly findings recover, recall over the colluding claims
+    let (pa, ra) = (
+        prf(tp_a, on_anomaly.len() - tp_a, 0).precision,
+        prf(caught_c, 0, colluding_claims.len() - caught_c).recall,
+    );
+    let anomaly_claims = Prf {
+        tp: tp_a,
+        fp: on_anomaly.len() - tp_a,
+        fn_: colluding_claims.len() - caught_c,
+        precision: pa,
+        recall: ra,
+        f1: if pa + ra == 0.0 {
+            0.0
+        } else {
+            2.0 * pa * ra / (pa + ra)
+        },
+    };
     Ok(Scores {
+        colluding_planted: kc,
+        colluding_precision_at_k: colluding_p_at_k,
+        anomaly_claims,
         claims,
         rule_detectable,
         per_category,
@@ -397,6 +478,14 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
         s.institutions_planted,
         s.institution_precision_at_k
     );
+    let an = &s.anomaly_claims;
+    crate::out!(
+        "colluding institutions: precision@{} by anomaly score {:.4}; claims recovered on anomaly findings: precision {:.4}  recall {:.4}",
+        s.colluding_planted,
+        s.colluding_precision_at_k,
+        an.precision,
+        an.recall
+    );
     crate::out!(
         "recovery: found {} yuan (on labelled claims {}) against expected {} yuan: ratio {:.4}",
         s.found_recovery_yuan,
@@ -447,6 +536,22 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
             failed.push(format!(
                 "rule-detectable recall {:.4} < {m}",
                 s.rule_detectable.recall
+            ));
+        }
+    }
+    if let Some(m) = a.min_colluding_precision_at_k {
+        if s.colluding_precision_at_k < m {
+            failed.push(format!(
+                "colluding precision@{} {:.4} < {m}",
+                s.colluding_planted, s.colluding_precision_at_k
+            ));
+        }
+    }
+    if let Some(m) = a.min_anomaly_recall {
+        if s.anomaly_claims.recall < m {
+            failed.push(format!(
+                "anomaly recall {:.4} < {m}",
+                s.anomaly_claims.recall
             ));
         }
     }

@@ -14,6 +14,7 @@ pub(crate) use out;
 
 mod bench;
 mod evaluate;
+mod features;
 mod generate;
 mod manifest;
 mod pack;
@@ -54,6 +55,8 @@ enum Command {
     BenchIngest(bench::BenchArgs),
     /// Score a scan's findings against a generated package's labels.
     Evaluate(evaluate::EvaluateArgs),
+    /// Write the anomaly detectors' features and scores per class and per evaluation sitting.
+    Features(features::FeaturesArgs),
     /// Check, test, document and compare rule packs.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCmd),
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate::run(a),
         Command::Rules(c) => rules_cmd::run(c),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Features(a) => features::run(a),
         Command::BenchIngest(a) => bench::run(a),
     };
     match result {

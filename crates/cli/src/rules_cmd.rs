@@ -175,7 +175,7 @@ fn scan_with(pack: &Pack, dir: &Path) -> Result<subsidy_rules::Outcome, Failure>
         pkg.frame(subsidy_model::contract::Table::Persons),
         as_of,
     )?;
-    crate::scan::audit(&pkg, pack, &ids, as_of)
+    crate::scan::audit(&pkg, pack, &ids, as_of, &[])
 }
 
 #[derive(serde::Deserialize)]

@@ -42,6 +42,33 @@ pub struct ScanArgs {
     /// the package, so that a rerun gives the same bytes.
     #[arg(long)]
     as_of: Option<String>,
+    /// Anomaly detector beside the rules: cluster (K-Means and DBSCAN over class and sitting
+    /// features), zscore (the per-feature baseline) or none (rules alone).
+    #[arg(long, value_enum, default_value_t = Anomaly::Cluster)]
+    anomaly: Anomaly,
+}
+
+/// The anomaly detector to run beside the rules.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Anomaly {
+    Cluster,
+    Zscore,
+    None,
+}
+
+impl Anomaly {
+    /// The detector parameters for this choice (the rest at their defaults).
+    pub fn params(self) -> subsidy_scoring::anomaly::Params {
+        use subsidy_scoring::anomaly::Method;
+        subsidy_scoring::anomaly::Params {
+            method: match self {
+                Anomaly::Cluster => Method::Cluster,
+                Anomaly::Zscore => Method::Zscore,
+                Anomaly::None => Method::None,
+            },
+            ..Default::default()
+        }
+    }
 }
 
 struct Stage {
@@ -55,7 +82,7 @@ impl Stage {
         let bar = if quiet || !std::io::stderr().is_terminal() {
             ProgressBar::hidden()
         } else {
-            ProgressBar::with_draw_target(Some(5), ProgressDrawTarget::stderr())
+            ProgressBar::with_draw_target(Some(6), ProgressDrawTarget::stderr())
         };
         bar.set_style(
             ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})")
@@ -110,8 +137,14 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         .context("resolving identities")?;
     stage.done("identities");
 
+    stage.start("scoring anomalies");
+    let detector = a.anomaly.params();
+    let (detected, anomaly_summary) =
+        subsidy_scoring::anomaly::detect(&pkg.tables, &detector).context("scoring anomalies")?;
+    stage.done("anomalies");
+
     stage.start("running rules");
-    let outcome = audit(&pkg, &pack, &identities, as_of)?;
+    let outcome = audit(&pkg, &pack, &identities, as_of, &detected)?;
     let findings = public_findings(&outcome.findings)?;
     let (recoveries, parties) = (outcome.recoveries.clone(), outcome.parties.clone());
     stage.done("rules");
@@ -152,6 +185,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     params.insert("encoding", serde_json::json!(a.encoding));
     params.insert("fail_on", serde_json::json!(a.fail_on));
     params.insert("as_of", serde_json::json!(as_of.to_string()));
+    params.insert("anomaly", serde_json::json!(detector));
     params.insert(
         "rules",
         serde_json::json!(
@@ -169,6 +203,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
             rules: pack.rules.len(),
         }),
         rule_runs: outcome.runs.clone(),
+        anomalies: serde_json::json!(anomaly_summary),
         package: pkg_dir.display().to_string(),
         started_at: started.to_rfc3339(),
         finished_at: chrono::Local::now().to_rfc3339(),
@@ -245,9 +280,17 @@ pub fn audit(
     pack: &subsidy_rules::Pack,
     identities: &DataFrame,
     as_of: chrono::NaiveDate,
+    detected: &[subsidy_model::output::DetectorFinding],
 ) -> Result<subsidy_rules::Outcome, Failure> {
     anyhow::Context::context(
-        subsidy_rules::run(pack, &pkg.tables, &pkg.present, Some(identities), as_of),
+        subsidy_rules::run(
+            pack,
+            &pkg.tables,
+            &pkg.present,
+            Some(identities),
+            as_of,
+            detected,
+        ),
         "running the rule pack",
     )
     .map_err(Failure::from)

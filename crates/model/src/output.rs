@@ -42,6 +42,7 @@ pub const PARTIES: &[(&str, OutType)] = &[
     ("recover_amount", OutType::Money),
     ("disposition", OutType::Str),
     ("credit_list_candidate", OutType::Str),
+    ("anomaly_score", OutType::Float),
 ];
 
 /// `identities.csv` columns.
@@ -83,4 +84,43 @@ pub fn empty_frame(cols: &[(&str, OutType)]) -> DataFrame {
         .map(|(n, t)| Column::new_empty((*n).into(), &t.dtype()))
         .collect();
     DataFrame::new_infer_height(columns).expect("columns of equal (zero) length")
+}
+
+/// A finding raised by a detector outside the rule pack (the clustering detectors): the rules
+/// crate gives it its stable id, settles its recovery and counts it against its party like any
+/// rule finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorFinding {
+    /// the detector's id, e.g. `AN-01`
+    pub rule_id: String,
+    /// the contract's category (`fake_training`, `fake_evaluation`, …)
+    pub category: &'static str,
+    /// `info` … `critical`
+    pub severity: &'static str,
+    /// `cluster`
+    pub detector: &'static str,
+    /// `class`, `institution`, `evaluation`, …
+    pub entity_kind: &'static str,
+    /// the entity's id
+    pub entity_id: String,
+    /// the institution involved
+    pub institution_id: Option<String>,
+    /// who answers for it
+    pub responsible_party: String,
+    /// the party's role (`training_institution`, `evaluation_organisation`, …)
+    pub role: &'static str,
+    /// the claims it bears on
+    pub claim_ids: Vec<String>,
+    /// what those claims paid, fen
+    pub amount_at_risk: i64,
+    /// whether the claims are proposed for recovery in full
+    pub recover_full: bool,
+    /// the detector's score (1.0 = at its flagging threshold)
+    pub score: f64,
+    /// one sentence a reviewer understands
+    pub message: String,
+    /// the facts, as JSON
+    pub evidence: String,
+    /// the judged date (YYYY-MM-DD), for escalation windows
+    pub date: Option<String>,
 }

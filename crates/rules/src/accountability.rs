@@ -4,6 +4,9 @@
 //! - A claim's recovery is the largest amount any finding asks for (all of it for fake,
 //!   ineligible and duplicate claims, the excess for over-claims), never more than was paid.
 //!   Its responsible party is that finding's party; every finding that asks for money is listed.
+//! - A party's risk score is 1 - Π(1 - w) over its findings, w the severity weight; an anomaly
+//!   finding (detector `cluster`) weighs its severity times its score, at most 0.9, and the
+//!   party's largest anomaly score is kept as `anomaly_score`.
 //! - A party's disposition: `refer_to_judiciary` when its deliberate fraud (recoveries whose
 //!   deciding finding is in a deliberate category) reaches `fraud_threshold_yuan`;
 //!   `revoke_qualification` for an institution or evaluation organisation with at least
@@ -64,6 +67,8 @@ pub fn settle(
         s(findings, "_date")?,
     );
     let excess = findings.column("_excess")?.i64()?.clone();
+    let detector = s(findings, "detector")?;
+    let score = findings.column("score")?.f64()?.clone();
     let at_risk = findings.column("amount_at_risk")?.i64()?.clone();
     let mut by_claim: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for i in 0..findings.height() {
@@ -145,6 +150,7 @@ pub fn settle(
         claims: BTreeSet<String>,
         keep: f64,
         recover_dates: Vec<String>,
+        anomaly: Option<f64>,
     }
     let mut parties: BTreeMap<String, P> = BTreeMap::new();
     for i in 0..findings.height() {
@@ -155,6 +161,7 @@ pub fn settle(
             claims: BTreeSet::new(),
             keep: 1.0,
             recover_dates: Vec::new(),
+            anomaly: None,
         });
         *p.kinds
             .entry(role.get(i).unwrap_or("").to_string())
@@ -167,12 +174,31 @@ pub fn settle(
                 .filter(|x| !x.is_empty())
                 .map(str::to_string),
         );
-        p.keep *= 1.0 - weight(sev.get(i).unwrap_or(""));
+        // an anomaly finding weighs by its score (1 = at the flagging threshold)
+        let w = weight(sev.get(i).unwrap_or(""));
+        let w = match (detector.get(i), score.get(i)) {
+            (Some("cluster"), Some(x)) => {
+                p.anomaly = Some(p.anomaly.map_or(x, |a: f64| a.max(x)));
+                (w * x).min(0.9)
+            }
+            _ => w,
+        };
+        p.keep *= 1.0 - w;
         if rec.get(i) != Some("none") && at_risk.get(i).unwrap_or(0) > 0 {
             p.recover_dates.push(date.get(i).unwrap_or("").to_string());
         }
     }
-    let mut rows: Vec<(String, String, f64, i64, i64, i64, String, bool)> = Vec::new();
+    let mut rows: Vec<(
+        String,
+        String,
+        f64,
+        i64,
+        i64,
+        i64,
+        String,
+        bool,
+        Option<f64>,
+    )> = Vec::new();
     for (pid, p) in parties {
         let kind = p
             .kinds
@@ -211,6 +237,7 @@ pub fn settle(
             recover,
             disposition.to_string(),
             deliberate > t.credit_list_threshold_yuan * 100,
+            p.anomaly,
         ));
     }
     rows.sort_by(|a, b| {
@@ -252,6 +279,10 @@ pub fn settle(
             rows.iter()
                 .map(|r| if r.7 { "yes" } else { "no" }.to_string())
                 .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "anomaly_score".into(),
+            rows.iter().map(|r| r.8).collect::<Vec<_>>(),
         ),
     ])?;
     Ok((recoveries, parties))

@@ -64,13 +64,15 @@ pub fn view_settings(pack: &Pack) -> views::ViewSettings {
     }
 }
 
-/// Builds the views and runs the pack: findings, recoveries, parties.
+/// Builds the views and runs the pack: findings, recoveries, parties. `detected` holds the
+/// findings of detectors outside the pack (clustering); they are settled with the rules' own.
 pub fn run(
     pack: &Pack,
     frames: &BTreeMap<Table, DataFrame>,
     present: &BTreeSet<Table>,
     identities: Option<&DataFrame>,
     today: chrono::NaiveDate,
+    detected: &[subsidy_model::output::DetectorFinding],
 ) -> PolarsResult<Outcome> {
     let inputs = views::Inputs {
         frames,
@@ -79,7 +81,14 @@ pub fn run(
         today,
     };
     let views = views::build(&inputs, &view_settings(pack))?;
-    let (findings, runs) = runner::run(pack, &views, present)?;
+    let (mut findings, runs) = runner::run(pack, &views, present)?;
+    if !detected.is_empty() {
+        findings = findings
+            .vstack(&runner::detector_findings(detected)?)?
+            .lazy()
+            .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
+            .collect()?;
+    }
     let (recoveries, parties) =
         accountability::settle(&findings, &views.frames["claim"], &pack.thresholds)?;
     Ok(Outcome {

@@ -13,6 +13,7 @@ use crate::pack::Pack;
 use crate::primitives;
 use crate::rule::{Rule, date_column};
 use crate::views::Views;
+use subsidy_model::output::DetectorFinding;
 
 /// What happened to one rule in a run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -397,4 +398,51 @@ pub fn run(
         .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
         .collect()?;
     Ok((df, runs))
+}
+
+/// The findings frame (the runner's columns) of detector findings, each with its stable id.
+pub fn detector_findings(found: &[DetectorFinding]) -> PolarsResult<DataFrame> {
+    let text = |name: &str, f: &dyn Fn(&DetectorFinding) -> Option<String>| {
+        Column::new(
+            name.into(),
+            found.iter().map(f).collect::<Vec<Option<String>>>(),
+        )
+    };
+    let cols = vec![
+        text("finding_id", &|d| {
+            Some(finding_id(&d.rule_id, d.entity_kind, &d.entity_id))
+        }),
+        text("rule_id", &|d| Some(d.rule_id.clone())),
+        text("category", &|d| Some(d.category.to_string())),
+        text("severity", &|d| Some(d.severity.to_string())),
+        text("detector", &|d| Some(d.detector.to_string())),
+        text("entity_kind", &|d| Some(d.entity_kind.to_string())),
+        text("entity_id", &|d| Some(d.entity_id.clone())),
+        text("institution_id", &|d| d.institution_id.clone()),
+        text("responsible_party", &|d| Some(d.responsible_party.clone())),
+        text("claim_ids", &|d| Some(d.claim_ids.join(";"))),
+        Column::new(
+            "amount_at_risk".into(),
+            found
+                .iter()
+                .map(|d| Some(d.amount_at_risk))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "score".into(),
+            found.iter().map(|d| Some(d.score)).collect::<Vec<_>>(),
+        ),
+        text("message", &|d| Some(d.message.clone())),
+        text("evidence", &|d| Some(d.evidence.clone())),
+        text("_recover", &|d| {
+            Some(if d.recover_full { "full" } else { "none" }.to_string())
+        }),
+        text("_role", &|d| Some(d.role.to_string())),
+        Column::new(
+            "_excess".into(),
+            found.iter().map(|_| None::<i64>).collect::<Vec<_>>(),
+        ),
+        text("_date", &|d| d.date.clone()),
+    ];
+    DataFrame::new_infer_height(cols)
 }

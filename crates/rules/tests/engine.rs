@@ -222,6 +222,7 @@ fn run(pack: &Pack, pkg: &subsidy_ingest::Package) -> subsidy_rules::Outcome {
         &pkg.present,
         None,
         chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        &[],
     )
     .expect("runs")
 }

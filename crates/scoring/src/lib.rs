@@ -7,9 +7,13 @@
 //!   The rule pack's duplicate checks (DC-01, DC-02, DC-09) group by the resolved identity, so a
 //!   person re-registered under a mistyped ID is caught claiming twice.
 //!
-//! The clustering detectors of issue 5 (linfa K-Means/DBSCAN over class and sitting features)
-//! are not built yet: see the README's status section.
+//! - [`features`]: per-class and per-sitting features computed with polars, each documented.
+//! - [`anomaly`]: robust scaling within peer groups, then K-Means (k by silhouette) distance to
+//!   the large clusters with DBSCAN noise as evidence, or the plain z-score baseline; findings
+//!   `AN-01` (class), `AN-02` (institution), `AN-03` (evaluation sitting), detector `cluster`.
 
+pub mod anomaly;
+pub mod features;
 pub mod identity;
 
 /// Why scoring failed.
@@ -18,6 +22,9 @@ pub enum ScoringError {
     /// A frame operation failed.
     #[error("{0}")]
     Frame(#[from] polars::prelude::PolarsError),
+    /// A detector parameter is out of range, or a model could not be fitted.
+    #[error("detector parameter: {0}")]
+    Param(String),
     /// An internal invariant.
     #[error("internal: {0}")]
     Internal(&'static str),

@@ -1,0 +1,367 @@
+//! Features of classes and evaluation sittings, computed with polars lazy plans from the
+//! ingested tables. Every feature is one column, documented in [`CLASS_FEATURES`] and
+//! [`SITTING_FEATURES`]; a feature a class has no data for is null (the detectors impute the
+//! peer median and say so in the evidence).
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use subsidy_model::contract::Table;
+
+/// One feature: its column, what it measures, and why it separates scripted from real training.
+#[derive(Debug, Clone, Copy)]
+pub struct Feature {
+    /// the column in the feature frame
+    pub name: &'static str,
+    /// what it measures, in plain words (used in messages)
+    pub what: &'static str,
+    /// the unit or scale, for messages
+    pub unit: &'static str,
+}
+
+/// The per-class features, in matrix order.
+pub const CLASS_FEATURES: &[Feature] = &[
+    Feature {
+        name: "signin_spread_min",
+        what: "spread of trainees' sign-in times on a class day (median over days, standard deviation in minutes)",
+        unit: "min",
+    },
+    Feature {
+        name: "signout_spread_min",
+        what: "spread of trainees' sign-out times on a class day (median over days, standard deviation in minutes)",
+        unit: "min",
+    },
+    Feature {
+        name: "face_score_mean",
+        what: "mean face-match score of face sign-ins",
+        unit: "",
+    },
+    Feature {
+        name: "face_score_sd",
+        what: "standard deviation of face-match scores",
+        unit: "",
+    },
+    Feature {
+        name: "devices_per_trainee",
+        what: "distinct sign-in devices per trainee",
+        unit: "",
+    },
+    Feature {
+        name: "location_spread_m",
+        what: "spread of sign-in locations (standard deviation, metres)",
+        unit: "m",
+    },
+    Feature {
+        name: "attended_share",
+        what: "sign-in days per trainee against the class's days with any sign-in",
+        unit: "",
+    },
+    Feature {
+        name: "exam_mean",
+        what: "mean exam score ((theory + practical) / 2) of the class's candidates",
+        unit: "points",
+    },
+    Feature {
+        name: "exam_sd",
+        what: "standard deviation of the class's exam scores",
+        unit: "points",
+    },
+    Feature {
+        name: "pass_rate",
+        what: "share of the class's candidates who passed",
+        unit: "",
+    },
+];
+
+/// The per-sitting features (a sitting: one organisation, site and start time).
+pub const SITTING_FEATURES: &[Feature] = &[
+    Feature {
+        name: "pass_rate",
+        what: "share of candidates who passed",
+        unit: "",
+    },
+    Feature {
+        name: "score_mean",
+        what: "mean exam score ((theory + practical) / 2)",
+        unit: "points",
+    },
+    Feature {
+        name: "score_sd",
+        what: "standard deviation of exam scores",
+        unit: "points",
+    },
+    Feature {
+        name: "score_skew",
+        what: "skewness of exam scores (negative: bunched at the top)",
+        unit: "",
+    },
+    Feature {
+        name: "same_answer_share",
+        what: "share of answer sheets repeating another sheet of the sitting (1 - distinct hashes / hashes)",
+        unit: "",
+    },
+    Feature {
+        name: "candidates_per_evaluator_hour",
+        what: "candidates per evaluator per hour of the sitting",
+        unit: "",
+    },
+    Feature {
+        name: "duration_min",
+        what: "length of the sitting in minutes",
+        unit: "min",
+    },
+    Feature {
+        name: "top_institution_share",
+        what: "share of candidates prepared by the single most frequent class institution",
+        unit: "",
+    },
+];
+
+fn frame(frames: &BTreeMap<Table, DataFrame>, t: Table) -> LazyFrame {
+    frames.get(&t).cloned().unwrap_or_default().lazy()
+}
+
+/// Per class: `class_id`, `institution_id`, `peer_group` (the occupation's sector and the
+/// level), `trainees` and the [`CLASS_FEATURES`].
+pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataFrame> {
+    let att = frame(frames, Table::Attendance);
+    let minute = (col("ts").cast(DataType::Int64) / lit(60_000.0)).alias("minute");
+    let day = col("ts")
+        .cast(DataType::Int64)
+        .floor_div(lit(86_400_000i64))
+        .alias("day");
+    // per class day: spread of sign-in and sign-out times across trainees (3+ trainees)
+    let spread = |dir: &'static str, name: &'static str| {
+        att.clone()
+            .filter(col("direction").eq(lit(dir)))
+            .select([col("class_id"), day.clone(), minute.clone()])
+            .group_by([col("class_id"), col("day")])
+            .agg([col("minute").std(1).alias("sd"), len().alias("n")])
+            .filter(col("n").gt_eq(lit(3)))
+            .group_by([col("class_id")])
+            .agg([col("sd").median().alias(name)])
+    };
+    // metres per degree: 111 km for latitude; longitude at China's mean latitude (~35°)
+    let loc = ((col("lat").std(1) * lit(111_000.0)).pow(2)
+        + (col("lon").std(1) * lit(91_000.0)).pow(2))
+    .sqrt()
+    .alias("location_spread_m");
+    let per_class = att.clone().group_by([col("class_id")]).agg([
+        col("face_score")
+            .filter(col("method").eq(lit("face")))
+            .mean()
+            .alias("face_score_mean"),
+        col("face_score")
+            .filter(col("method").eq(lit("face")))
+            .std(1)
+            .alias("face_score_sd"),
+        (col("device_id").n_unique().cast(DataType::Float64)
+            / col("person_id").n_unique().cast(DataType::Float64))
+        .alias("devices_per_trainee"),
+        loc,
+        col("person_id").n_unique().alias("trainees"),
+    ]);
+    // attended share: per trainee, days signed in against the class's days with any sign-in
+    let days = att
+        .clone()
+        .select([col("class_id"), col("person_id"), day.clone()])
+        .group_by([col("class_id"), col("person_id")])
+        .agg([col("day").n_unique().alias("own_days")])
+        .join(
+            att.clone()
+                .select([col("class_id"), day.clone()])
+                .group_by([col("class_id")])
+                .agg([col("day").n_unique().alias("class_days")]),
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .group_by([col("class_id")])
+        .agg([(col("own_days").cast(DataType::Float64)
+            / col("class_days").cast(DataType::Float64))
+        .mean()
+        .alias("attended_share")]);
+    let score = ((col("theory_score") + col("practical_score")) / lit(2.0)).alias("score");
+    let exams = frame(frames, Table::Evaluations)
+        .filter(col("class_id").is_not_null())
+        .group_by([col("class_id")])
+        .agg([
+            score.clone().mean().alias("exam_mean"),
+            score.std(1).alias("exam_sd"),
+            col("passed")
+                .cast(DataType::Float64)
+                .mean()
+                .alias("pass_rate"),
+        ]);
+    let sectors = frame(frames, Table::Occupations)
+        .group_by([col("occupation_code")])
+        .agg([col("sector").first().alias("sector")]);
+    let left = || JoinArgs::new(JoinType::Left);
+    let on = |c: &str| [col(c)];
+    let out = frame(frames, Table::Classes)
+        .select([
+            col("class_id"),
+            col("institution_id"),
+            col("occupation_code"),
+            col("level"),
+        ])
+        .join(
+            sectors,
+            on("occupation_code"),
+            on("occupation_code"),
+            left(),
+        )
+        .with_column(
+            concat_str(
+                [
+                    col("sector").fill_null(lit("unknown")),
+                    col("level").fill_null(lit("unknown")),
+                ],
+                "/",
+                false,
+            )
+            .alias("peer_group"),
+        )
+        .join(per_class, on("class_id"), on("class_id"), left())
+        .join(
+            spread("in", "signin_spread_min"),
+            on("class_id"),
+            on("class_id"),
+            left(),
+        )
+        .join(
+            spread("out", "signout_spread_min"),
+            on("class_id"),
+            on("class_id"),
+            left(),
+        )
+        .join(days, on("class_id"), on("class_id"), left())
+        .join(exams, on("class_id"), on("class_id"), left())
+        .select(
+            [
+                col("class_id"),
+                col("institution_id"),
+                col("peer_group"),
+                col("trainees").fill_null(lit(0)).cast(DataType::Int64),
+            ]
+            .into_iter()
+            .chain(
+                CLASS_FEATURES
+                    .iter()
+                    .map(|f| col(f.name).cast(DataType::Float64)),
+            )
+            .collect::<Vec<_>>(),
+        )
+        .sort(["class_id"], Default::default())
+        .collect()?;
+    Ok(out)
+}
+
+/// Per evaluation sitting (organisation, site, start): `sitting`, `evaluation_org_id`,
+/// `peer_group` (occupation and level), `candidates` and the [`SITTING_FEATURES`].
+pub fn sitting_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataFrame> {
+    let ev = frame(frames, Table::Evaluations);
+    let score = ((col("theory_score") + col("practical_score")) / lit(2.0)).alias("score");
+    let sitting = concat_str(
+        [
+            col("evaluation_org_id"),
+            col("site_id").fill_null(lit("")),
+            col("starts_at").cast(DataType::String),
+        ],
+        "|",
+        false,
+    )
+    .alias("sitting");
+    let inst = frame(frames, Table::Classes).select([
+        col("class_id"),
+        col("institution_id").alias("class_institution"),
+    ]);
+    let base = ev
+        .with_columns([
+            sitting,
+            score,
+            ((col("ends_at").cast(DataType::Int64) - col("starts_at").cast(DataType::Int64))
+                .cast(DataType::Float64)
+                / lit(60_000.0))
+            .alias("duration_min"),
+            (col("evaluator_ids").str().count_matches(lit(";"), true) + lit(1))
+                .cast(DataType::Float64)
+                .alias("evaluators"),
+        ])
+        .join(
+            inst,
+            [col("class_id")],
+            [col("class_id")],
+            JoinArgs::new(JoinType::Left),
+        );
+    let top_share = base
+        .clone()
+        .filter(col("class_institution").is_not_null())
+        .group_by([col("sitting"), col("class_institution")])
+        .agg([len().alias("k")])
+        .group_by([col("sitting")])
+        .agg([col("k").max().alias("top_k")]);
+    let m = col("score").mean();
+    let sd = col("score").std(0);
+    let out = base
+        .group_by([col("sitting")])
+        .agg([
+            col("evaluation_org_id").first(),
+            concat_str(
+                [col("occupation_code").first(), col("level").first()],
+                "/",
+                false,
+            )
+            .alias("peer_group"),
+            len().cast(DataType::Int64).alias("candidates"),
+            col("passed")
+                .cast(DataType::Float64)
+                .mean()
+                .alias("pass_rate"),
+            m.clone().alias("score_mean"),
+            col("score").std(1).alias("score_sd"),
+            // population skewness: E[(x - m)^3] / sd^3
+            ((col("score") - m).pow(3).mean() / sd.pow(3)).alias("score_skew"),
+            // sheets repeating another sheet's hash: 1 - distinct / all (0 without hashes)
+            (lit(1.0)
+                - col("answer_hash")
+                    .drop_nulls()
+                    .n_unique()
+                    .cast(DataType::Float64)
+                    / col("answer_hash").count().cast(DataType::Float64))
+            .fill_nan(lit(0.0))
+            .alias("same_answer_share"),
+            (len().cast(DataType::Float64)
+                / (col("evaluators").max() * (col("duration_min").max() / lit(60.0))))
+            .alias("candidates_per_evaluator_hour"),
+            col("duration_min").max(),
+        ])
+        .join(
+            top_share,
+            [col("sitting")],
+            [col("sitting")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(
+            (col("top_k").cast(DataType::Float64) / col("candidates").cast(DataType::Float64))
+                .alias("top_institution_share"),
+        )
+        .select(
+            [
+                col("sitting"),
+                col("evaluation_org_id"),
+                col("peer_group"),
+                col("candidates"),
+            ]
+            .into_iter()
+            .chain(
+                SITTING_FEATURES
+                    .iter()
+                    .map(|f| col(f.name).cast(DataType::Float64)),
+            )
+            .collect::<Vec<_>>(),
+        )
+        .sort(["sitting"], Default::default())
+        .collect()?;
+    Ok(out)
+}
