@@ -53,7 +53,7 @@ pub const CLASS_FEATURES: &[Feature] = &[
     },
     Feature {
         name: "attended_share",
-        what: "sign-in days per trainee against the class's days with any sign-in",
+        what: "sign-ins per trainee on an average class day (a day with any sign-in)",
         unit: "",
     },
     Feature {
@@ -130,17 +130,31 @@ pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataF
         .cast(DataType::Int64)
         .floor_div(lit(86_400_000i64))
         .alias("day");
-    // per class day: spread of sign-in and sign-out times across trainees (3+ trainees)
+    // one pass over the sign-ins: per class, day and direction, the spread of times and the
+    // count (a few rows per class day, collected once and used three times)
+    let daily = att
+        .clone()
+        .select([col("class_id"), col("direction"), day, minute])
+        .group_by([col("class_id"), col("day"), col("direction")])
+        .agg([col("minute").std(1).alias("sd"), len().alias("n")])
+        .collect()?
+        .lazy();
+    // the spread across trainees on days with 3+ of them, median over days
     let spread = |dir: &'static str, name: &'static str| {
-        att.clone()
-            .filter(col("direction").eq(lit(dir)))
-            .select([col("class_id"), day.clone(), minute.clone()])
-            .group_by([col("class_id"), col("day")])
-            .agg([col("minute").std(1).alias("sd"), len().alias("n")])
-            .filter(col("n").gt_eq(lit(3)))
+        daily
+            .clone()
+            .filter(col("direction").eq(lit(dir)).and(col("n").gt_eq(lit(3))))
             .group_by([col("class_id")])
             .agg([col("sd").median().alias(name)])
     };
+    let per_day = daily
+        .clone()
+        .filter(col("direction").eq(lit("in")))
+        .group_by([col("class_id")])
+        .agg([col("n")
+            .cast(DataType::Float64)
+            .mean()
+            .alias("signins_per_day")]);
     // metres per degree: 111 km for latitude; longitude at China's mean latitude (~35°)
     let loc = ((col("lat").std(1) * lit(111_000.0)).pow(2)
         + (col("lon").std(1) * lit(91_000.0)).pow(2))
@@ -161,26 +175,6 @@ pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataF
         loc,
         col("person_id").n_unique().alias("trainees"),
     ]);
-    // attended share: per trainee, days signed in against the class's days with any sign-in
-    let days = att
-        .clone()
-        .select([col("class_id"), col("person_id"), day.clone()])
-        .group_by([col("class_id"), col("person_id")])
-        .agg([col("day").n_unique().alias("own_days")])
-        .join(
-            att.clone()
-                .select([col("class_id"), day.clone()])
-                .group_by([col("class_id")])
-                .agg([col("day").n_unique().alias("class_days")]),
-            [col("class_id")],
-            [col("class_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .group_by([col("class_id")])
-        .agg([(col("own_days").cast(DataType::Float64)
-            / col("class_days").cast(DataType::Float64))
-        .mean()
-        .alias("attended_share")]);
     let score = ((col("theory_score") + col("practical_score")) / lit(2.0)).alias("score");
     let exams = frame(frames, Table::Evaluations)
         .filter(col("class_id").is_not_null())
@@ -235,7 +229,11 @@ pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataF
             on("class_id"),
             left(),
         )
-        .join(days, on("class_id"), on("class_id"), left())
+        .join(per_day, on("class_id"), on("class_id"), left())
+        .with_column(
+            (col("signins_per_day") / col("trainees").cast(DataType::Float64))
+                .alias("attended_share"),
+        )
         .join(exams, on("class_id"), on("class_id"), left())
         .select(
             [
