@@ -372,14 +372,7 @@ fn scored_classes(
     let t = std::time::Instant::now();
     let df = class_features(frames)?;
     trace("class features", t);
-    let df = df
-        .lazy()
-        .filter(col("trainees").gt_eq(lit(p.min_trainees)))
-        .collect()?;
-    let t = std::time::Instant::now();
-    let s = score(&df, CLASS_FEATURES, p)?;
-    trace("class scores", t);
-    Ok((df, s))
+    scored(df, "trainees", p.min_trainees, CLASS_FEATURES, p)
 }
 
 fn scored_sittings(
@@ -389,13 +382,21 @@ fn scored_sittings(
     let t = std::time::Instant::now();
     let df = sitting_features(frames)?;
     trace("sitting features", t);
-    let df = df
-        .lazy()
-        .filter(col("candidates").gt_eq(lit(p.min_candidates)))
-        .collect()?;
+    scored(df, "candidates", p.min_candidates, SITTING_FEATURES, p)
+}
+
+/// The entities with at least `min` in column `size`, and their scores.
+fn scored(
+    df: DataFrame,
+    size: &str,
+    min: i64,
+    features: &[Feature],
+    p: &Params,
+) -> Result<(DataFrame, Scored), ScoringError> {
+    let df = df.lazy().filter(col(size).gt_eq(lit(min))).collect()?;
     let t = std::time::Instant::now();
-    let s = score(&df, SITTING_FEATURES, p)?;
-    trace("sitting scores", t);
+    let s = score(&df, features, p)?;
+    trace("scores", t);
     Ok((df, s))
 }
 
@@ -886,56 +887,19 @@ mod tests {
     fn parameters_are_checked_with_the_bad_value_named() {
         let ok = Params::default();
         assert!(ok.check().is_ok());
+        let with = |set: fn(&mut Params)| {
+            let mut p = Params::default();
+            set(&mut p);
+            p
+        };
         let cases: Vec<(Params, &str)> = vec![
-            (
-                Params {
-                    k_min: 1,
-                    ..Params::default()
-                },
-                "k_min",
-            ),
-            (
-                Params {
-                    k_max: 1,
-                    ..Params::default()
-                },
-                "k_min",
-            ),
-            (
-                Params {
-                    alpha: 1.0,
-                    ..Params::default()
-                },
-                "alpha",
-            ),
-            (
-                Params {
-                    threshold: 0.0,
-                    ..Params::default()
-                },
-                "threshold",
-            ),
-            (
-                Params {
-                    dbscan_eps: f64::NAN,
-                    ..Params::default()
-                },
-                "dbscan_eps",
-            ),
-            (
-                Params {
-                    institution_share: 0.0,
-                    ..Params::default()
-                },
-                "institution_share",
-            ),
-            (
-                Params {
-                    silhouette_sample: 5,
-                    ..Params::default()
-                },
-                "silhouette_sample",
-            ),
+            (with(|p| p.k_min = 1), "k_min"),
+            (with(|p| p.k_max = 1), "k_min"),
+            (with(|p| p.alpha = 1.0), "alpha"),
+            (with(|p| p.threshold = 0.0), "threshold"),
+            (with(|p| p.dbscan_eps = f64::NAN), "dbscan_eps"),
+            (with(|p| p.institution_share = 0.0), "institution_share"),
+            (with(|p| p.silhouette_sample = 5), "silhouette_sample"),
         ];
         for (p, what) in cases {
             let e = p.check().expect_err(what).to_string();

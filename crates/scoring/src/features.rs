@@ -117,6 +117,13 @@ pub const SITTING_FEATURES: &[Feature] = &[
     },
 ];
 
+/// The output columns: the identifying ones, then every feature as a number.
+fn output(ids: [Expr; 4], features: &[Feature]) -> Vec<Expr> {
+    ids.into_iter()
+        .chain(features.iter().map(|f| col(f.name).cast(DataType::Float64)))
+        .collect()
+}
+
 fn frame(frames: &BTreeMap<Table, DataFrame>, t: Table) -> LazyFrame {
     frames.get(&t).cloned().unwrap_or_default().lazy()
 }
@@ -235,21 +242,15 @@ pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataF
                 .alias("attended_share"),
         )
         .join(exams, on("class_id"), on("class_id"), left())
-        .select(
+        .select(output(
             [
                 col("class_id"),
                 col("institution_id"),
                 col("peer_group"),
                 col("trainees").fill_null(lit(0)).cast(DataType::Int64),
-            ]
-            .into_iter()
-            .chain(
-                CLASS_FEATURES
-                    .iter()
-                    .map(|f| col(f.name).cast(DataType::Float64)),
-            )
-            .collect::<Vec<_>>(),
-        )
+            ],
+            CLASS_FEATURES,
+        ))
         .sort(["class_id"], Default::default())
         .collect()?;
     Ok(out)
@@ -344,21 +345,15 @@ pub fn sitting_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<Dat
             (col("top_k").cast(DataType::Float64) / col("candidates").cast(DataType::Float64))
                 .alias("top_institution_share"),
         )
-        .select(
+        .select(output(
             [
                 col("sitting"),
                 col("evaluation_org_id"),
                 col("peer_group"),
                 col("candidates"),
-            ]
-            .into_iter()
-            .chain(
-                SITTING_FEATURES
-                    .iter()
-                    .map(|f| col(f.name).cast(DataType::Float64)),
-            )
-            .collect::<Vec<_>>(),
-        )
+            ],
+            SITTING_FEATURES,
+        ))
         .sort(["sitting"], Default::default())
         .collect()?;
     Ok(out)
