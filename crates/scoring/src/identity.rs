@@ -219,6 +219,16 @@ mod tests {
         .expect("frame")
     }
 
+    fn identity_ids(out: &DataFrame) -> Vec<&str> {
+        out.column("identity_id")
+            .expect("identity_id")
+            .str()
+            .expect("text")
+            .iter()
+            .flatten()
+            .collect()
+    }
+
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 1, 1).expect("date")
     }
@@ -231,14 +241,7 @@ mod tests {
             ("110105198001010032", "张伟", "13999999999", "A3", ""),
         ]);
         let out = resolve(&df, today()).expect("resolves");
-        let ids: Vec<&str> = out
-            .column("identity_id")
-            .expect("c")
-            .str()
-            .expect("s")
-            .iter()
-            .flatten()
-            .collect();
+        let ids = identity_ids(&out);
         assert_eq!(
             ids,
             vec![
@@ -269,14 +272,7 @@ mod tests {
             ("110105198001010024", "王伟", "13800000002", "", ""),
         ]);
         let out = resolve(&df, today()).expect("resolves");
-        let ids: Vec<&str> = out
-            .column("identity_id")
-            .expect("c")
-            .str()
-            .expect("s")
-            .iter()
-            .flatten()
-            .collect();
+        let ids = identity_ids(&out);
         assert_eq!(ids, vec!["110105198001010016", "110105198001010024"]);
     }
 
@@ -288,14 +284,7 @@ mod tests {
             ("110105198001010076", "李娜", "", "", ""),
         ]);
         let out = resolve(&df, today()).expect("resolves");
-        let ids: Vec<&str> = out
-            .column("identity_id")
-            .expect("c")
-            .str()
-            .expect("s")
-            .iter()
-            .flatten()
-            .collect();
+        let ids = identity_ids(&out);
         assert_eq!(ids[0], ids[1]);
         assert_eq!(
             out.column("confidence")
