@@ -168,14 +168,14 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
 
 /// Findings, recoveries and parties of `pack` on the package in `dir`.
 fn scan_with(pack: &Pack, dir: &Path) -> Result<subsidy_rules::Outcome, Failure> {
-    let pkg = read_package(dir, &Options::default())
+    let mut pkg = read_package(dir, &Options::default())
         .with_context(|| format!("reading {}", dir.display()))?;
     let as_of = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date");
     let ids = subsidy_scoring::identity::resolve(
         pkg.frame(subsidy_model::contract::Table::Persons),
         as_of,
     )?;
-    crate::scan::audit(&pkg, pack, &ids, as_of, &[])
+    crate::scan::audit(&mut pkg, pack, &ids, as_of, &[])
 }
 
 #[derive(serde::Deserialize)]

@@ -15,6 +15,10 @@ use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
 use subsidy_model::vocab::Severity;
 use subsidy_report::rejected::{RejectedRow, write_rejected};
 use subsidy_report::tables::write_table;
+use subsidy_report::xlsx::{Sheet, Value, write_workbook};
+
+/// The anomaly detectors' documentation, copied beside report.html.
+const DETECTORS_MD: &str = include_str!("../../../docs/detectors.md");
 
 use crate::manifest::{Manifest, RulePackInfo};
 use crate::{EXIT_FINDINGS, Failure};
@@ -46,6 +50,23 @@ pub struct ScanArgs {
     /// features), zscore (the per-feature baseline) or none (rules alone).
     #[arg(long, value_enum, default_value_t = Anomaly::Cluster)]
     anomaly: Anomaly,
+    /// Review decisions from an earlier scan (reviews.csv: finding_id, decision
+    /// confirmed|dismissed|investigating, reviewer, date, note, expires_on[, evidence_sha256]).
+    #[arg(long)]
+    reviews: Option<PathBuf>,
+    /// Language of report.html: zh (default) or en.
+    #[arg(long, value_enum, default_value_t = ReportLang::Zh)]
+    lang: ReportLang,
+    /// Show ID numbers, phones and bank accounts unmasked in report.xlsx and report.html.
+    #[arg(long)]
+    reveal_pii: bool,
+}
+
+/// The language of the HTML report.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ReportLang {
+    Zh,
+    En,
 }
 
 /// The anomaly detector to run beside the rules.
@@ -82,7 +103,7 @@ impl Stage {
         let bar = if quiet || !std::io::stderr().is_terminal() {
             ProgressBar::hidden()
         } else {
-            ProgressBar::with_draw_target(Some(6), ProgressDrawTarget::stderr())
+            ProgressBar::with_draw_target(Some(7), ProgressDrawTarget::stderr())
         };
         bar.set_style(
             ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})")
@@ -123,7 +144,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     let mut stage = Stage::new(a.quiet);
 
     stage.start("reading the package");
-    let pkg = subsidy_ingest::read_package(&pkg_dir, &Options { encoding })
+    let mut pkg = subsidy_ingest::read_package(&pkg_dir, &Options { encoding })
         .with_context(|| format!("reading package {}", pkg_dir.display()))?;
     stage.done("ingest");
 
@@ -144,9 +165,39 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     stage.done("anomalies");
 
     stage.start("running rules");
-    let outcome = audit(&pkg, &pack, &identities, as_of, &detected)?;
-    let findings = public_findings(&outcome.findings)?;
-    let (recoveries, parties) = (outcome.recoveries.clone(), outcome.parties.clone());
+    let reviews = match &a.reviews {
+        Some(p) => crate::reviews::read(p)?,
+        None => Default::default(),
+    };
+    let outcome = audit(&mut pkg, &pack, &identities, as_of, &detected)?;
+    let applied = crate::reviews::apply(&reviews, &outcome.findings, as_of)?;
+    // dismissals in force take their findings out before recoveries and parties are settled
+    let (all, dismissed, recoveries, parties) = if applied.suppressed.is_empty() {
+        (
+            outcome.findings.clone(),
+            outcome.findings.clear(),
+            outcome.recoveries.clone(),
+            outcome.parties.clone(),
+        )
+    } else {
+        let hit: BooleanChunked = outcome
+            .findings
+            .column("finding_id")?
+            .str()?
+            .iter()
+            .map(|id| id.is_some_and(|id| applied.suppressed.contains(id)))
+            .collect();
+        let kept = outcome.findings.filter(&!&hit)?;
+        let gone = outcome.findings.filter(&hit)?;
+        let (r, p) = subsidy_rules::accountability::settle(
+            &kept,
+            &outcome.views.frames["claim"],
+            &pack.thresholds,
+        )?;
+        (kept, gone, r, p)
+    };
+    let findings = public_findings(&all)?;
+    let dismissed = public_findings(&dismissed)?;
     stage.done("rules");
 
     stage.start("writing outputs");
@@ -177,7 +228,135 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         })
         .collect();
     outputs.extend(write_rejected(&a.out, &rows).context("writing rejected rows")?);
+    crate::reviews::write_template(&a.out.join("reviews_template.csv"), &findings)?;
+    outputs.push("reviews_template.csv".into());
     stage.done("write");
+
+    stage.start("writing reports");
+    let (n_f, n_r, n_p) = (findings.height(), recoveries.height(), parties.height());
+    let recover_total: i64 = recoveries
+        .column("recover_amount")?
+        .i64()?
+        .sum()
+        .unwrap_or(0);
+    let summary = vec![
+        (
+            "package".to_string(),
+            Value::Text(pkg_dir.display().to_string()),
+        ),
+        ("as of".to_string(), Value::Text(as_of.to_string())),
+        (
+            "engine".to_string(),
+            Value::Text(format!(
+                "subsidy-audit {}; rule pack {}",
+                subsidy_model::ENGINE_VERSION,
+                pack.version
+            )),
+        ),
+        ("findings".to_string(), Value::Count(n_f as i64)),
+        ("claims to recover".to_string(), Value::Count(n_r as i64)),
+        ("to recover (yuan)".to_string(), Value::Money(recover_total)),
+        ("responsible parties".to_string(), Value::Count(n_p as i64)),
+        (
+            "rows rejected".to_string(),
+            Value::Count(pkg.rejected.len() as i64),
+        ),
+        (
+            "findings dismissed by review".to_string(),
+            Value::Count(dismissed.height() as i64),
+        ),
+        (
+            "identities sheet".to_string(),
+            Value::Text("registrations merged with another only".to_string()),
+        ),
+        (
+            "personal data".to_string(),
+            Value::Text(if a.reveal_pii { "shown" } else { "masked" }.to_string()),
+        ),
+    ];
+    // the identities sheet lists merged registrations only (a million singletons help no one)
+    let shared: std::collections::BTreeSet<&str> = {
+        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+        for id in identities.column("identity_id")?.str()?.iter().flatten() {
+            *seen.entry(id).or_default() += 1;
+        }
+        seen.into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(k, _)| k)
+            .collect()
+    };
+    let keep: BooleanChunked = identities
+        .column("identity_id")?
+        .str()?
+        .iter()
+        .map(|id| id.is_some_and(|id| shared.contains(id)))
+        .collect();
+    let merged = identities.filter(&keep)?;
+    let sheets = [
+        Sheet {
+            name: "findings",
+            cols: FINDINGS,
+            df: &findings,
+        },
+        Sheet {
+            name: "recoveries",
+            cols: RECOVERIES,
+            df: &recoveries,
+        },
+        Sheet {
+            name: "parties",
+            cols: PARTIES,
+            df: &parties,
+        },
+        Sheet {
+            name: "identities",
+            cols: IDENTITIES,
+            df: &merged,
+        },
+    ];
+    use chrono::Datelike;
+    write_workbook(
+        &a.out.join("report.xlsx"),
+        (as_of.year() as u16, as_of.month() as u8, as_of.day() as u8),
+        &summary,
+        &sheets,
+        &rows,
+        a.reveal_pii,
+    )
+    .context("writing report.xlsx")?;
+    outputs.push("report.xlsx".into());
+    // the rule docs beside the report, so its links work offline
+    let docs = a.out.join("docs");
+    std::fs::create_dir_all(&docs).with_context(|| format!("creating {}", docs.display()))?;
+    std::fs::write(docs.join("rules.md"), subsidy_rules::docs::markdown(&pack))
+        .context("writing docs/rules.md")?;
+    std::fs::write(docs.join("detectors.md"), DETECTORS_MD).context("writing docs/detectors.md")?;
+    let html = subsidy_report::html::render(&subsidy_report::html::Input {
+        package: &pkg_dir.display().to_string(),
+        as_of: &as_of.to_string(),
+        versions: &format!(
+            "subsidy-audit {} · rule pack {}",
+            subsidy_model::ENGINE_VERSION,
+            pack.version
+        ),
+        findings: &findings,
+        recoveries: &recoveries,
+        parties: &parties,
+        dismissed: &dismissed,
+        reviews: &applied.marks,
+        docs: "docs/",
+        lang: match a.lang {
+            ReportLang::Zh => subsidy_report::html::Lang::Zh,
+            ReportLang::En => subsidy_report::html::Lang::En,
+        },
+        reveal: a.reveal_pii,
+    })
+    .context("rendering report.html")?;
+    std::fs::write(a.out.join("report.html"), html).context("writing report.html")?;
+    outputs.push("report.html".into());
+    outputs.push("docs/rules.md".into());
+    outputs.push("docs/detectors.md".into());
+    stage.done("reports");
     stage.bar.finish_and_clear();
 
     let n_findings = findings.height() as u64;
@@ -186,6 +365,23 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     params.insert("fail_on", serde_json::json!(a.fail_on));
     params.insert("as_of", serde_json::json!(as_of.to_string()));
     params.insert("anomaly", serde_json::json!(detector));
+    params.insert(
+        "reviews",
+        serde_json::json!({
+            "file": a.reviews.as_ref().map(|p| p.display().to_string()),
+            "read": reviews.len(),
+            "dismissed_in_force": applied.suppressed.len(),
+            "not_raised_this_scan": applied.stale,
+        }),
+    );
+    params.insert(
+        "lang",
+        serde_json::json!(match a.lang {
+            ReportLang::Zh => "zh",
+            ReportLang::En => "en",
+        }),
+    );
+    params.insert("reveal_pii", serde_json::json!(a.reveal_pii));
     params.insert(
         "rules",
         serde_json::json!(
@@ -274,9 +470,10 @@ fn latest_claim_date(pkg: &Package) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::from_ymd_opt(1970, 1, 1).map(|e| e + chrono::Duration::days(i64::from(days)))
 }
 
-/// Runs the pack over a read package.
+/// Runs the pack over a read package, taking its frames (the package keeps its inputs,
+/// rejections and the list of tables present).
 pub fn audit(
-    pkg: &Package,
+    pkg: &mut Package,
     pack: &subsidy_rules::Pack,
     identities: &DataFrame,
     as_of: chrono::NaiveDate,
@@ -285,7 +482,7 @@ pub fn audit(
     anyhow::Context::context(
         subsidy_rules::run(
             pack,
-            &pkg.tables,
+            std::mem::take(&mut pkg.tables),
             &pkg.present,
             Some(identities),
             as_of,

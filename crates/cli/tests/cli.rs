@@ -540,3 +540,338 @@ fn evaluate_scores_a_perfect_and_an_empty_findings_set() {
     assert_eq!(j["claims"]["recall"].as_f64(), Some(0.0));
     assert_eq!(j["found_recovery_yuan"], "0.00");
 }
+
+fn read_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).expect("csv");
+    let h: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    r.records()
+        .map(|x| {
+            h.iter()
+                .cloned()
+                .zip(x.expect("row").iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn fen(yuan: &str) -> i64 {
+    subsidy_model::money::parse_yuan(yuan).expect("yuan")
+}
+
+/// The demo scanned into a fresh folder.
+fn scan_demo(extra: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tmp");
+    let mut args = vec!["scan", "--quiet", "--out", s(d.path())];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    d
+}
+
+#[test]
+fn report_xlsx_round_trips_with_its_sheets_headers_and_totals() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let d = scan_demo(&[]);
+    let mut wb: Xlsx<_> = open_workbook(d.path().join("report.xlsx")).expect("opens");
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "summary",
+            "findings",
+            "recoveries",
+            "parties",
+            "identities",
+            "rejected"
+        ]
+    );
+    let recoveries = read_rows(&d.path().join("recoveries.csv"));
+    let total: i64 = recoveries.iter().map(|r| fen(&r["recover_amount"])).sum();
+    assert!(total > 0);
+    // headers are the contract's columns
+    for (sheet, cols) in [
+        ("findings", subsidy_model::output::FINDINGS),
+        ("recoveries", subsidy_model::output::RECOVERIES),
+        ("parties", subsidy_model::output::PARTIES),
+    ] {
+        let range = wb.worksheet_range(sheet).expect("sheet");
+        let header: Vec<String> = range
+            .rows()
+            .next()
+            .expect("header")
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let want: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        assert_eq!(header, want, "{sheet}");
+    }
+    // the recoveries sheet: one row per claim, its money column sums to recoveries.csv's total
+    let rec = wb.worksheet_range("recoveries").expect("sheet");
+    assert_eq!(rec.rows().count(), recoveries.len() + 1);
+    let col = subsidy_model::output::RECOVERIES
+        .iter()
+        .position(|(n, _)| *n == "recover_amount")
+        .expect("column");
+    let sum: f64 = rec
+        .rows()
+        .skip(1)
+        .map(|r| match &r[col] {
+            Data::Float(x) => *x,
+            other => panic!("money cell is a number, not {other:?}"),
+        })
+        .sum();
+    assert_eq!((sum * 100.0).round() as i64, total);
+    // the summary states the same total and the counts
+    let summary = wb.worksheet_range("summary").expect("sheet");
+    let value = |label: &str| -> Data {
+        summary
+            .rows()
+            .find(|r| r[0].to_string() == label)
+            .map(|r| r[1].clone())
+            .unwrap_or_else(|| panic!("summary has {label}"))
+    };
+    assert_eq!(
+        value("to recover (yuan)"),
+        Data::Float(total as f64 / 100.0)
+    );
+    assert_eq!(
+        value("claims to recover"),
+        Data::Float(recoveries.len() as f64)
+    );
+    let findings = read_rows(&d.path().join("findings.csv"));
+    assert_eq!(value("findings"), Data::Float(findings.len() as f64));
+    // personal data masked: no resident ID in any text cell of the findings sheet
+    let f = wb.worksheet_range("findings").expect("sheet");
+    let id = |t: &str| {
+        t.as_bytes().windows(18).any(|w| {
+            w.iter().take(17).all(u8::is_ascii_digit)
+                && subsidy_model::ids::id_birth_date(std::str::from_utf8(w).unwrap_or("")).is_some()
+        })
+    };
+    assert!(
+        f.rows().flatten().all(|c| !id(&c.to_string())),
+        "an ID number is unmasked"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|r| id(&r["message"]) || id(&r["evidence"])),
+        "the CSV keeps them"
+    );
+    // --reveal-pii shows them
+    let r = scan_demo(&["--reveal-pii"]);
+    let mut wb: Xlsx<_> = open_workbook(r.path().join("report.xlsx")).expect("opens");
+    let f = wb.worksheet_range("findings").expect("sheet");
+    assert!(f.rows().flatten().any(|c| id(&c.to_string())));
+}
+
+#[test]
+fn report_html_is_self_contained_and_renders_in_headless_chromium() {
+    let d = scan_demo(&[]);
+    let html = std::fs::read_to_string(d.path().join("report.html")).expect("html");
+    for banned in ["http://", "https://", "<script", "src=\""] {
+        assert!(!html.contains(banned), "report.html holds `{banned}`");
+    }
+    let recoveries = read_rows(&d.path().join("recoveries.csv"));
+    let findings = read_rows(&d.path().join("findings.csv"));
+    let parties = read_rows(&d.path().join("parties.csv"));
+    let total: i64 = recoveries.iter().map(|r| fen(&r["recover_amount"])).sum();
+    let top = parties
+        .iter()
+        .find(|p| p["kind"] == "training_institution")
+        .expect("an institution");
+
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium (.ci/run installs it)"
+        );
+        eprintln!("chromium not installed: rendering skipped (CI installs it)");
+        return;
+    };
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let profile = tempfile::tempdir().expect("tmp");
+    let url = format!("file://{}", d.path().join("report.html").display());
+    let dom = Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let kpi = |id: &str| -> String {
+        let at = dom
+            .find(&format!("id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("{id} rendered"));
+        let rest = &dom[at + id.len() + 6..];
+        rest[..rest.find('<').expect("closing tag")].to_string()
+    };
+    assert_eq!(kpi("kpi-findings"), findings.len().to_string());
+    assert_eq!(kpi("kpi-claims"), recoveries.len().to_string());
+    assert_eq!(kpi("kpi-recover"), subsidy_model::money::format_yuan(total));
+    assert_eq!(kpi("kpi-parties"), parties.len().to_string());
+    // the top institution's dossier, with its recovery
+    let dossier_at = dom
+        .find(&format!("id=\"d-{}\"", top["responsible_party"]))
+        .expect("the top institution has a dossier");
+    let dossier = &dom[dossier_at..];
+    let dossier = &dossier[..dossier.find("</article>").expect("dossier ends")];
+    assert!(
+        dossier.contains(&top["recover_amount"]),
+        "the dossier states its recovery"
+    );
+    let rule_link = format!("docs/rules.md#");
+    assert!(
+        dossier.contains(&rule_link),
+        "findings link to the rule docs"
+    );
+    // the screenshot is kept as a test artifact
+    let artifacts = root().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts dir");
+    let shot = artifacts.join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    let o = Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--window-size=1400,2400")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .expect("chromium runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "a real screenshot"
+    );
+}
+
+#[test]
+fn reviews_dismiss_confirm_and_notice_changed_evidence() {
+    let first = scan_demo(&[]);
+    let template = read_rows(&first.path().join("reviews_template.csv"));
+    let recoveries = read_rows(&first.path().join("recoveries.csv"));
+    let findings = read_rows(&first.path().join("findings.csv"));
+    // a claim recovered on exactly one finding: dismissing it removes the recovery
+    let rec = recoveries
+        .iter()
+        .find(|r| !r["finding_ids"].contains(';'))
+        .expect("a claim with one finding");
+    let dismissed = rec["finding_ids"].clone();
+    let others: Vec<&String> = template
+        .iter()
+        .map(|r| &r["finding_id"])
+        .filter(|f| **f != dismissed)
+        .take(2)
+        .collect();
+    let hash = |f: &str| {
+        template
+            .iter()
+            .find(|r| r["finding_id"] == f)
+            .map(|r| r["evidence_sha256"].clone())
+            .expect("in the template")
+    };
+    let reviews = first.path().join("reviews.csv");
+    std::fs::write(
+        &reviews,
+        format!(
+            "finding_id,decision,reviewer,date,note,expires_on,evidence_sha256\n\
+             {dismissed},dismissed,auditor A,2027-04-20,training records seen,2099-12-31,{}\n\
+             {},confirmed,auditor B,2027-04-20,fake roster,,{}\n\
+             {},dismissed,auditor C,2027-04-20,old evidence,,0000000000000000\n\
+             F0000000000000000,investigating,auditor D,2027-04-20,gone,,\n",
+            hash(&dismissed),
+            others[0],
+            hash(others[0]),
+            others[1],
+        ),
+    )
+    .expect("write reviews");
+    let second = scan_demo(&["--reviews", s(&reviews), "--lang", "en"]);
+    let f2 = read_rows(&second.path().join("findings.csv"));
+    let r2 = read_rows(&second.path().join("recoveries.csv"));
+    assert_eq!(f2.len(), findings.len() - 1, "one finding suppressed");
+    assert!(f2.iter().all(|f| f["finding_id"] != dismissed));
+    assert!(
+        r2.iter().all(|r| r["claim_id"] != rec["claim_id"]),
+        "its recovery is gone"
+    );
+    // a changed finding is not suppressed by its (stale) dismissal
+    assert!(f2.iter().any(|f| &f["finding_id"] == others[1]));
+    let html = std::fs::read_to_string(second.path().join("report.html")).expect("html");
+    let listed = html.find("id=\"dismissed\"").expect("dismissed section");
+    assert!(
+        html[listed..].contains(&dismissed),
+        "the dismissed finding is listed"
+    );
+    assert!(
+        html.contains("class=\"rv confirmed\""),
+        "confirmed is marked"
+    );
+    assert!(
+        html.contains("class=\"rv changed\""),
+        "changed evidence is marked"
+    );
+    assert!(html.contains("Institution dossiers"), "--lang en");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(second.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(manifest["parameters"]["reviews"]["dismissed_in_force"], 1);
+    assert_eq!(manifest["parameters"]["reviews"]["not_raised_this_scan"], 1);
+    // an expired dismissal no longer suppresses
+    std::fs::write(
+        &reviews,
+        format!("finding_id,decision,reviewer,date,note,expires_on\n{dismissed},dismissed,A,2020-01-01,x,2020-12-31\n"),
+    )
+    .expect("write");
+    let third = scan_demo(&["--reviews", s(&reviews)]);
+    assert_eq!(
+        read_rows(&third.path().join("findings.csv")).len(),
+        findings.len()
+    );
+    // a bad decision stops the run with file, line and column
+    std::fs::write(&reviews, "finding_id,decision\nF1,approved\n").expect("write");
+    let out = tempfile::tempdir().expect("tmp");
+    let o = run(&[
+        "scan",
+        "--quiet",
+        "--out",
+        s(out.path()),
+        "--reviews",
+        s(&reviews),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("decision") && err.contains("approved"),
+        "{err}"
+    );
+}

@@ -7,13 +7,16 @@
 //!   (money as `Decimal(18, 2)` yuan, exact).
 //! - [`rejected`]: `rejected/<table>.csv`, one file per table with rejected rows.
 //! - [`mask`]: masking of ID numbers, phones and bank accounts for human-facing reports.
+//! - [`xlsx`]: `report.xlsx`, a sheet per output for auditors.
 //!
 //! Every writer sorts nothing itself: callers hand over frames already in output order, so the
 //! same input gives the same bytes.
 
+pub mod html;
 pub mod mask;
 pub mod rejected;
 pub mod tables;
+pub mod xlsx;
 
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]

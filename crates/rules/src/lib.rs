@@ -66,21 +66,24 @@ pub fn view_settings(pack: &Pack) -> views::ViewSettings {
 
 /// Builds the views and runs the pack: findings, recoveries, parties. `detected` holds the
 /// findings of detectors outside the pack (clustering); they are settled with the rules' own.
+/// The input frames are dropped once the views are built (at scale, the sign-ins alone are
+/// gigabytes the rules never read again).
 pub fn run(
     pack: &Pack,
-    frames: &BTreeMap<Table, DataFrame>,
+    frames: BTreeMap<Table, DataFrame>,
     present: &BTreeSet<Table>,
     identities: Option<&DataFrame>,
     today: chrono::NaiveDate,
     detected: &[subsidy_model::output::DetectorFinding],
 ) -> PolarsResult<Outcome> {
     let inputs = views::Inputs {
-        frames,
+        frames: &frames,
         present,
         identities,
         today,
     };
     let views = views::build(&inputs, &view_settings(pack))?;
+    drop(frames);
     let (mut findings, runs) = runner::run(pack, &views, present)?;
     if !detected.is_empty() {
         findings = findings

@@ -218,7 +218,7 @@ fn rule_ids(o: &subsidy_rules::Outcome) -> BTreeSet<String> {
 fn run(pack: &Pack, pkg: &subsidy_ingest::Package) -> subsidy_rules::Outcome {
     subsidy_rules::run(
         pack,
-        &pkg.tables,
+        pkg.tables.clone(),
         &pkg.present,
         None,
         chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),

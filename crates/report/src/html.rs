@@ -1,0 +1,548 @@
+//! `report.html`: one self-contained file (inline CSS and SVG, no script, no network) for
+//! supervisory departments: a dashboard (findings by category and rule, recovery by party and
+//! region, the distribution of party risk, the top institutions) and a dossier per flagged
+//! institution (its findings with evidence, the claims to recover, the disposition and its legal
+//! basis, links to the rule docs). Chinese by default, English with [`Lang::En`]. Personal data
+//! is masked unless `reveal` is set.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use polars::prelude::*;
+use subsidy_model::money::format_yuan;
+
+use crate::ReportError;
+use crate::mask::mask_text;
+
+/// The report's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文 (default)
+    Zh,
+    /// English
+    En,
+}
+
+impl Lang {
+    fn t(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// A review decision as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewMark {
+    /// `confirmed`, `dismissed`, `investigating`, or `changed` (evidence differs from what was
+    /// reviewed)
+    pub state: String,
+    /// who decided, when, and the note
+    pub detail: String,
+}
+
+/// What the report shows.
+pub struct Input<'a> {
+    /// the package scanned
+    pub package: &'a str,
+    /// the reference date
+    pub as_of: &'a str,
+    /// engine and rule-pack versions
+    pub versions: &'a str,
+    /// findings in the contract's columns
+    pub findings: &'a DataFrame,
+    /// recoveries in the contract's columns
+    pub recoveries: &'a DataFrame,
+    /// parties in the contract's columns
+    pub parties: &'a DataFrame,
+    /// findings suppressed by a dismissal still in force (contract columns)
+    pub dismissed: &'a DataFrame,
+    /// review decisions by finding id
+    pub reviews: &'a BTreeMap<String, ReviewMark>,
+    /// where the docs folder is (`rules.md` and `detectors.md` in it), e.g. a repository URL
+    pub docs: &'a str,
+    /// language
+    pub lang: Lang,
+    /// show personal data unmasked
+    pub reveal: bool,
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// Rows of a frame as text maps (money as fen text).
+fn rows(df: &DataFrame) -> PolarsResult<Vec<BTreeMap<String, String>>> {
+    let cols: Vec<(String, Column)> = df
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_string(), c.clone()))
+        .collect();
+    let mut out = vec![BTreeMap::new(); df.height()];
+    for (name, c) in cols {
+        let c = c.cast(&DataType::String)?;
+        for (i, v) in c.str()?.iter().enumerate() {
+            out[i].insert(name.clone(), v.unwrap_or("").to_string());
+        }
+    }
+    Ok(out)
+}
+
+fn fen(s: &str) -> i64 {
+    s.parse().unwrap_or(0)
+}
+
+/// The disposition's name and legal basis.
+fn disposition(d: &str, lang: Lang) -> (&'static str, &'static str) {
+    match d {
+        "refer_to_judiciary" => (
+            lang.t("移送司法机关", "refer to the judiciary"),
+            lang.t(
+                "国就劳发〔2025〕4号第十八条（骗取套取补贴资金的移送司法机关）；《刑法》第266条诈骗罪，法释〔2011〕7号“数额较大”3,000–10,000元（规则包阈值）",
+                "Clause 18 of 国就劳发〔2025〕4号 (fraudulently obtained subsidies are referred to the judiciary); Criminal Law art. 266 (fraud), 法释〔2011〕7号: \"relatively large\" from 3,000–10,000 yuan (the rule pack's threshold)",
+            ),
+        ),
+        "revoke_qualification" => (
+            lang.t("取消培训/评价资质", "revoke the training or evaluation qualification"),
+            lang.t(
+                "国就劳发〔2025〕4号第十八条（虚假培训、虚假评价的取消资质）；24个月内两次及以上追回级问题（规则包阈值）",
+                "Clause 18 of 国就劳发〔2025〕4号 (fake training or evaluation: qualification revoked); two or more recover-level findings within 24 months (the rule pack's threshold)",
+            ),
+        ),
+        "recover" => (
+            lang.t("追回补贴资金", "recover the subsidy"),
+            lang.t(
+                "国就劳发〔2025〕4号第十八条：谁使用、谁负责，追回违规使用的补贴资金",
+                "Clause 18 of 国就劳发〔2025〕4号: whoever uses the funds answers for them; improperly paid subsidies are recovered",
+            ),
+        ),
+        _ => (
+            lang.t("指导调整", "guidance to adjust"),
+            lang.t(
+                "国就劳发〔2025〕4号第十八条：问题未涉及资金追回的，督促整改",
+                "Clause 18 of 国就劳发〔2025〕4号: issues that ask for no recovery are corrected under guidance",
+            ),
+        ),
+    }
+}
+
+/// Horizontal bars, one per (label, value), in inline SVG.
+fn bars(items: &[(String, f64, String)], width: u32) -> String {
+    let max = items.iter().map(|x| x.1).fold(0.0_f64, f64::max).max(1e-9);
+    let h = 22 * items.len() as u32 + 4;
+    let mut s = format!(
+        r#"<svg class="bars" role="img" width="{width}" height="{h}" viewBox="0 0 {width} {h}">"#
+    );
+    let label_w = 190;
+    for (i, (label, v, shown)) in items.iter().enumerate() {
+        let y = 22 * i as u32 + 2;
+        let w = ((width - label_w - 110) as f64 * v / max).max(1.0);
+        let _ = write!(
+            s,
+            r#"<text x="0" y="{}" class="l">{}</text><rect x="{label_w}" y="{y}" width="{w:.1}" height="16"/><text x="{:.1}" y="{}" class="v">{}</text>"#,
+            y + 13,
+            esc(label),
+            label_w as f64 + w + 6.0,
+            y + 13,
+            esc(shown)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Renders the report.
+pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
+    let l = i.lang;
+    let text = |s: &str| -> String { if i.reveal { esc(s) } else { esc(&mask_text(s)) } };
+    let findings = rows(i.findings)?;
+    let recoveries = rows(i.recoveries)?;
+    let parties = rows(i.parties)?;
+    let dismissed = rows(i.dismissed)?;
+    let total: i64 = recoveries.iter().map(|r| fen(&r["recover_amount"])).sum();
+    let institutional = |k: &str| matches!(k, "training_institution" | "evaluation_organisation");
+
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html><html lang="{}"><head><meta charset="utf-8"><title>{}</title><style>{CSS}</style></head><body>"#,
+        l.t("zh-CN", "en"),
+        l.t(
+            "职业技能培训补贴审计报告",
+            "Skills-training subsidy audit report"
+        )
+    );
+    let _ = write!(
+        h,
+        r#"<header><h1>{}</h1><p>{}: {} · {}: {} · {}</p></header>"#,
+        l.t(
+            "职业技能培训补贴审计报告",
+            "Skills-training subsidy audit report"
+        ),
+        l.t("数据包", "package"),
+        esc(i.package),
+        l.t("基准日", "as of"),
+        esc(i.as_of),
+        esc(i.versions)
+    );
+
+    // dashboard
+    h.push_str(r#"<section id="dashboard"><h2>"#);
+    h.push_str(l.t("总览", "Dashboard"));
+    h.push_str("</h2><div class=\"kpis\">");
+    let flagged_inst = parties.iter().filter(|p| institutional(&p["kind"])).count();
+    for (id, label, value) in [
+        (
+            "kpi-findings",
+            l.t("问题线索", "findings"),
+            findings.len().to_string(),
+        ),
+        (
+            "kpi-claims",
+            l.t("应追回申领", "claims to recover"),
+            recoveries.len().to_string(),
+        ),
+        (
+            "kpi-recover",
+            l.t("应追回金额（元）", "to recover (yuan)"),
+            format_yuan(total),
+        ),
+        (
+            "kpi-parties",
+            l.t("责任主体", "responsible parties"),
+            parties.len().to_string(),
+        ),
+        (
+            "kpi-institutions",
+            l.t("涉及机构", "institutions"),
+            flagged_inst.to_string(),
+        ),
+    ] {
+        let _ = write!(
+            h,
+            r#"<div class="kpi"><div class="n" id="{id}">{}</div><div>{label}</div></div>"#,
+            esc(&value)
+        );
+    }
+    h.push_str("</div>");
+
+    let mut by_cat: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &findings {
+        *by_cat.entry(f["category"].as_str()).or_default() += 1;
+        *by_rule.entry(f["rule_id"].as_str()).or_default() += 1;
+    }
+    let cat: Vec<(String, f64, String)> = by_cat
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v as f64, v.to_string()))
+        .collect();
+    let _ = write!(
+        h,
+        r#"<div class="grid"><figure id="by-category"><figcaption>{}</figcaption>{}</figure>"#,
+        l.t("按类别的问题线索", "Findings by category"),
+        bars(&cat, 560)
+    );
+    let mut rules: Vec<(&str, usize)> = by_rule.into_iter().collect();
+    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let rule_bars: Vec<(String, f64, String)> = rules
+        .iter()
+        .take(15)
+        .map(|(k, v)| (k.to_string(), *v as f64, v.to_string()))
+        .collect();
+    let _ = write!(
+        h,
+        r#"<figure id="by-rule"><figcaption>{}</figcaption>{}</figure>"#,
+        l.t("按规则的问题线索（前15）", "Findings by rule (top 15)"),
+        bars(&rule_bars, 560)
+    );
+    let mut by_party: Vec<(&str, i64)> = parties
+        .iter()
+        .map(|p| (p["responsible_party"].as_str(), fen(&p["recover_amount"])))
+        .filter(|p| p.1 > 0)
+        .collect();
+    by_party.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let party_bars: Vec<(String, f64, String)> = by_party
+        .iter()
+        .take(10)
+        .map(|(k, v)| (mask_or(k, i.reveal), *v as f64, format_yuan(*v)))
+        .collect();
+    let _ = write!(
+        h,
+        r#"<figure id="by-party"><figcaption>{}</figcaption>{}</figure>"#,
+        l.t(
+            "按责任主体的应追回金额（前10）",
+            "Recovery by party (top 10)"
+        ),
+        bars(&party_bars, 560)
+    );
+    // region: the administrative-division digits of the institution's credit code (3rd to 8th)
+    let mut by_region: BTreeMap<String, i64> = BTreeMap::new();
+    for r in &recoveries {
+        let inst = &r["institution_id"];
+        let region = if inst.len() >= 8 && inst.is_ascii() {
+            inst[2..8].to_string()
+        } else {
+            l.t("未知", "unknown").to_string()
+        };
+        *by_region.entry(region).or_default() += fen(&r["recover_amount"]);
+    }
+    let mut regions: Vec<(String, i64)> = by_region.into_iter().collect();
+    regions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let region_bars: Vec<(String, f64, String)> = regions
+        .iter()
+        .take(15)
+        .map(|(k, v)| (k.clone(), *v as f64, format_yuan(*v)))
+        .collect();
+    let _ = write!(
+        h,
+        r#"<figure id="by-region"><figcaption>{}</figcaption>{}</figure>"#,
+        l.t(
+            "按地区（行政区划代码）的应追回金额",
+            "Recovery by region (division code)"
+        ),
+        bars(&region_bars, 560)
+    );
+    let mut bins = [0usize; 10];
+    for p in &parties {
+        let r: f64 = p["risk_score"].parse().unwrap_or(0.0);
+        bins[((r * 10.0).floor() as usize).min(9)] += 1;
+    }
+    let risk_bars: Vec<(String, f64, String)> = bins
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            (
+                format!("{:.1}–{:.1}", k as f64 / 10.0, (k + 1) as f64 / 10.0),
+                *n as f64,
+                n.to_string(),
+            )
+        })
+        .collect();
+    let _ = write!(
+        h,
+        r#"<figure id="risk"><figcaption>{}</figcaption>{}</figure></div>"#,
+        l.t("责任主体风险分布", "Distribution of party risk"),
+        bars(&risk_bars, 560)
+    );
+
+    // top institutions
+    let inst: Vec<&BTreeMap<String, String>> = parties
+        .iter()
+        .filter(|p| institutional(&p["kind"]))
+        .collect();
+    let _ = write!(
+        h,
+        r#"<h3>{}</h3><table id="top-institutions"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+        l.t("重点机构", "Top institutions"),
+        l.t("机构", "institution"),
+        l.t("类型", "kind"),
+        l.t("风险", "risk"),
+        l.t("异常分", "anomaly"),
+        l.t("问题线索", "findings"),
+        l.t("应追回（元）", "to recover (yuan)"),
+        l.t("处置", "disposition"),
+    );
+    for (k, p) in inst.iter().take(25).enumerate() {
+        let id = &p["responsible_party"];
+        let _ = write!(
+            h,
+            r##"<tr><td>{}</td><td><a href="#d-{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>"##,
+            k + 1,
+            esc(id),
+            esc(id),
+            esc(&p["kind"]),
+            esc(&p["risk_score"]),
+            esc(&p["anomaly_score"]),
+            esc(&p["findings"]),
+            format_yuan(fen(&p["recover_amount"])),
+            disposition(&p["disposition"], l).0
+        );
+    }
+    h.push_str("</tbody></table></section>");
+
+    // dossiers
+    let mut f_by_party: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for f in &findings {
+        f_by_party
+            .entry(f["responsible_party"].as_str())
+            .or_default()
+            .push(f);
+    }
+    let mut r_by_party: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for r in &recoveries {
+        r_by_party
+            .entry(r["responsible_party"].as_str())
+            .or_default()
+            .push(r);
+    }
+    let _ = write!(
+        h,
+        r#"<section id="dossiers"><h2>{}</h2>"#,
+        l.t("机构卷宗", "Institution dossiers")
+    );
+    for p in &inst {
+        let id = p["responsible_party"].as_str();
+        let (dname, basis) = disposition(&p["disposition"], l);
+        let _ = write!(
+            h,
+            r#"<article class="dossier" id="d-{}"><h3>{}</h3><p class="meta">{}: {} · {}: {} · {}: <span class="recover">{}</span> {}</p><p class="disp"><b>{}: {}</b><br>{}: {}</p>"#,
+            esc(id),
+            esc(id),
+            l.t("风险", "risk"),
+            esc(&p["risk_score"]),
+            l.t("问题线索", "findings"),
+            esc(&p["findings"]),
+            l.t("应追回", "to recover"),
+            format_yuan(fen(&p["recover_amount"])),
+            l.t("元", "yuan"),
+            l.t("建议处置", "proposed disposition"),
+            dname,
+            l.t("依据", "basis"),
+            basis
+        );
+        let _ = write!(
+            h,
+            r#"<table class="findings"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+            l.t("规则", "rule"),
+            l.t("严重程度", "severity"),
+            l.t("对象", "entity"),
+            l.t("说明", "finding"),
+            l.t("复核", "review"),
+            l.t("证据", "evidence"),
+        );
+        for f in f_by_party.get(id).map(Vec::as_slice).unwrap_or(&[]) {
+            let review = i
+                .reviews
+                .get(&f["finding_id"])
+                .map(|m| {
+                    format!(
+                        r#"<span class="rv {}">{}</span> {}"#,
+                        esc(&m.state),
+                        esc(&m.state),
+                        esc(&m.detail)
+                    )
+                })
+                .unwrap_or_default();
+            let rule = &f["rule_id"];
+            let anchor = rule.to_lowercase();
+            let doc = if rule.starts_with("AN-") {
+                "detectors.md"
+            } else {
+                "rules.md"
+            };
+            let _ = write!(
+                h,
+                r##"<tr><td><a href="{}{doc}#{}">{}</a></td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary><code>{}</code></details></td></tr>"##,
+                esc(i.docs),
+                esc(&anchor),
+                esc(rule),
+                esc(&f["severity"]),
+                esc(&f["entity_kind"]),
+                text(&f["entity_id"]),
+                text(&f["message"]),
+                review,
+                esc(&f["finding_id"]),
+                text(&f["evidence"])
+            );
+        }
+        h.push_str("</tbody></table>");
+        if let Some(rs) = r_by_party.get(id) {
+            let _ = write!(
+                h,
+                r#"<details class="claims"><summary>{} ({})</summary><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+                l.t("应追回的申领", "Claims to recover"),
+                rs.len(),
+                l.t("申领", "claim"),
+                l.t("已拨付（元）", "paid (yuan)"),
+                l.t("追回（元）", "recover (yuan)"),
+                l.t("依据规则", "basis"),
+            );
+            for r in rs {
+                let _ = write!(
+                    h,
+                    r#"<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+                    text(&r["claim_id"]),
+                    format_yuan(fen(&r["amount_paid"])),
+                    format_yuan(fen(&r["recover_amount"])),
+                    esc(&r["basis"])
+                );
+            }
+            h.push_str("</tbody></table></details>");
+        }
+        h.push_str("</article>");
+    }
+    h.push_str("</section>");
+
+    if !dismissed.is_empty() {
+        let _ = write!(
+            h,
+            r#"<section id="dismissed"><h2>{} ({})</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+            l.t(
+                "已驳回（暂不处理）的问题线索",
+                "Dismissed findings (suppressed)"
+            ),
+            dismissed.len(),
+            l.t("编号", "finding"),
+            l.t("规则", "rule"),
+            l.t("说明", "finding"),
+            l.t("复核", "review"),
+        );
+        for f in &dismissed {
+            let detail = i
+                .reviews
+                .get(&f["finding_id"])
+                .map(|m| esc(&m.detail))
+                .unwrap_or_default();
+            let _ = write!(
+                h,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                esc(&f["finding_id"]),
+                esc(&f["rule_id"]),
+                text(&f["message"]),
+                detail
+            );
+        }
+        h.push_str("</tbody></table></section>");
+    }
+    let _ = write!(
+        h,
+        "<footer>{}</footer></body></html>\n",
+        l.t(
+            "问题线索为“与……相符的迹象”，须经复核确认；证据与可澄清的材料见各条说明。",
+            "Findings are indicators consistent with the named problem and need review; each states its evidence and what would clear it."
+        )
+    );
+    Ok(h)
+}
+
+fn mask_or(s: &str, reveal: bool) -> String {
+    if reveal {
+        s.to_string()
+    } else {
+        mask_text(s).into_owned()
+    }
+}
+
+const CSS: &str = "body{font-family:-apple-system,'Segoe UI','PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#1d2733}\
+h1{font-size:22px}h2{border-bottom:2px solid #1f4e79;padding-bottom:4px;margin-top:32px}\
+.kpis{display:flex;gap:16px;flex-wrap:wrap}.kpi{background:#f0f4f8;border-radius:6px;padding:12px 18px;min-width:140px}\
+.kpi .n{font-size:24px;font-weight:600;color:#1f4e79}.grid{display:flex;flex-wrap:wrap;gap:24px}\
+figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:6px}\
+svg.bars rect{fill:#2e75b6}svg.bars text{font-size:12px;fill:#1d2733}\
+table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #c8d1db;padding:4px 6px;vertical-align:top;text-align:left}\
+th{background:#e8eef4}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+.dossier{border:1px solid #c8d1db;border-radius:6px;padding:8px 16px;margin:16px 0}\
+.disp{background:#fff4e5;padding:6px}code{white-space:pre-wrap;word-break:break-all;font-size:11px}\
+.rv{padding:1px 4px;border-radius:3px;background:#ddd}.rv.confirmed{background:#f8d7da}.rv.dismissed{background:#d4edda}.rv.changed{background:#fff3cd}";
