@@ -31,6 +31,7 @@ mod features;
 mod generate;
 mod manifest;
 mod pack;
+mod reports;
 mod reviews;
 mod rules_cmd;
 mod scan;

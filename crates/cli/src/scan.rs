@@ -15,10 +15,6 @@ use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
 use subsidy_model::vocab::Severity;
 use subsidy_report::rejected::{RejectedRow, write_rejected};
 use subsidy_report::tables::write_table;
-use subsidy_report::xlsx::{Sheet, Value, write_workbook};
-
-/// The anomaly detectors' documentation, copied beside report.html.
-const DETECTORS_MD: &str = include_str!("../../../docs/detectors.md");
 
 use crate::manifest::{Manifest, RulePackInfo};
 use crate::{EXIT_FINDINGS, Failure};
@@ -233,129 +229,21 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     stage.done("write");
 
     stage.start("writing reports");
-    let (n_f, n_r, n_p) = (findings.height(), recoveries.height(), parties.height());
-    let recover_total: i64 = recoveries
-        .column("recover_amount")?
-        .i64()?
-        .sum()
-        .unwrap_or(0);
-    let summary = vec![
-        (
-            "package".to_string(),
-            Value::Text(pkg_dir.display().to_string()),
-        ),
-        ("as of".to_string(), Value::Text(as_of.to_string())),
-        (
-            "engine".to_string(),
-            Value::Text(format!(
-                "subsidy-audit {}; rule pack {}",
-                subsidy_model::ENGINE_VERSION,
-                pack.version
-            )),
-        ),
-        ("findings".to_string(), Value::Count(n_f as i64)),
-        ("claims to recover".to_string(), Value::Count(n_r as i64)),
-        ("to recover (yuan)".to_string(), Value::Money(recover_total)),
-        ("responsible parties".to_string(), Value::Count(n_p as i64)),
-        (
-            "rows rejected".to_string(),
-            Value::Count(pkg.rejected.len() as i64),
-        ),
-        (
-            "findings dismissed by review".to_string(),
-            Value::Count(dismissed.height() as i64),
-        ),
-        (
-            "identities sheet".to_string(),
-            Value::Text("registrations merged with another only".to_string()),
-        ),
-        (
-            "personal data".to_string(),
-            Value::Text(if a.reveal_pii { "shown" } else { "masked" }.to_string()),
-        ),
-    ];
-    // the identities sheet lists merged registrations only (a million singletons help no one)
-    let shared: std::collections::BTreeSet<&str> = {
-        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
-        for id in identities.column("identity_id")?.str()?.iter().flatten() {
-            *seen.entry(id).or_default() += 1;
-        }
-        seen.into_iter()
-            .filter(|(_, n)| *n > 1)
-            .map(|(k, _)| k)
-            .collect()
-    };
-    let keep: BooleanChunked = identities
-        .column("identity_id")?
-        .str()?
-        .iter()
-        .map(|id| id.is_some_and(|id| shared.contains(id)))
-        .collect();
-    let merged = identities.filter(&keep)?;
-    let sheets = [
-        Sheet {
-            name: "findings",
-            cols: FINDINGS,
-            df: &findings,
-        },
-        Sheet {
-            name: "recoveries",
-            cols: RECOVERIES,
-            df: &recoveries,
-        },
-        Sheet {
-            name: "parties",
-            cols: PARTIES,
-            df: &parties,
-        },
-        Sheet {
-            name: "identities",
-            cols: IDENTITIES,
-            df: &merged,
-        },
-    ];
-    use chrono::Datelike;
-    write_workbook(
-        &a.out.join("report.xlsx"),
-        (as_of.year() as u16, as_of.month() as u8, as_of.day() as u8),
-        &summary,
-        &sheets,
-        &rows,
-        a.reveal_pii,
-    )
-    .context("writing report.xlsx")?;
-    outputs.push("report.xlsx".into());
-    // the rule docs beside the report, so its links work offline
-    let docs = a.out.join("docs");
-    std::fs::create_dir_all(&docs).with_context(|| format!("creating {}", docs.display()))?;
-    std::fs::write(docs.join("rules.md"), subsidy_rules::docs::markdown(&pack))
-        .context("writing docs/rules.md")?;
-    std::fs::write(docs.join("detectors.md"), DETECTORS_MD).context("writing docs/detectors.md")?;
-    let html = subsidy_report::html::render(&subsidy_report::html::Input {
+    outputs.extend(crate::reports::write(&crate::reports::Context {
+        out: &a.out,
         package: &pkg_dir.display().to_string(),
-        as_of: &as_of.to_string(),
-        versions: &format!(
-            "subsidy-audit {} · rule pack {}",
-            subsidy_model::ENGINE_VERSION,
-            pack.version
-        ),
+        as_of,
+        pack: &pack,
         findings: &findings,
         recoveries: &recoveries,
         parties: &parties,
+        identities: &identities,
         dismissed: &dismissed,
-        reviews: &applied.marks,
-        docs: "docs/",
-        lang: match a.lang {
-            ReportLang::Zh => subsidy_report::html::Lang::Zh,
-            ReportLang::En => subsidy_report::html::Lang::En,
-        },
+        marks: &applied.marks,
+        rejected: &rows,
+        lang: a.lang,
         reveal: a.reveal_pii,
-    })
-    .context("rendering report.html")?;
-    std::fs::write(a.out.join("report.html"), html).context("writing report.html")?;
-    outputs.push("report.html".into());
-    outputs.push("docs/rules.md".into());
-    outputs.push("docs/detectors.md".into());
+    })?);
     stage.done("reports");
     stage.bar.finish_and_clear();
 

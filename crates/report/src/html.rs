@@ -68,6 +68,11 @@ pub struct Input<'a> {
     pub reveal: bool,
 }
 
+/// Dossiers for this many institutions at most (by risk); the rest are in report.xlsx.
+pub const MAX_DOSSIERS: usize = 300;
+/// Findings and claims shown per dossier at most; the rest are in report.xlsx.
+pub const MAX_ROWS_PER_DOSSIER: usize = 100;
+
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -392,7 +397,29 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         r#"<section id="dossiers"><h2>{}</h2>"#,
         l.t("机构卷宗", "Institution dossiers")
     );
-    for p in &inst {
+    if inst.len() > MAX_DOSSIERS {
+        let _ = write!(
+            h,
+            "<p>{} {MAX_DOSSIERS} / {}</p>",
+            l.t(
+                "按风险排序，仅列出前若干家机构的卷宗；其余见 report.xlsx：",
+                "Dossiers of the highest-risk institutions only; the rest are in report.xlsx:"
+            ),
+            inst.len()
+        );
+    }
+    let more = |n: usize| -> String {
+        if n > MAX_ROWS_PER_DOSSIER {
+            format!(
+                "<p class=\"more\">{} {}</p>",
+                n - MAX_ROWS_PER_DOSSIER,
+                l.t("条未列出，见 report.xlsx", "more in report.xlsx")
+            )
+        } else {
+            String::new()
+        }
+    };
+    for p in inst.iter().take(MAX_DOSSIERS) {
         let id = p["responsible_party"].as_str();
         let (dname, basis) = disposition(&p["disposition"], l);
         let _ = write!(
@@ -422,7 +449,8 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             l.t("复核", "review"),
             l.t("证据", "evidence"),
         );
-        for f in f_by_party.get(id).map(Vec::as_slice).unwrap_or(&[]) {
+        let fs = f_by_party.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        for f in fs.iter().take(MAX_ROWS_PER_DOSSIER) {
             let review = i
                 .reviews
                 .get(&f["finding_id"])
@@ -458,6 +486,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             );
         }
         h.push_str("</tbody></table>");
+        h.push_str(&more(fs.len()));
         if let Some(rs) = r_by_party.get(id) {
             let _ = write!(
                 h,
@@ -469,7 +498,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
                 l.t("追回（元）", "recover (yuan)"),
                 l.t("依据规则", "basis"),
             );
-            for r in rs {
+            for r in rs.iter().take(MAX_ROWS_PER_DOSSIER) {
                 let _ = write!(
                     h,
                     r#"<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
@@ -479,7 +508,9 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
                     esc(&r["basis"])
                 );
             }
-            h.push_str("</tbody></table></details>");
+            h.push_str("</tbody></table>");
+            h.push_str(&more(rs.len()));
+            h.push_str("</details>");
         }
         h.push_str("</article>");
     }
@@ -499,7 +530,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             l.t("说明", "finding"),
             l.t("复核", "review"),
         );
-        for f in &dismissed {
+        for f in dismissed.iter().take(MAX_DOSSIERS * MAX_ROWS_PER_DOSSIER) {
             let detail = i
                 .reviews
                 .get(&f["finding_id"])
