@@ -168,6 +168,28 @@ fn bars(items: &[(String, f64, String)], width: u32) -> String {
     s
 }
 
+/// A captioned bar chart.
+fn figure(h: &mut String, id: &str, caption: &str, items: &[(String, f64, String)]) {
+    let _ = write!(
+        h,
+        r#"<figure id="{id}"><figcaption>{caption}</figcaption>{}</figure>"#,
+        bars(items, 560)
+    );
+}
+
+/// The `n` largest totals, largest first (ties by name), as yuan bars.
+fn top_money(
+    totals: impl IntoIterator<Item = (String, i64)>,
+    n: usize,
+) -> Vec<(String, f64, String)> {
+    let mut v: Vec<(String, i64)> = totals.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter()
+        .take(n)
+        .map(|(k, x)| (k, x as f64, format_yuan(x)))
+        .collect()
+}
+
 /// Renders the report.
 pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     let l = i.lang;
@@ -253,11 +275,12 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         .iter()
         .map(|(k, v)| (k.to_string(), *v as f64, v.to_string()))
         .collect();
-    let _ = write!(
-        h,
-        r#"<div class="grid"><figure id="by-category"><figcaption>{}</figcaption>{}</figure>"#,
+    h.push_str(r#"<div class="grid">"#);
+    figure(
+        &mut h,
+        "by-category",
         l.t("按类别的问题线索", "Findings by category"),
-        bars(&cat, 560)
+        &cat,
     );
     let mut rules: Vec<(&str, usize)> = by_rule.into_iter().collect();
     rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -266,31 +289,29 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         .take(15)
         .map(|(k, v)| (k.to_string(), *v as f64, v.to_string()))
         .collect();
-    let _ = write!(
-        h,
-        r#"<figure id="by-rule"><figcaption>{}</figcaption>{}</figure>"#,
+    figure(
+        &mut h,
+        "by-rule",
         l.t("按规则的问题线索（前15）", "Findings by rule (top 15)"),
-        bars(&rule_bars, 560)
+        &rule_bars,
     );
-    let mut by_party: Vec<(&str, i64)> = parties
+    let by_party = parties
         .iter()
-        .map(|p| (p["responsible_party"].as_str(), fen(&p["recover_amount"])))
-        .filter(|p| p.1 > 0)
-        .collect();
-    by_party.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let party_bars: Vec<(String, f64, String)> = by_party
-        .iter()
-        .take(10)
-        .map(|(k, v)| (mask_or(k, i.reveal), *v as f64, format_yuan(*v)))
-        .collect();
-    let _ = write!(
-        h,
-        r#"<figure id="by-party"><figcaption>{}</figcaption>{}</figure>"#,
+        .map(|p| {
+            (
+                mask_or(&p["responsible_party"], i.reveal),
+                fen(&p["recover_amount"]),
+            )
+        })
+        .filter(|p| p.1 > 0);
+    figure(
+        &mut h,
+        "by-party",
         l.t(
             "按责任主体的应追回金额（前10）",
-            "Recovery by party (top 10)"
+            "Recovery by party (top 10)",
         ),
-        bars(&party_bars, 560)
+        &top_money(by_party, 10),
     );
     // region: the administrative-division digits of the institution's credit code (3rd to 8th)
     let mut by_region: BTreeMap<String, i64> = BTreeMap::new();
@@ -303,21 +324,14 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         };
         *by_region.entry(region).or_default() += fen(&r["recover_amount"]);
     }
-    let mut regions: Vec<(String, i64)> = by_region.into_iter().collect();
-    regions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let region_bars: Vec<(String, f64, String)> = regions
-        .iter()
-        .take(15)
-        .map(|(k, v)| (k.clone(), *v as f64, format_yuan(*v)))
-        .collect();
-    let _ = write!(
-        h,
-        r#"<figure id="by-region"><figcaption>{}</figcaption>{}</figure>"#,
+    figure(
+        &mut h,
+        "by-region",
         l.t(
             "按地区（行政区划代码）的应追回金额",
-            "Recovery by region (division code)"
+            "Recovery by region (division code)",
         ),
-        bars(&region_bars, 560)
+        &top_money(by_region, 15),
     );
     let mut bins = [0usize; 10];
     for p in &parties {
@@ -335,12 +349,13 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             )
         })
         .collect();
-    let _ = write!(
-        h,
-        r#"<figure id="risk"><figcaption>{}</figcaption>{}</figure></div>"#,
+    figure(
+        &mut h,
+        "risk",
         l.t("责任主体风险分布", "Distribution of party risk"),
-        bars(&risk_bars, 560)
+        &risk_bars,
     );
+    h.push_str("</div>");
 
     // top institutions
     let inst: Vec<&BTreeMap<String, String>> = parties
