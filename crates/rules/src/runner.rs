@@ -339,7 +339,14 @@ pub fn run(
                 "claim_ids",
                 Some(cids.into_iter().collect::<Vec<_>>().join(";")),
             );
-            row.insert("message", Some(fill(&f.message, &flagged, i, &rule.params)));
+            // due process: what the finding indicates, its facts, and what would clear it
+            let mut message = fill(&f.message, &flagged, i, &rule.params);
+            let clears = f.docs.clears.trim();
+            if !clears.is_empty() {
+                message.push_str(" It would be cleared by: ");
+                message.push_str(clears);
+            }
+            row.insert("message", Some(message));
             row.insert("evidence", Some(ev.to_string()));
             row.insert("_recover", Some(f.recover.clone()));
             row.insert("_role", Some(f.role.clone()));
