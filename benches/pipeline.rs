@@ -39,9 +39,10 @@ fn pipeline(c: &mut Criterion) {
     let schemas = subsidy_rules::view_schemas(&empty, &settings).expect("schemas");
     let pack = subsidy_rules::pack::load(&files, &schemas).expect("pack");
     let params = subsidy_scoring::anomaly::Params::default();
-    c.bench_function("anomaly detectors on demo (features, k-means, dbscan)", |b| {
-        b.iter(|| subsidy_scoring::anomaly::detect(&pkg.tables, &params).expect("detects"))
-    });
+    c.bench_function(
+        "anomaly detectors on demo (features, k-means, dbscan)",
+        |b| b.iter(|| subsidy_scoring::anomaly::detect(&pkg.tables, &params).expect("detects")),
+    );
     c.bench_function("rule pack on demo (views, 37 rules, accountability)", |b| {
         b.iter(|| {
             subsidy_rules::run(

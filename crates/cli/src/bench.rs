@@ -42,14 +42,6 @@ fn bare_schema(t: subsidy_model::contract::Table) -> Schema {
         .collect()
 }
 
-/// Peak resident set of this process (VmHWM), in MiB.
-pub fn peak_rss_mib() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 pub fn run(a: BenchArgs) -> Result<u8, Failure> {
     let t = Instant::now();
     let rows: usize = match a.mode.as_str() {
@@ -86,9 +78,9 @@ pub fn run(a: BenchArgs) -> Result<u8, Failure> {
     };
     let secs = t.elapsed().as_secs_f64();
     crate::out!(
-        "mode={} rows={rows} seconds={secs:.3} peak_rss_mib={:.0}",
+        "mode={} rows={rows} seconds={secs:.3} peak_rss_mib={}",
         a.mode,
-        peak_rss_mib().unwrap_or(f64::NAN)
+        subsidy_model::trace::peak_rss_mib().unwrap_or(0)
     );
     Ok(0)
 }

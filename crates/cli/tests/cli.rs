@@ -875,3 +875,53 @@ fn reviews_dismiss_confirm_and_notice_changed_evidence() {
         "{err}"
     );
 }
+
+/// The sign-in aggregations run in passes over shares of the classes (`subsidy_model::passes`):
+/// contiguous slices when each class's sign-ins are together, hash shares when they are not.
+/// Either way the outputs are those of one pass.
+#[test]
+fn sign_ins_aggregated_in_passes_give_the_same_findings() {
+    let outputs = ["findings.csv", "recoveries.csv", "parties.csv"];
+    let one = scan_demo(&[]);
+    // the demo's sign-ins are written class by class; a shuffled copy is not
+    let shuffled = tempfile::tempdir().expect("tmp");
+    for e in std::fs::read_dir(root().join("fixtures/demo")).expect("demo") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, shuffled.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    let att = shuffled.path().join("attendance.csv");
+    let text = std::fs::read_to_string(&att).expect("attendance");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    // a fixed interleaving: odd rows reversed after the even ones
+    let (even, odd): (Vec<(usize, &str)>, Vec<(usize, &str)>) = lines
+        .iter()
+        .copied()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let mut out = vec![header];
+    out.extend(even.into_iter().map(|(_, l)| l));
+    out.extend(odd.into_iter().rev().map(|(_, l)| l));
+    std::fs::write(&att, out.join("\n") + "\n").expect("write");
+    for package in [root().join("fixtures/demo"), shuffled.path().to_path_buf()] {
+        let many = tempfile::tempdir().expect("tmp");
+        let o = bin()
+            .args(["scan", "--quiet", s(&package), "--out", s(many.path())])
+            .env("SUBSIDY_ROWS_PER_PASS", "700")
+            .current_dir(root())
+            .output()
+            .expect("runs");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for f in outputs {
+            let a = std::fs::read_to_string(one.path().join(f)).expect("one pass");
+            let b = std::fs::read_to_string(many.path().join(f)).expect("passes");
+            assert!(a.lines().count() > 1, "{f} is empty");
+            assert_eq!(a, b, "{f} differs for {}", package.display());
+        }
+    }
+}

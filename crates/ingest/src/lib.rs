@@ -292,9 +292,7 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
                 )
             }
         };
-        if std::env::var_os("SUBSIDY_TRACE").is_some() {
-            eprintln!("trace: read {label} in {:?}", trace.elapsed());
-        }
+        subsidy_model::trace::lap(&format!("read {label}"), trace);
         let (sha256, bytes) = hashed.map_err(io)?;
         let builder::TableRead {
             frame,
@@ -308,12 +306,7 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
         if let Some(index) = index {
             indexes.insert(table, index);
         }
-        if std::env::var_os("SUBSIDY_TRACE").is_some() {
-            eprintln!(
-                "trace: {label} hashed and validated, total {:?}",
-                trace.elapsed()
-            );
-        }
+        subsidy_model::trace::lap(&format!("{label} hashed and validated, total"), trace);
         let n_rej = (rejected.len() + more.len()) as u64;
         pkg.inputs.push(InputFile {
             table: table.name(),

@@ -154,13 +154,7 @@ pub fn keys_and_references(
                 out
             })
             .collect();
-        if std::env::var_os("SUBSIDY_TRACE").is_some() {
-            eprintln!(
-                "trace:   {} references checked in {:?}",
-                r.column,
-                t0.elapsed()
-            );
-        }
+        subsidy_model::trace::lap(&format!("  {} references checked", r.column), t0);
         let names: Vec<&str> = r.targets.iter().map(|t| t.name()).collect();
         for i in bad {
             if !keep[i] {

@@ -7,6 +7,8 @@
 //! - [`ids`]: GB 11643 resident IDs, GB 32100 credit codes, Luhn, certificate numbers.
 //! - [`contract`]: the input tables, columns, types, keys and references as data.
 //! - [`output`]: the output tables' columns (findings, recoveries, parties, identities).
+//! - [`passes`]: aggregations over the sign-ins in passes split by a key's hash.
+//! - [`trace`]: stage timings and memory on stderr when `SUBSIDY_TRACE` is set.
 //!
 //! ```
 //! use subsidy_model::{money::parse_yuan, ids::{check_resident_id, IdCheck}, vocab::Level};
@@ -20,6 +22,8 @@ pub mod contract;
 pub mod ids;
 pub mod money;
 pub mod output;
+pub mod passes;
+pub mod trace;
 pub mod vocab;
 
 /// The engine's version, recorded in every manifest.

@@ -77,13 +77,12 @@ pub fn run(
     detected: &[subsidy_model::output::DetectorFinding],
 ) -> PolarsResult<Outcome> {
     let inputs = views::Inputs {
-        frames: &frames,
+        frames,
         present,
         identities,
         today,
     };
-    let views = views::build(&inputs, &view_settings(pack))?;
-    drop(frames);
+    let views = views::build(inputs, &view_settings(pack))?;
     let (mut findings, runs) = runner::run(pack, &views, present)?;
     if !detected.is_empty() {
         findings = findings
@@ -111,12 +110,12 @@ pub fn view_schemas(
 ) -> PolarsResult<BTreeMap<String, BTreeMap<String, expr::Ty>>> {
     let present: BTreeSet<Table> = Table::ALL.into_iter().collect();
     let inputs = views::Inputs {
-        frames: empty,
+        frames: empty.clone(),
         present: &present,
         identities: None,
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
     };
-    let v = views::build(&inputs, settings)?;
+    let v = views::build(inputs, settings)?;
     Ok(views::VIEWS
         .iter()
         .filter_map(|n| v.schema(n).map(|s| (n.to_string(), s)))

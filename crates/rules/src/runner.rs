@@ -354,9 +354,7 @@ pub fn run(
             rows.push(row);
             nums.push((at_risk, excess));
         }
-        if std::env::var_os("SUBSIDY_TRACE").is_some() {
-            eprintln!("trace: rule {} done at {:?}", f.id, trace_t.elapsed());
-        }
+        subsidy_model::trace::lap(&format!("rule {} done", f.id), trace_t);
         runs.push(RuleRun {
             id: f.id.clone(),
             findings: n,

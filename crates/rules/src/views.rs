@@ -25,15 +25,17 @@ use subsidy_model::ids::{
     IdCheck, UsccCheck, check_resident_id, check_uscc, id_birth_date, id_is_male,
     parse_certificate_no,
 };
+use subsidy_model::passes::{ROWS_PER_PASS, aggregate_in_passes};
 use subsidy_model::vocab::Level;
 
 use crate::entitlement::{Standard, entitle};
 use crate::expr::Ty;
 
-/// The input frames of one scan.
+/// The input frames of one scan. [`build`] takes them by value and drops the sign-ins (the
+/// largest table by far) as soon as the last view that reads them is built.
 pub struct Inputs<'a> {
     /// canonical frames (absent optional tables are empty frames of their schema)
-    pub frames: &'a BTreeMap<Table, DataFrame>,
+    pub frames: BTreeMap<Table, DataFrame>,
     /// tables the package held
     pub present: &'a BTreeSet<Table>,
     /// person_id → identity_id from identity resolution (identity = person when absent)
@@ -105,26 +107,29 @@ fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
 }
 
-/// Builds every view.
-pub fn build(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
-    let trace = std::env::var_os("SUBSIDY_TRACE").is_some();
+/// Builds every view. Everything read from the sign-ins comes first; the sign-ins frame is then
+/// dropped, so the joins of the claim view never share memory with it.
+pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
     let t = std::time::Instant::now();
-    let lap = |what: &str| {
-        if trace {
-            eprintln!("trace: view {what} at {:?}", t.elapsed());
-        }
-    };
+    let lap = |what: &str| subsidy_model::trace::lap(&format!("view {what}"), t);
     let mut frames = BTreeMap::new();
+    let busiest = busiest_days(&inp)?;
+    frames.insert("signin", signin_view(&inp)?);
+    lap("signin");
+    let per_day = per_day_frame(&inp, s)?;
+    lap("per-day sign-ins");
+    inp.frames.remove(&Table::Attendance);
+    let inp = &inp;
+    let enrol = enrolment_stats(&per_day)?;
+    lap("enrolment stats");
     let persons = person_view(inp)?;
     let insts = institution_view(inp)?;
     lap("person+institution");
-    let per_day = per_day_frame(inp, s)?;
-    let enrol = enrolment_stats(&per_day)?;
-    lap("enrolment stats");
     let claim = claim_view(inp, s, &persons, &insts, &enrol)?;
+    drop(enrol);
     lap("claim");
     let paid = paid_claims(&claim)?;
-    frames.insert("class", class_view(inp, &insts, &paid)?);
+    frames.insert("class", class_view(inp, busiest, &insts, &paid)?);
     lap("class");
     frames.insert("evaluation", evaluation_view(inp, &paid)?);
     lap("evaluation");
@@ -132,8 +137,6 @@ pub fn build(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
     lap("presence");
     frames.insert("teaching", teaching_view(inp)?);
     lap("teaching");
-    frames.insert("signin", signin_view(inp)?);
-    lap("signin");
     frames.insert("enterprise_funds", funds_view(inp)?);
     frames.insert("claim", claim);
     frames.insert("person", persons);
@@ -216,10 +219,26 @@ fn institution_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
 /// Per (class, person, day) from attendance: first sign-in, last sign-out, face checks and
 /// failures, farthest sign-in from the venue, and the day's credited 学时. Computed once: the
 /// enrolment statistics and the presence view both read it.
+///
+/// Aggregated in passes over shares of the classes (see [`subsidy_model::passes`]).
 fn per_day_frame(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> {
     let venues = venue_frame(inp)?;
-    lf(inp, Table::Attendance)
-        .left_on(venues.lazy(), &["class_id"])
+    aggregate_in_passes(
+        &inp.frames[&Table::Attendance],
+        "class_id",
+        ROWS_PER_PASS,
+        |rows| {
+            per_day_plan(rows, venues.clone().lazy(), s)
+                // the one aggregation over every sign-in: the streaming engine does it in half
+                // the time; one plan, one in-memory sink: always a single frame
+                .collect_with_engine(Engine::Streaming)
+                .map(|r| r.unwrap_single())
+        },
+    )
+}
+
+fn per_day_plan(rows: LazyFrame, venues: LazyFrame, s: &ViewSettings) -> LazyFrame {
+    rows.left_on(venues, &["class_id"])
         .with_columns([
             col("ts").dt().date().alias("day"),
             (((col("lat") - col("venue_lat")) * lit(110_540.0)).pow(2)
@@ -263,10 +282,6 @@ fn per_day_frame(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> 
             )
             .otherwise(lit(0.0))
             .alias("credited_h")])
-        // the one aggregation over every sign-in: the streaming engine does it in half the time
-        .collect_with_engine(Engine::Streaming)
-        // one plan, one in-memory sink: always a single frame
-        .map(|r| r.unwrap_single())
 }
 
 /// Per (class, person): days attended, credited hours, longest day, face checks, farthest sign-in.
@@ -740,14 +755,25 @@ fn ids_by(paid: &DataFrame, keys: &[&str]) -> LazyFrame {
         .agg([col("claim_id").str().join(";", true).alias("claim_ids")])
 }
 
-fn class_view(inp: &Inputs<'_>, insts: &DataFrame, paid: &DataFrame) -> PolarsResult<DataFrame> {
-    let busiest = lf(inp, Table::Attendance)
+/// Per class: the most trainees who signed in on one day.
+fn busiest_days(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+    lf(inp, Table::Attendance)
         .filter(col("direction").eq(lit("in")))
         .with_columns([col("ts").dt().date().alias("day")])
         .group_by([col("class_id"), col("day")])
         .agg([col("person_id").n_unique().cast(DataType::Int64).alias("n")])
         .group_by([col("class_id")])
-        .agg([col("n").max().alias("max_daily_trainees")]);
+        .agg([col("n").max().alias("max_daily_trainees")])
+        .collect()
+}
+
+fn class_view(
+    inp: &Inputs<'_>,
+    busiest: DataFrame,
+    insts: &DataFrame,
+    paid: &DataFrame,
+) -> PolarsResult<DataFrame> {
+    let busiest = busiest.lazy();
     let enrolled = lf(inp, Table::Enrollments)
         .group_by([col("class_id")])
         .agg([len().cast(DataType::Int64).alias("enrolled")]);

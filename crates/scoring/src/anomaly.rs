@@ -33,6 +33,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 use serde_json::json;
 use subsidy_model::contract::Table;
 use subsidy_model::output::DetectorFinding;
+use subsidy_model::trace::lap;
 
 use crate::ScoringError;
 use crate::features::{
@@ -371,7 +372,7 @@ fn scored_classes(
 ) -> Result<(DataFrame, Scored), ScoringError> {
     let t = std::time::Instant::now();
     let df = class_features(frames)?;
-    trace("class features", t);
+    lap("class features", t);
     scored(df, "trainees", p.min_trainees, CLASS_FEATURES, p)
 }
 
@@ -381,7 +382,7 @@ fn scored_sittings(
 ) -> Result<(DataFrame, Scored), ScoringError> {
     let t = std::time::Instant::now();
     let df = sitting_features(frames)?;
-    trace("sitting features", t);
+    lap("sitting features", t);
     scored(df, "candidates", p.min_candidates, SITTING_FEATURES, p)
 }
 
@@ -396,7 +397,7 @@ fn scored(
     let df = df.lazy().filter(col(size).gt_eq(lit(min))).collect()?;
     let t = std::time::Instant::now();
     let s = score(&df, features, p)?;
-    trace("scores", t);
+    lap("scores", t);
     Ok((df, s))
 }
 
@@ -431,12 +432,6 @@ pub fn scores(
         with(scored_classes(frames, p)?, CLASS_FEATURES)?,
         with(scored_sittings(frames, p)?, SITTING_FEATURES)?,
     ))
-}
-
-fn trace(what: &str, t: std::time::Instant) {
-    if std::env::var_os("SUBSIDY_TRACE").is_some() {
-        eprintln!("trace: {what} in {:?}", t.elapsed());
-    }
 }
 
 fn round4(x: f64) -> f64 {
@@ -716,7 +711,7 @@ fn cluster(out: &mut Scored, p: &Params) -> Result<(), ScoringError> {
             };
         }
     }
-    trace("k-means and distances", t);
+    lap("k-means and distances", t);
     // DBSCAN: noise, or a cluster smaller than the share the large clusters leave. Its range
     // queries grow with the square of dense regions, so it runs over every entity scoring at
     // least 0.8 of the threshold plus an even sample of the rest (`dbscan_sample`); the entities

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use subsidy_model::contract::Table;
+use subsidy_model::passes::{ROWS_PER_PASS, aggregate_in_passes};
 
 /// One feature: its column, what it measures, and why it separates scripted from real training.
 #[derive(Debug, Clone, Copy)]
@@ -128,10 +129,11 @@ fn frame(frames: &BTreeMap<Table, DataFrame>, t: Table) -> LazyFrame {
     frames.get(&t).cloned().unwrap_or_default().lazy()
 }
 
-/// Per class: `class_id`, `institution_id`, `peer_group` (the occupation's sector and the
-/// level), `trainees` and the [`CLASS_FEATURES`].
-pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataFrame> {
-    let att = frame(frames, Table::Attendance);
+/// Per class, from its sign-ins alone: the spread of sign-in and sign-out times, sign-ins per
+/// day, face scores, devices per trainee, location spread and trainees.
+fn signin_features(att: LazyFrame) -> PolarsResult<DataFrame> {
+    // read twice below: materialise this pass's rows once
+    let att = att.collect()?.lazy();
     let minute = (col("ts").cast(DataType::Int64) / lit(60_000.0)).alias("minute");
     let day = col("ts")
         .cast(DataType::Int64)
@@ -167,21 +169,46 @@ pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataF
         + (col("lon").std(1) * lit(91_000.0)).pow(2))
     .sqrt()
     .alias("location_spread_m");
-    let per_class = att.clone().group_by([col("class_id")]).agg([
-        col("face_score")
-            .filter(col("method").eq(lit("face")))
-            .mean()
-            .alias("face_score_mean"),
-        col("face_score")
-            .filter(col("method").eq(lit("face")))
-            .std(1)
-            .alias("face_score_sd"),
-        (col("device_id").n_unique().cast(DataType::Float64)
-            / col("person_id").n_unique().cast(DataType::Float64))
-        .alias("devices_per_trainee"),
-        loc,
-        col("person_id").n_unique().alias("trainees"),
-    ]);
+    let on = |c: &str| [col(c)];
+    let left = || JoinArgs::new(JoinType::Left);
+    att.group_by([col("class_id")])
+        .agg([
+            col("face_score")
+                .filter(col("method").eq(lit("face")))
+                .mean()
+                .alias("face_score_mean"),
+            col("face_score")
+                .filter(col("method").eq(lit("face")))
+                .std(1)
+                .alias("face_score_sd"),
+            (col("device_id").n_unique().cast(DataType::Float64)
+                / col("person_id").n_unique().cast(DataType::Float64))
+            .alias("devices_per_trainee"),
+            loc,
+            col("person_id").n_unique().alias("trainees"),
+        ])
+        .join(
+            spread("in", "signin_spread_min"),
+            on("class_id"),
+            on("class_id"),
+            left(),
+        )
+        .join(
+            spread("out", "signout_spread_min"),
+            on("class_id"),
+            on("class_id"),
+            left(),
+        )
+        .join(per_day, on("class_id"), on("class_id"), left())
+        .collect()
+}
+
+/// Per class: `class_id`, `institution_id`, `peer_group` (the occupation's sector and the
+/// level), `trainees` and the [`CLASS_FEATURES`]. The sign-in features are aggregated in passes
+/// over shares of the classes (see [`subsidy_model::passes`]).
+pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataFrame> {
+    let att = frames.get(&Table::Attendance).cloned().unwrap_or_default();
+    let per_class = aggregate_in_passes(&att, "class_id", ROWS_PER_PASS, signin_features)?;
     let score = ((col("theory_score") + col("practical_score")) / lit(2.0)).alias("score");
     let exams = frame(frames, Table::Evaluations)
         .filter(col("class_id").is_not_null())
@@ -223,20 +250,7 @@ pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataF
             )
             .alias("peer_group"),
         )
-        .join(per_class, on("class_id"), on("class_id"), left())
-        .join(
-            spread("in", "signin_spread_min"),
-            on("class_id"),
-            on("class_id"),
-            left(),
-        )
-        .join(
-            spread("out", "signout_spread_min"),
-            on("class_id"),
-            on("class_id"),
-            left(),
-        )
-        .join(per_day, on("class_id"), on("class_id"), left())
+        .join(per_class.lazy(), on("class_id"), on("class_id"), left())
         .with_column(
             (col("signins_per_day") / col("trainees").cast(DataType::Float64))
                 .alias("attended_share"),

@@ -375,9 +375,7 @@ pub fn resolve(persons: &DataFrame, today: NaiveDate) -> Result<DataFrame, Scori
     records.sort_by(|a, b| a.key.cmp(&b.key));
     let t = std::time::Instant::now();
     let links = link(&records);
-    if std::env::var_os("SUBSIDY_TRACE").is_some() {
-        eprintln!("trace: identities linked in {:?}", t.elapsed());
-    }
+    subsidy_model::trace::lap("identities linked", t);
     let identity: Vec<&str> = links
         .iter()
         .map(|l| records[l.identity].key.as_str())
