@@ -197,7 +197,7 @@ pub fn luhn_valid(card: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The Luhn check digit that completes `body`.

@@ -106,12 +106,12 @@ mod tests {
     use super::*;
 
     fn sums(df: &DataFrame) -> Vec<(String, i64)> {
-        let k = df.column("k").unwrap().str().unwrap();
-        let v = df.column("v").unwrap().i64().unwrap();
+        let k = df.column("k").expect("test frame").str().expect("test frame");
+        let v = df.column("v").expect("test frame").i64().expect("test frame");
         let mut rows: Vec<(String, i64)> = k
             .iter()
             .zip(v.iter())
-            .map(|(k, v)| (k.unwrap_or("∅").to_string(), v.unwrap()))
+            .map(|(k, v)| (k.unwrap_or("∅").to_string(), v.expect("test frame")))
             .collect();
         rows.sort();
         rows
@@ -124,19 +124,19 @@ mod tests {
             .map(|i| (i % 97 != 0).then(|| format!("K{}", i % 37)))
             .collect();
         let vals: Vec<i64> = (0..n as i64).collect();
-        let df = df!("k" => keys, "v" => vals).unwrap();
+        let df = df!("k" => keys, "v" => vals).expect("test frame");
         let agg = |lf: LazyFrame| {
             lf.group_by([col("k")])
                 .agg([col("v").sum().alias("v")])
                 .collect()
         };
-        let one = aggregate_in_passes(&df, "k", usize::MAX, agg).unwrap();
-        let many = aggregate_in_passes(&df, "k", 100, agg).unwrap();
+        let one = aggregate_in_passes(&df, "k", usize::MAX, agg).expect("test frame");
+        let many = aggregate_in_passes(&df, "k", 100, agg).expect("test frame");
         assert_eq!(pass_count(n, 100), 8);
         assert_eq!(many.height(), one.height());
         assert_eq!(sums(&many), sums(&one));
         // the passes stack in a fixed order: the same bytes on a rerun
-        let again = aggregate_in_passes(&df, "k", 100, agg).unwrap();
+        let again = aggregate_in_passes(&df, "k", 100, agg).expect("test frame");
         assert!(many.equals_missing(&again) || sums(&many) == sums(&again));
     }
 
@@ -145,8 +145,8 @@ mod tests {
         let n = 1000;
         let keys: Vec<String> = (0..n).map(|i| format!("K{:03}", i / 30)).collect();
         let vals: Vec<i64> = (0..n as i64).collect();
-        let df = df!("k" => &keys, "v" => vals).unwrap();
-        let ks = df.column("k").unwrap().str().unwrap().clone();
+        let df = df!("k" => &keys, "v" => vals).expect("test frame");
+        let ks = df.column("k").expect("test frame").str().expect("test frame").clone();
         let cuts = clustered_cuts(&ks, 4).expect("contiguous keys");
         assert_eq!(cuts.first(), Some(&0));
         assert_eq!(cuts.last(), Some(&n));
@@ -159,12 +159,12 @@ mod tests {
                 .agg([col("v").sum().alias("v")])
                 .collect()
         };
-        let one = aggregate_in_passes(&df, "k", usize::MAX, agg).unwrap();
-        let many = aggregate_in_passes(&df, "k", 100, agg).unwrap();
+        let one = aggregate_in_passes(&df, "k", usize::MAX, agg).expect("test frame");
+        let many = aggregate_in_passes(&df, "k", 100, agg).expect("test frame");
         assert_eq!(sums(&many), sums(&one));
         // a key that comes back after another: not clustered
-        let back = df!("k" => ["A", "B", "A"]).unwrap();
-        assert!(clustered_cuts(back.column("k").unwrap().str().unwrap(), 2).is_none());
+        let back = df!("k" => ["A", "B", "A"]).expect("test frame");
+        assert!(clustered_cuts(back.column("k").expect("test frame").str().expect("test frame"), 2).is_none());
     }
 
     #[test]
