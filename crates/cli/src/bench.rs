@@ -67,7 +67,12 @@ pub fn run(a: BenchArgs) -> Result<u8, Failure> {
                         .with_schema(Some(std::sync::Arc::new(bare_schema(table))))
                         .try_into_reader_with_file_path(Some(p.clone()))?
                         .finish()?,
-                    Some("parquet") => ParquetReader::new(std::fs::File::open(&p)?).finish()?,
+                    Some("parquet") => {
+                        let t = Instant::now();
+                        let df = ParquetReader::new(std::fs::File::open(&p)?).finish()?;
+                        subsidy_model::trace::lap(&format!("bare {}", p.display()), t);
+                        df
+                    }
                     _ => continue,
                 };
                 n += df.height();

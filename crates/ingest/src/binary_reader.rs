@@ -45,10 +45,12 @@ pub fn read_binary(
         file: file.to_string(),
         source: e,
     })?;
+    let t = std::time::Instant::now();
     let df = match format {
         BinaryFormat::Parquet => ParquetReader::new(f).finish().map_err(bad)?,
         BinaryFormat::Ipc => IpcReader::new(f).finish().map_err(bad)?,
     };
+    subsidy_model::trace::lap(&format!("  {file} decoded"), t);
     let names: Vec<String> = df
         .get_column_names()
         .iter()
@@ -102,6 +104,7 @@ pub fn read_binary(
         Int64Chunked::from_vec(LINE_COLUMN.into(), (0..n as i64).map(|i| i + 2).collect())
             .into_column(),
     );
+    subsidy_model::trace::lap(&format!("  {file} converted"), t);
     let mut frame = DataFrame::new_infer_height(cols).map_err(bad)?;
     let mut rejected = Vec::with_capacity(faults.len());
     if !faults.is_empty() {
@@ -156,11 +159,16 @@ fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<F
             // taken as it is when no value needs trimming, an upper-case X, or a canonical name
             let clean = match ty {
                 ColType::Enum(k) => enum_clean(s.str()?, |v| k.canonical(v) == Some(v)),
-                _ => all_values(s.str()?, |v| {
-                    !v.is_empty() && v.trim() == v && (ty != ColType::PersonId || !v.ends_with('x'))
-                }),
+                ColType::PersonId => ends_clean(s.str()?, |_, last| last != b'x'),
+                _ => ends_clean(s.str()?, |_, _| true),
             };
             if clean {
+                return Ok((s.clone().with_name(out_name).into_column(), Vec::new()));
+            }
+            parse_text(s, ty, name)
+        }
+        (DataType::String, ColType::List) => {
+            if all_values(s.str()?, is_normal_list) {
                 return Ok((s.clone().with_name(out_name).into_column(), Vec::new()));
             }
             parse_text(s, ty, name)
@@ -199,13 +207,7 @@ fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<F
         }
         (dt, ColType::Number { min, max }) if dt.is_primitive_numeric() => {
             let v = s.cast(&DataType::Float64)?;
-            let ca = v.f64()?;
-            // vectorised: no NaN and min and max in range (infinities fail the range), then no cell
-            // needs a look
-            if !ca.is_nan().any()
-                && ca.min().is_none_or(|x| x >= min)
-                && ca.max().is_none_or(|x| x <= max)
-            {
+            if all_within(v.f64()?, min, max) {
                 return Ok((v.with_name(out_name).into_column(), Vec::new()));
             }
             let faults = v
@@ -340,11 +342,72 @@ fn all_values(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
     ca.downcast_iter().all(|arr| arr.values_iter().all(&ok))
 }
 
+/// Whether a `;`-separated list is already in its canonical form (what `parse_cell` would make
+/// of it): items trimmed and non-empty, `;` only.
+fn is_normal_list(v: &str) -> bool {
+    !v.is_empty() && !v.contains('；') && v.split(';').all(|p| !p.is_empty() && p.trim() == p)
+}
+
+/// Whether every non-null text value is non-empty with nothing to trim and `ends(first, last)`
+/// holds for its first and last bytes. Judged from the string view: a short value sits in the
+/// view itself, a longer one is read at its two ends only. A value whose ends are not both
+/// plain ASCII (a multi-byte character could be a Unicode space such as U+3000) is checked by
+/// its text.
+fn ends_clean(ca: &StringChunked, ends: impl Fn(u8, u8) -> bool) -> bool {
+    let full = |v: &str| {
+        let b = v.as_bytes();
+        !v.is_empty() && v.trim() == v && ends(b[0], b[b.len() - 1])
+    };
+    let plain = |b: u8| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0b;
+    ca.downcast_iter().all(|arr| {
+        let buffers = arr.data_buffers();
+        // a decoded dictionary repeats one view for a repeated value: judged once
+        let mut prev = None;
+        arr.non_null_views_iter().all(|view| {
+            if prev == Some(view.as_u128()) {
+                return true;
+            }
+            prev = Some(view.as_u128());
+            let len = view.length as usize;
+            if len == 0 {
+                return false;
+            }
+            let bytes = if len <= 12 {
+                view.get_inlined_slice()
+            } else {
+                let at = view.offset as usize;
+                buffers
+                    .get(view.buffer_idx as usize)
+                    .and_then(|b| b.get(at..at + len))
+            };
+            let Some(bytes) = bytes else { return false };
+            let (first, last) = (bytes[0], bytes[len - 1]);
+            if plain(first) && plain(last) {
+                ends(first, last)
+            } else {
+                std::str::from_utf8(bytes).is_ok_and(full)
+            }
+        })
+    })
+}
+
+/// Whether every non-null number lies in `min..=max` (NaN fails every comparison and infinities
+/// fail the range): one pass over the values, no intermediate arrays.
+fn all_within(ca: &Float64Chunked, min: f64, max: f64) -> bool {
+    let ok = |x: f64| x >= min && x <= max;
+    ca.downcast_iter().all(|arr| match arr.validity() {
+        Some(m) if m.unset_bits() > 0 => arr.non_null_values_iter().all(ok),
+        _ => arr.values().iter().all(|x| ok(*x)),
+    })
+}
+
 /// Whether every non-null value of an enum column is canonical. Enum names are short enough to
 /// sit inline in their string view, so the verdicts are remembered per view (16 bytes compared,
 /// no text read); a longer value is checked by its text.
 fn enum_clean(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
     let mut seen: Vec<(u128, bool)> = Vec::new();
+    // the previous value's verdict: enum columns run in long repeats
+    let mut last: (u128, bool) = (u128::MAX, false);
     let check = &ok;
     if ca.null_count() > 0 {
         return ca.iter().flatten().all(|v| check(v));
@@ -357,14 +420,99 @@ fn enum_clean(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
                 return check(arr.value(i));
             }
             let key = view.as_u128();
-            if let Some((_, v)) = seen.iter().find(|(k, _)| *k == key) {
-                return *v;
+            if key == last.0 {
+                return last.1;
+            }
+            if let Some(&found) = seen.iter().find(|(k, _)| *k == key) {
+                last = found;
+                return found.1;
             }
             let v = check(arr.value(i));
             if seen.len() < 64 {
                 seen.push((key, v));
             }
+            last = (key, v);
             v
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(v: &[Option<&str>]) -> StringChunked {
+        StringChunked::from_iter_options("t".into(), v.iter().copied())
+    }
+
+    #[test]
+    fn ends_clean_judges_short_and_long_values_by_their_ends() {
+        let any = |_: u8, _: u8| true;
+        let ok = text(&[
+            Some("CL00000001"),
+            None,
+            Some("370102200508090480"),
+            Some("张三"),
+        ]);
+        assert!(ends_clean(&ok, any));
+        for bad in [
+            " CL1",
+            "CL1 ",
+            "370102200508090480 ",
+            " 370102200508090480",
+            "370102200508090480\t",
+            "\u{3000}张三",
+            "张三\u{3000}",
+            "CL1\u{b}",
+            "",
+        ] {
+            let ca = text(&[Some("CL00000001"), Some(bad)]);
+            assert!(!ends_clean(&ca, any), "{bad:?} passed");
+        }
+        // a repeated value is judged once, a different one after it again
+        let ca = text(&[Some("CL1"), Some("CL1"), Some("CL1 ")]);
+        assert!(!ends_clean(&ca, any));
+        // the extra test sees the first and last bytes, inline or not
+        let x = |_: u8, last: u8| last != b'x';
+        assert!(!ends_clean(&text(&[Some("11010519491231002x")]), x));
+        assert!(!ends_clean(&text(&[Some("1234x")]), x));
+        assert!(ends_clean(&text(&[Some("11010519491231002X")]), x));
+    }
+
+    #[test]
+    fn numbers_within_fail_on_nan_infinity_and_range() {
+        let f =
+            |v: &[Option<f64>]| Float64Chunked::from_iter_options("f".into(), v.iter().copied());
+        assert!(all_within(&f(&[Some(0.0), None, Some(1.0)]), 0.0, 1.0));
+        assert!(all_within(&f(&[Some(0.5), Some(0.25)]), 0.0, 1.0));
+        for bad in [f64::NAN, f64::INFINITY, -0.1, 1.1] {
+            assert!(!all_within(&f(&[Some(0.5), Some(bad)]), 0.0, 1.0), "{bad}");
+            assert!(
+                !all_within(&f(&[None, Some(bad)]), 0.0, 1.0),
+                "{bad} with a null"
+            );
+        }
+    }
+
+    #[test]
+    fn a_list_is_normal_only_as_parse_cell_would_write_it() {
+        assert!(is_normal_list("E1;E2;E3"));
+        assert!(is_normal_list("E1"));
+        for bad in ["", "E1;", ";E1", "E1;;E2", "E1 ;E2", "E1； E2", " E1"] {
+            assert!(!is_normal_list(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn enum_columns_are_judged_per_value_even_in_repeats() {
+        let ok = |v: &str| v == "in" || v == "out";
+        assert!(enum_clean(
+            &text(&[Some("in"), Some("in"), Some("out"), Some("in")]),
+            ok
+        ));
+        assert!(!enum_clean(
+            &text(&[Some("in"), Some("in"), Some("IN"), Some("in")]),
+            ok
+        ));
+    }
 }

@@ -333,6 +333,7 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
 
 fn hash_file(p: &Path) -> std::io::Result<(String, u64)> {
     use std::io::Read;
+    let t = std::time::Instant::now();
     let mut f = std::fs::File::open(p)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -345,6 +346,7 @@ fn hash_file(p: &Path) -> std::io::Result<(String, u64)> {
         n += k as u64;
         h.update(&buf[..k]);
     }
+    subsidy_model::trace::lap(&format!("  {} hashed", p.display()), t);
     Ok((hex::encode(h.finalize()), n))
 }
 

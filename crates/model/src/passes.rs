@@ -106,8 +106,16 @@ mod tests {
     use super::*;
 
     fn sums(df: &DataFrame) -> Vec<(String, i64)> {
-        let k = df.column("k").expect("test frame").str().expect("test frame");
-        let v = df.column("v").expect("test frame").i64().expect("test frame");
+        let k = df
+            .column("k")
+            .expect("test frame")
+            .str()
+            .expect("test frame");
+        let v = df
+            .column("v")
+            .expect("test frame")
+            .i64()
+            .expect("test frame");
         let mut rows: Vec<(String, i64)> = k
             .iter()
             .zip(v.iter())
@@ -146,7 +154,12 @@ mod tests {
         let keys: Vec<String> = (0..n).map(|i| format!("K{:03}", i / 30)).collect();
         let vals: Vec<i64> = (0..n as i64).collect();
         let df = df!("k" => &keys, "v" => vals).expect("test frame");
-        let ks = df.column("k").expect("test frame").str().expect("test frame").clone();
+        let ks = df
+            .column("k")
+            .expect("test frame")
+            .str()
+            .expect("test frame")
+            .clone();
         let cuts = clustered_cuts(&ks, 4).expect("contiguous keys");
         assert_eq!(cuts.first(), Some(&0));
         assert_eq!(cuts.last(), Some(&n));
@@ -164,7 +177,16 @@ mod tests {
         assert_eq!(sums(&many), sums(&one));
         // a key that comes back after another: not clustered
         let back = df!("k" => ["A", "B", "A"]).expect("test frame");
-        assert!(clustered_cuts(back.column("k").expect("test frame").str().expect("test frame"), 2).is_none());
+        assert!(
+            clustered_cuts(
+                back.column("k")
+                    .expect("test frame")
+                    .str()
+                    .expect("test frame"),
+                2
+            )
+            .is_none()
+        );
     }
 
     #[test]
