@@ -513,55 +513,55 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
     )
     .with_context(|| format!("writing {}", json.display()))?;
     let mut failed = Vec::new();
-    if let Some(m) = a.min_precision {
-        if s.claims.precision < m {
-            failed.push(format!("precision {:.4} < {m}", s.claims.precision));
-        }
+    if let Some(m) = a.min_precision
+        && s.claims.precision < m
+    {
+        failed.push(format!("precision {:.4} < {m}", s.claims.precision));
     }
-    if let Some(m) = a.min_recall {
-        if s.claims.recall < m {
-            failed.push(format!("recall {:.4} < {m}", s.claims.recall));
-        }
+    if let Some(m) = a.min_recall
+        && s.claims.recall < m
+    {
+        failed.push(format!("recall {:.4} < {m}", s.claims.recall));
     }
-    if let Some(m) = a.min_rule_precision {
-        if s.rule_detectable.precision < m {
-            failed.push(format!(
-                "rule-detectable precision {:.4} < {m}",
-                s.rule_detectable.precision
-            ));
-        }
+    if let Some(m) = a.min_rule_precision
+        && s.rule_detectable.precision < m
+    {
+        failed.push(format!(
+            "rule-detectable precision {:.4} < {m}",
+            s.rule_detectable.precision
+        ));
     }
-    if let Some(m) = a.min_rule_recall {
-        if s.rule_detectable.recall < m {
-            failed.push(format!(
-                "rule-detectable recall {:.4} < {m}",
-                s.rule_detectable.recall
-            ));
-        }
+    if let Some(m) = a.min_rule_recall
+        && s.rule_detectable.recall < m
+    {
+        failed.push(format!(
+            "rule-detectable recall {:.4} < {m}",
+            s.rule_detectable.recall
+        ));
     }
-    if let Some(m) = a.min_colluding_precision_at_k {
-        if s.colluding_precision_at_k < m {
-            failed.push(format!(
-                "colluding precision@{} {:.4} < {m}",
-                s.colluding_planted, s.colluding_precision_at_k
-            ));
-        }
+    if let Some(m) = a.min_colluding_precision_at_k
+        && s.colluding_precision_at_k < m
+    {
+        failed.push(format!(
+            "colluding precision@{} {:.4} < {m}",
+            s.colluding_planted, s.colluding_precision_at_k
+        ));
     }
-    if let Some(m) = a.min_anomaly_recall {
-        if s.anomaly_claims.recall < m {
-            failed.push(format!(
-                "anomaly recall {:.4} < {m}",
-                s.anomaly_claims.recall
-            ));
-        }
+    if let Some(m) = a.min_anomaly_recall
+        && s.anomaly_claims.recall < m
+    {
+        failed.push(format!(
+            "anomaly recall {:.4} < {m}",
+            s.anomaly_claims.recall
+        ));
     }
-    if let Some(g) = a.max_recovery_gap {
-        if (s.recovery_ratio - 1.0).abs() > g {
-            failed.push(format!(
-                "recovery ratio {:.4} outside 1 ± {g}",
-                s.recovery_ratio
-            ));
-        }
+    if let Some(g) = a.max_recovery_gap
+        && (s.recovery_ratio - 1.0).abs() > g
+    {
+        failed.push(format!(
+            "recovery ratio {:.4} outside 1 ± {g}",
+            s.recovery_ratio
+        ));
     }
     if failed.is_empty() {
         Ok(0)

@@ -635,7 +635,7 @@ fn report_xlsx_round_trips_with_its_sheets_headers_and_totals() {
     let value = |label: &str| -> Data {
         summary
             .rows()
-            .find(|r| r[0].to_string() == label)
+            .find(|r| r[0] == label)
             .map(|r| r[1].clone())
             .unwrap_or_else(|| panic!("summary has {label}"))
     };
@@ -747,7 +747,7 @@ fn report_html_is_self_contained_and_renders_in_headless_chromium() {
         dossier.contains(&top["recover_amount"]),
         "the dossier states its recovery"
     );
-    let rule_link = format!("docs/rules.md#");
+    let rule_link = "docs/rules.md#".to_string();
     assert!(
         dossier.contains(&rule_link),
         "findings link to the rule docs"

@@ -410,7 +410,7 @@ fn enum_clean(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
     let mut last: (u128, bool) = (u128::MAX, false);
     let check = &ok;
     if ca.null_count() > 0 {
-        return ca.iter().flatten().all(|v| check(v));
+        return ca.iter().flatten().all(check);
     }
     ca.downcast_iter().all(|arr| {
         let views = arr.views();

@@ -166,10 +166,10 @@ pub fn parse_date(t: &str) -> Option<NaiveDate> {
         Some((d, tm)) => (d, Some(tm.trim())),
         None => (t, None),
     };
-    if let Some(tm) = time {
-        if !matches!(tm, "00:00:00" | "00:00" | "00:00:00.000") {
-            return None;
-        }
+    if let Some(tm) = time
+        && !matches!(tm, "00:00:00" | "00:00" | "00:00:00.000")
+    {
+        return None;
     }
     let mut parts = date.split(['-', '/']);
     let y = num(parts.next()?)?;

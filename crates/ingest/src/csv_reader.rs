@@ -131,7 +131,7 @@ pub fn split_chunks(data: &[u8], target: usize) -> Vec<(usize, usize)> {
             let nl = cand + off;
             quotes += bytecount(&data[scanned..nl], b'"');
             scanned = nl;
-            if quotes % 2 == 0 {
+            if quotes.is_multiple_of(2) {
                 end = Some(nl + 1);
                 break;
             }

@@ -562,9 +562,9 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         }
         h.push_str("</tbody></table></section>");
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<footer>{}</footer></body></html>\n",
+        "<footer>{}</footer></body></html>",
         l.t(
             "问题线索为“与……相符的迹象”，须经复核确认；证据与可澄清的材料见各条说明。",
             "Findings are indicators consistent with the named problem and need review; each states its evidence and what would clear it."

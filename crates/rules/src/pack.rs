@@ -51,14 +51,14 @@ fn key_offset(src: &str, key: &str) -> usize {
         Some((start, l))
     }) {
         let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                let indent = line.len() - t.len();
-                let eq = rest.find('=').unwrap_or(0);
-                let after = &rest[eq + 1..];
-                let ws = after.len() - after.trim_start().len();
-                return i + indent + key.len() + eq + 1 + ws;
-            }
+        if let Some(rest) = t.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            let indent = line.len() - t.len();
+            let eq = rest.find('=').unwrap_or(0);
+            let after = &rest[eq + 1..];
+            let ws = after.len() - after.trim_start().len();
+            return i + indent + key.len() + eq + 1 + ws;
         }
     }
     0
@@ -206,10 +206,9 @@ pub fn load(
                 if let Some(name) = message
                     .strip_prefix("unknown variant `")
                     .and_then(|r| r.split('`').next())
+                    && let Some(s) = suggest(name, rule::PRIMITIVES.iter().copied())
                 {
-                    if let Some(s) = suggest(name, rule::PRIMITIVES.iter().copied()) {
-                        message.push_str(&format!("; did you mean `{s}`?"));
-                    }
+                    message.push_str(&format!("; did you mean `{s}`?"));
                 }
                 if let Some(name) = message
                     .strip_prefix("unknown field `")
@@ -305,20 +304,20 @@ pub fn load(
     }
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     for r in &rules {
-        if let Some(other) = names.insert(r.file.name.as_str(), r.file.id.as_str()) {
-            if other != r.file.id {
-                let src = files
-                    .iter()
-                    .find(|(p, _)| p == &r.path)
-                    .map_or("", |(_, s)| s.as_str());
-                let (line, col) = line_col(src, key_offset(src, "name"));
-                diags.push(Diagnostic {
-                    path: r.path.clone(),
-                    line,
-                    col,
-                    message: format!("rule name `{}` is already used by {other}", r.file.name),
-                });
-            }
+        if let Some(other) = names.insert(r.file.name.as_str(), r.file.id.as_str())
+            && other != r.file.id
+        {
+            let src = files
+                .iter()
+                .find(|(p, _)| p == &r.path)
+                .map_or("", |(_, s)| s.as_str());
+            let (line, col) = line_col(src, key_offset(src, "name"));
+            diags.push(Diagnostic {
+                path: r.path.clone(),
+                line,
+                col,
+                message: format!("rule name `{}` is already used by {other}", r.file.name),
+            });
         }
     }
     if !diags.is_empty() {
@@ -465,17 +464,18 @@ fn check_rule(
             let base = src.find(text).unwrap_or_else(|| key_offset(src, key));
             match expr::parse(text).and_then(|a| expr::check(&a, &scope).map(|t| (a, t))) {
                 Ok((a, t)) => {
-                    if let Some(w) = want {
-                        if t != w && !(w == Ty::Int && t == Ty::Float) {
-                            let (line, col) = line_col(src, base);
-                            d.push(Diagnostic {
-                                path: path.to_string(),
-                                line,
-                                col,
-                                message: format!("`{key}` must be {w:?}, found {t:?}"),
-                            });
-                            return;
-                        }
+                    if let Some(w) = want
+                        && t != w
+                        && !(w == Ty::Int && t == Ty::Float)
+                    {
+                        let (line, col) = line_col(src, base);
+                        d.push(Diagnostic {
+                            path: path.to_string(),
+                            line,
+                            col,
+                            message: format!("`{key}` must be {w:?}, found {t:?}"),
+                        });
+                        return;
                     }
                     exprs.insert(role, a);
                 }

@@ -178,12 +178,11 @@ pub fn run(
         for i in 0..c.height() {
             if let (Some(id), Some(cl), Some(pe), Some(_)) =
                 (id.get(i), cl.get(i), pe.get(i), paid.get(i))
+                && sc.get(i) != Some("living_allowance")
             {
-                if sc.get(i) != Some("living_allowance") {
-                    m.entry((cl.to_string(), pe.to_string()))
-                        .or_default()
-                        .push(id.to_string());
-                }
+                m.entry((cl.to_string(), pe.to_string()))
+                    .or_default()
+                    .push(id.to_string());
             }
         }
         m

@@ -217,13 +217,13 @@ fn evidence(a: &Record, b: &Record) -> Option<(String, f64)> {
             }
         }
     }
-    if let (Some(x), Some(y)) = (&a.address, &b.address) {
-        if addresses_alike(x, y) {
-            // an address of one token (Chinese, written without spaces) names a building more
-            // often than a home: it corroborates, never decides
-            points += if x.contains(' ') { 1.0 } else { 0.4 };
-            why.push("alike address");
-        }
+    if let (Some(x), Some(y)) = (&a.address, &b.address)
+        && addresses_alike(x, y)
+    {
+        // an address of one token (Chinese, written without spaces) names a building more
+        // often than a home: it corroborates, never decides
+        points += if x.contains(' ') { 1.0 } else { 0.4 };
+        why.push("alike address");
     }
     // near-identical names merge at 2.5 points, partly matching ones at 3, names that do not
     // agree only on one and the same identifier

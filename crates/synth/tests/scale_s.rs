@@ -28,7 +28,7 @@ fn read(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
 fn every_scenario_is_planted_at_s_and_identifiers_are_valid_unless_broken() {
     let dir = tempfile::tempdir().expect("tmp");
     let summary = generate(dir.path(), &Config::new(Scale::S, 1)).expect("generates");
-    assert_eq!(summary.rows["persons"] >= 10_000, true);
+    assert!(summary.rows["persons"] >= 10_000);
     let labels = read(&dir.path().join("labels.csv"));
     // every scenario planted, as many times as the summary says (at the rate: 10k × rate, ≥ 1)
     let mut by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
