@@ -149,6 +149,7 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
         file: dir.display().to_string(),
         source: e,
     };
+    let started = std::time::Instant::now();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -328,6 +329,8 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
     }
     pkg.rejected
         .sort_by(|a, b| (a.table, &a.file, a.line).cmp(&(b.table, &b.file, b.line)));
+    drop(indexes);
+    subsidy_model::trace::lap("package read", started);
     Ok(pkg)
 }
 
