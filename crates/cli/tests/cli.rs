@@ -542,21 +542,7 @@ fn evaluate_scores_a_perfect_and_an_empty_findings_set() {
 }
 
 fn read_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).expect("csv");
-    let h: Vec<String> = r
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    r.records()
-        .map(|x| {
-            h.iter()
-                .cloned()
-                .zip(x.expect("row").iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
+    subsidy_synth::read_rows(path).expect("csv")
 }
 
 fn fen(yuan: &str) -> i64 {

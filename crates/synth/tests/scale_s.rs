@@ -7,21 +7,7 @@ use subsidy_model::ids::{IdCheck, UsccCheck, check_resident_id, check_uscc};
 use subsidy_synth::{Config, Scale, generate, scenario::SCENARIOS};
 
 fn read(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).expect("csv");
-    let h: Vec<String> = r
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    r.records()
-        .map(|x| {
-            h.iter()
-                .cloned()
-                .zip(x.expect("row").iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
+    subsidy_synth::read_rows(path).expect("csv")
 }
 
 #[test]
