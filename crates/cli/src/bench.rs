@@ -44,13 +44,14 @@ fn bare_schema(t: subsidy_model::contract::Table) -> Schema {
 
 pub fn run(a: BenchArgs) -> Result<u8, Failure> {
     let t = Instant::now();
-    let rows: usize = match a.mode.as_str() {
-        "ingest" => {
-            let p = subsidy_ingest::read_package(&a.package, &Default::default())?;
-            p.tables.values().map(DataFrame::height).sum()
-        }
+    // both modes end holding every table in memory; the clock stops before they are freed
+    let frames: Vec<DataFrame> = match a.mode.as_str() {
+        "ingest" => subsidy_ingest::read_package(&a.package, &Default::default())?
+            .tables
+            .into_values()
+            .collect(),
         "bare" => {
-            let mut n = 0;
+            let mut frames = Vec::new();
             let mut entries: Vec<PathBuf> = std::fs::read_dir(&a.package)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .collect();
@@ -75,13 +76,14 @@ pub fn run(a: BenchArgs) -> Result<u8, Failure> {
                     }
                     _ => continue,
                 };
-                n += df.height();
+                frames.push(df);
             }
-            n
+            frames
         }
         other => return Err(anyhow::anyhow!("unknown mode `{other}` (ingest or bare)").into()),
     };
     let secs = t.elapsed().as_secs_f64();
+    let rows: usize = frames.iter().map(DataFrame::height).sum();
     crate::out!(
         "mode={} rows={rows} seconds={secs:.3} peak_rss_mib={}",
         a.mode,

@@ -61,15 +61,27 @@ pub fn read_binary(
     let mut cols: Vec<Column> = Vec::with_capacity(spec.columns.len() + layout.extras.len() + 1);
     let mut faults: BTreeMap<usize, (String, String, Reason, String)> = BTreeMap::new();
     // columns convert independently: in parallel
-    let converted: Vec<PolarsResult<(Column, Vec<Fault>)>> = spec
-        .columns
-        .par_iter()
-        .enumerate()
-        .map(|(ci, c)| match layout.canonical[ci] {
-            Some(pos) => convert(&df.columns()[pos], c.ty, c.name),
-            None => Ok((crate::builder::empty_column(c.ty, c.name, n), Vec::new())),
-        })
-        .collect();
+    let convert_all = || -> Vec<PolarsResult<(Column, Vec<Fault>)>> {
+        spec.columns
+            .par_iter()
+            .enumerate()
+            .map(|(ci, c)| match layout.canonical[ci] {
+                Some(pos) => {
+                    let t = std::time::Instant::now();
+                    let done = convert(&df.columns()[pos], c.ty, c.name);
+                    subsidy_model::trace::lap(&format!("    {file} {} converted", c.name), t);
+                    done
+                }
+                None => Ok((crate::builder::empty_column(c.ty, c.name, n), Vec::new())),
+            })
+            .collect()
+    };
+    // the line numbers are written beside the conversions
+    let lines = || {
+        Int64Chunked::from_vec(LINE_COLUMN.into(), (0..n as i64).map(|i| i + 2).collect())
+            .into_column()
+    };
+    let (converted, line_column) = rayon::join(convert_all, lines);
     for ((column_errs, c), _) in converted.into_iter().zip(spec.columns.iter()).zip(0..) {
         let (column, errs) = column_errs.map_err(bad)?;
         for (row, value, reason, message) in errs {
@@ -100,10 +112,7 @@ pub fn read_binary(
                 .with_name(name.as_str().into()),
         );
     }
-    cols.push(
-        Int64Chunked::from_vec(LINE_COLUMN.into(), (0..n as i64).map(|i| i + 2).collect())
-            .into_column(),
-    );
+    cols.push(line_column);
     subsidy_model::trace::lap(&format!("  {file} converted"), t);
     let mut frame = DataFrame::new_infer_height(cols).map_err(bad)?;
     let mut rejected = Vec::with_capacity(faults.len());
@@ -135,9 +144,14 @@ pub fn read_binary(
                 record: clip(&join_record(&refs), 2000),
             });
         }
+        let t = std::time::Instant::now();
         frame = frame
             .filter(&BooleanChunked::from_slice("keep".into(), &keep))
             .map_err(bad)?;
+        subsidy_model::trace::lap(
+            &format!("  {file}: {} faulty rows set aside", faults.len()),
+            t,
+        );
     }
     let (absent, extras) = layout.report(spec);
     Ok(TableRead {
@@ -168,7 +182,7 @@ fn convert(col: &Column, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<F
             parse_text(s, ty, name)
         }
         (DataType::String, ColType::List) => {
-            if all_values(s.str()?, is_normal_list) {
+            if all_views(s.str()?, |arr, k| is_normal_list(arr.value(k))) {
                 return Ok((s.clone().with_name(out_name).into_column(), Vec::new()));
             }
             parse_text(s, ty, name)
@@ -334,107 +348,90 @@ fn parse_text(s: &Series, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<
     Ok((col, faults))
 }
 
-/// Whether `ok` holds for every non-null value, iterating the arrays' values directly.
-fn all_values(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
-    if ca.null_count() > 0 {
-        return ca.iter().flatten().all(ok);
-    }
-    ca.downcast_iter().all(|arr| arr.values_iter().all(&ok))
-}
-
 /// Whether a `;`-separated list is already in its canonical form (what `parse_cell` would make
 /// of it): items trimmed and non-empty, `;` only.
 fn is_normal_list(v: &str) -> bool {
     !v.is_empty() && !v.contains('；') && v.split(';').all(|p| !p.is_empty() && p.trim() == p)
 }
 
-/// Whether every non-null text value is non-empty with nothing to trim and `ends(first, last)`
-/// holds for its first and last bytes. Judged from the string view: a short value sits in the
-/// view itself, a longer one is read at its two ends only. A value whose ends are not both
-/// plain ASCII (a multi-byte character could be a Unicode space such as U+3000) is checked by
-/// its text.
-fn ends_clean(ca: &StringChunked, ends: impl Fn(u8, u8) -> bool) -> bool {
-    let full = |v: &str| {
-        let b = v.as_bytes();
-        !v.is_empty() && v.trim() == v && ends(b[0], b[b.len() - 1])
-    };
-    let plain = |b: u8| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0b;
-    ca.downcast_iter().all(|arr| {
-        let buffers = arr.data_buffers();
-        // a decoded dictionary repeats one view for a repeated value: judged once
-        let mut prev = None;
-        arr.non_null_views_iter().all(|view| {
-            if prev == Some(view.as_u128()) {
+/// Calls `judge(k)` for each non-null row `k` of each array of `ca` whose string view is not
+/// among the views already judged well, stopping at the first `false`. A decoded Parquet
+/// dictionary repeats one view for a repeated value, so a column of a few thousand distinct
+/// values is judged a few thousand times, whatever its length; the cache is direct-mapped,
+/// so a column of unique values costs one extra comparison a row.
+fn all_views(ca: &StringChunked, mut judge: impl FnMut(&TextArray, usize) -> bool) -> bool {
+    const SLOTS: usize = 512;
+    let mut good = vec![0u128; SLOTS];
+    ca.downcast_iter().zip(ca.chunks()).all(|(arr, chunk)| {
+        // a long value's view points into its own array's buffers: the cache starts afresh
+        // (no string view has this bit pattern: its length would be 4 GiB)
+        good.fill(u128::MAX);
+        let nulls = chunk.validity().filter(|b| b.unset_bits() > 0);
+        // the previous row's view, judged well: runs of one value cost a comparison a row
+        let mut prev = u128::MAX;
+        arr.views().iter().enumerate().all(|(k, view)| {
+            let key = view.as_u128();
+            if key == prev {
                 return true;
             }
-            prev = Some(view.as_u128());
-            let len = view.length as usize;
-            if len == 0 {
-                return false;
+            let x = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+            let slot = (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize & (SLOTS - 1);
+            if good[slot] == key {
+                prev = key;
+                return true;
             }
-            let bytes = if len <= 12 {
-                view.get_inlined_slice()
-            } else {
-                let at = view.offset as usize;
-                buffers
-                    .get(view.buffer_idx as usize)
-                    .and_then(|b| b.get(at..at + len))
-            };
-            let Some(bytes) = bytes else { return false };
-            let (first, last) = (bytes[0], bytes[len - 1]);
-            if plain(first) && plain(last) {
-                ends(first, last)
-            } else {
-                std::str::from_utf8(bytes).is_ok_and(full)
+            if nulls.is_some_and(|b| !b.get_bit(k)) {
+                return true;
             }
+            let ok = judge(arr, k);
+            if ok {
+                good[slot] = key;
+                prev = key;
+            }
+            ok
         })
+    })
+}
+
+type TextArray = <StringType as PolarsDataType>::Array;
+
+/// Whether every non-null text value is non-empty with nothing to trim (its first and last
+/// characters are not white space, as `str::trim` has it) and `ends(first, last)` holds for its
+/// first and last bytes. Only the two ends of a value are read: the text of a UTF-8 column is
+/// valid UTF-8, so its last character starts within its last four bytes.
+fn ends_clean(ca: &StringChunked, ends: impl Fn(u8, u8) -> bool) -> bool {
+    all_views(ca, |arr, k| {
+        let v = arr.value(k);
+        let b = v.as_bytes();
+        match (v.chars().next(), v.chars().next_back()) {
+            (Some(first), Some(last)) => {
+                !first.is_whitespace() && !last.is_whitespace() && ends(b[0], b[b.len() - 1])
+            }
+            _ => false,
+        }
     })
 }
 
 /// Whether every non-null number lies in `min..=max` (NaN fails every comparison and infinities
-/// fail the range): one pass over the values, no intermediate arrays.
+/// fail the range): one pass over the values, no intermediate arrays, in blocks the compiler
+/// can vectorise (no early exit inside a block).
 fn all_within(ca: &Float64Chunked, min: f64, max: f64) -> bool {
     let ok = |x: f64| x >= min && x <= max;
-    ca.downcast_iter().all(|arr| match arr.validity() {
-        Some(m) if m.unset_bits() > 0 => arr.non_null_values_iter().all(ok),
-        _ => arr.values().iter().all(|x| ok(*x)),
+    ca.downcast_iter().all(|arr| {
+        // the slots under nulls hold some number too: when every slot is in range, so is
+        // every value; otherwise the values are looked at one by one
+        arr.values()
+            .chunks(1024)
+            .all(|block| block.iter().fold(true, |all, &x| all & ok(x)))
+            || arr.non_null_values_iter().all(ok)
     })
 }
 
-/// Whether every non-null value of an enum column is canonical. Enum names are short enough to
-/// sit inline in their string view, so the verdicts are remembered per view (16 bytes compared,
-/// no text read); a longer value is checked by its text.
+/// Whether every non-null value of an enum column is canonical (`ok`). Enum names are short
+/// enough to sit inline in their string view, so equal views are equal names: each distinct
+/// value is judged once.
 fn enum_clean(ca: &StringChunked, ok: impl Fn(&str) -> bool) -> bool {
-    let mut seen: Vec<(u128, bool)> = Vec::new();
-    // the previous value's verdict: enum columns run in long repeats
-    let mut last: (u128, bool) = (u128::MAX, false);
-    let check = &ok;
-    if ca.null_count() > 0 {
-        return ca.iter().flatten().all(check);
-    }
-    ca.downcast_iter().all(|arr| {
-        let views = arr.views();
-        (0..views.len()).all(|i| {
-            let view = views[i];
-            if view.length > 12 {
-                return check(arr.value(i));
-            }
-            let key = view.as_u128();
-            if key == last.0 {
-                return last.1;
-            }
-            if let Some(&found) = seen.iter().find(|(k, _)| *k == key) {
-                last = found;
-                return found.1;
-            }
-            let v = check(arr.value(i));
-            if seen.len() < 64 {
-                seen.push((key, v));
-            }
-            last = (key, v);
-            v
-        })
-    })
+    all_views(ca, |arr, k| ok(arr.value(k)))
 }
 
 #[cfg(test)]
@@ -443,6 +440,16 @@ mod tests {
 
     fn text(v: &[Option<&str>]) -> StringChunked {
         StringChunked::from_iter_options("t".into(), v.iter().copied())
+    }
+
+    #[test]
+    fn a_look_alike_view_in_another_chunk_is_judged_by_its_own_text() {
+        // equal length, first bytes and buffer position: bit-for-bit equal views
+        let mut ca = text(&[Some("110105194912310021"), Some("110105194912310021")]);
+        ca.append(&text(&[Some("11010519491231002 ")]))
+            .expect("append");
+        assert_eq!(ca.chunks().len(), 2);
+        assert!(!ends_clean(&ca, |_, _| true));
     }
 
     #[test]

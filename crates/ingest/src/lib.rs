@@ -29,6 +29,7 @@ pub mod csv_reader;
 pub mod encoding;
 mod error;
 pub mod reject;
+mod rows;
 pub mod suggest;
 mod validate;
 pub mod xlsx_reader;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 
 use foldhash::fast::FixedState;
-use hashbrown::HashTable;
 use polars::prelude::*;
 use rayon::prelude::*;
 use subsidy_model::contract::{ColType, Table, TableSpec};
@@ -15,13 +14,14 @@ use subsidy_model::money::format_yuan;
 use crate::builder::LINE_COLUMN;
 use crate::error::IngestError;
 use crate::reject::{Reason, Rejection, clip};
+use crate::rows::{Probe, RowTable};
 
 /// The keys of a table's accepted rows: built once by the duplicate check and kept for the
 /// reference checks of the tables that point at it. Holds row positions into the table's key
 /// columns, so a lookup compares the text itself: exact, with no copy of the keys.
 pub struct KeyIndex {
     parts: Vec<StringChunked>,
-    rows: HashTable<u32>,
+    rows: RowTable,
     state: FixedState,
 }
 
@@ -47,21 +47,30 @@ fn row_key(parts: &[StringChunked], row: usize) -> impl Iterator<Item = &str> {
     parts.iter().map(move |p| cell(p, row))
 }
 
+/// How many values one batched lookup takes: enough for their memory loads to overlap.
+const BATCH: usize = 32;
+
 impl KeyIndex {
-    /// Whether a single-column key `v` is present.
-    fn contains(&self, v: &str) -> bool {
-        let h = hash_key(&self.state, std::iter::once(v));
-        self.rows
-            .find(h, |&r| cell(&self.parts[0], r as usize) == v)
-            .is_some()
+    /// Marks `found[k]` for each single-column key `vals[k]` that is present (at most [`BATCH`]
+    /// values; `found` is only ever set, never cleared).
+    fn contains_batch(&self, vals: &[&str], found: &mut [bool]) {
+        let Some(keys) = self.parts[0].downcast_iter().next() else {
+            return;
+        };
+        let mut hashes = [0u64; BATCH];
+        for (h, v) in hashes.iter_mut().zip(vals) {
+            *h = hash_key(&self.state, std::iter::once(*v));
+        }
+        let hashes = &hashes[..vals.len()];
+        self.rows.find_batch(hashes, found, |k, row| {
+            keys.get(row as usize).unwrap_or("") == vals[k]
+        });
     }
 
     /// Forgets the key of accepted row `row`, rejected after the duplicate check.
     fn forget(&mut self, row: usize) {
         let h = hash_key(&self.state, row_key(&self.parts, row));
-        if let Ok(e) = self.rows.find_entry(h, |&r| r as usize == row) {
-            e.remove();
-        }
+        self.rows.remove(h, row as u32);
     }
 }
 
@@ -161,8 +170,11 @@ pub fn keys_and_references(
             });
         }
     }
+    let t = std::time::Instant::now();
     let mask = BooleanChunked::from_slice("keep".into(), &keep);
-    Ok((df.filter(&mask)?, rejected, index))
+    let kept = df.filter(&mask)?;
+    subsidy_model::trace::lap(&format!("  {file}: {} rows set aside", rejected.len()), t);
+    Ok((kept, rejected, index))
 }
 
 /// A rejected row's column, value, reason and message.
@@ -189,17 +201,17 @@ fn duplicates(spec: &TableSpec, df: &DataFrame) -> PolarsResult<(KeyIndex, Vec<(
         .into_par_iter()
         .map(|i| hash_key(&state, row_key(&parts, i)))
         .collect();
-    let mut rows: HashTable<u32> = HashTable::with_capacity(n);
+    let mut rows = RowTable::with_capacity(n);
     let mut found = Vec::new();
     for (i, &h) in hashes.iter().enumerate() {
-        let same = |&r: &u32| row_key(&parts, r as usize).eq(row_key(&parts, i));
-        let rehash = |&r: &u32| hashes[r as usize];
-        let first = match rows.entry(h, same, rehash) {
-            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                e.insert(i as u32);
-                continue;
-            }
+        // the slot of a row a few ahead is loaded now, so that its miss overlaps this insert
+        if let Some(&ahead) = hashes.get(i + 16) {
+            rows.touch(ahead);
+        }
+        let same = |r: u32| row_key(&parts, r as usize).eq(row_key(&parts, i));
+        let first = match rows.insert(h, i as u32, same) {
+            Probe::Inserted => continue,
+            Probe::Found(first) => first,
         };
         let vals: Vec<&str> = row_key(&parts, i).collect();
         let shown: Vec<String> = spec
@@ -237,53 +249,168 @@ fn orphans(
     let targets: Vec<&KeyIndex> = targets.iter().filter_map(|t| indexes.get(t)).collect();
     let col = df.column(column)?.str()?.clone();
     let step = (n / 8).max(100_000);
-    let bad: Vec<usize> = (0..n)
+    let shares: Vec<(Vec<usize>, usize)> = (0..n)
         .into_par_iter()
         .step_by(step)
-        .flat_map_iter(|a| {
+        .map(|a| {
             let b = (a + step).min(n);
             let slice = col.slice(a as i64, b - a);
-            // child rows cycle through a few parents (a class's roster, a person's days):
-            // the verdicts on recent values are kept in a small direct-mapped cache
-            let mut recent: [Option<(&str, bool)>; 64] = [None; 64];
+            let mut share = Share::new(&targets);
             let mut out = Vec::new();
-            let mut j = a;
-            for arr in slice.downcast_iter() {
-                let views = arr.views();
-                // a decoded dictionary (Parquet) repeats one view for a repeated value: the
-                // previous row's verdict holds without reading the text
-                let mut prev: Option<(u128, bool)> = None;
-                for (k, view) in views.iter().enumerate() {
-                    let row = j + k;
-                    let Some(v) = arr.get(k) else { continue };
-                    let key = view.as_u128();
-                    let ok = match prev {
-                        Some((p, ok)) if p == key => ok,
-                        _ => {
-                            let slot = recent_slot(v);
-                            let ok = match recent[slot] {
-                                Some((p, ok)) if p == v => ok,
-                                _ => {
-                                    let ok = targets.iter().any(|t| t.contains(v));
-                                    recent[slot] = Some((v, ok));
-                                    ok
-                                }
-                            };
-                            prev = Some((key, ok));
-                            ok
-                        }
-                    };
-                    if !ok {
-                        out.push(row);
-                    }
-                }
-                j += arr.len();
+            let mut first = a;
+            for (arr, chunk) in slice.downcast_iter().zip(slice.chunks()) {
+                share.check(arr, chunk, first, &mut out);
+                first += arr.len();
             }
-            out
+            (out, share.looked_up)
         })
         .collect();
-    subsidy_model::trace::lap(&format!("  {column} references checked"), t0);
+    let looked_up: usize = shares.iter().map(|s| s.1).sum();
+    let bad: Vec<usize> = shares.into_iter().flat_map(|s| s.0).collect();
+    subsidy_model::trace::lap(
+        &format!("  {column} references checked ({looked_up} looked up)"),
+        t0,
+    );
     Ok(bad)
+}
+
+type TextArray = <StringType as PolarsDataType>::Array;
+
+/// The rows a reference check looks at together: enough for the lookups of their new values to
+/// be batched, few enough for their text to stay in cache until then.
+const BLOCK: usize = 1 << 12;
+const VIEW_SLOTS: usize = 512;
+const TEXT_SLOTS: usize = 64;
+/// A verdict: the value is a key of a target.
+const FOUND: u32 = u32::MAX;
+/// A verdict: the value is no key of any target.
+const ORPHAN: u32 = u32::MAX - 1;
+/// An empty view-cache slot (no string view has this bit pattern: its length would be 4 GiB).
+const NO_VIEW: u128 = u128::MAX;
+
+/// The reference check of one share of a child column. Child rows cycle through a few parents
+/// (a class's roster, a person's days), so each row's value is first sought among recent ones:
+/// by its string view (a decoded Parquet dictionary repeats one view for a repeated value, so
+/// no text is read), then by its text. A value seen in neither is looked up in the targets,
+/// batched with the other new values of the block. A cached state is a verdict ([`FOUND`],
+/// [`ORPHAN`]) or the position of a lookup still pending in this block.
+struct Share<'a> {
+    targets: &'a [&'a KeyIndex],
+    by_view: Vec<(u128, u32)>,
+    by_text: [Option<(&'a str, u32)>; TEXT_SLOTS],
+    pending: Vec<&'a str>,
+    found: Vec<bool>,
+    /// Rows of the block whose value's lookup is pending, with its position.
+    waiting: Vec<(u32, u32)>,
+    /// Values looked up in the targets (for the trace).
+    looked_up: usize,
+}
+
+impl<'a> Share<'a> {
+    fn new(targets: &'a [&'a KeyIndex]) -> Self {
+        Share {
+            targets,
+            by_view: vec![(NO_VIEW, FOUND); VIEW_SLOTS],
+            by_text: [None; TEXT_SLOTS],
+            pending: Vec::new(),
+            found: Vec::new(),
+            waiting: Vec::new(),
+            looked_up: 0,
+        }
+    }
+
+    /// Appends to `out` the rows (numbered from `first`) of `arr` whose value is an orphan.
+    /// `chunk` is the same array, untyped (it tells the null rows).
+    fn check(&mut self, arr: &'a TextArray, chunk: &ArrayRef, first: usize, out: &mut Vec<usize>) {
+        let views = arr.views();
+        let nulls = chunk.validity().filter(|b| b.unset_bits() > 0);
+        // a long value's view points into its own array's buffers: that cache starts afresh
+        self.by_view.fill((NO_VIEW, FOUND));
+        for start in (0..views.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(views.len());
+            // a row repeating the previous row's view (a class's sign-ins in a row) has its
+            // state; only rows whose lookup is pending are kept for after the block's lookups
+            let mut prev = (NO_VIEW, FOUND);
+            for (k, view) in views[start..end].iter().enumerate() {
+                let row = start + k;
+                let key = view.as_u128();
+                let state = if key == prev.0 {
+                    prev.1
+                } else {
+                    if nulls.is_some_and(|b| !b.get_bit(row)) {
+                        continue;
+                    }
+                    let vs = view_slot(key);
+                    let state = if self.by_view[vs].0 == key {
+                        self.by_view[vs].1
+                    } else {
+                        let state = self.by_text(arr.value(row));
+                        self.by_view[vs] = (key, state);
+                        state
+                    };
+                    prev = (key, state);
+                    state
+                };
+                match state {
+                    FOUND => {}
+                    ORPHAN => out.push(first + row),
+                    at => self.waiting.push((row as u32, at)),
+                }
+            }
+            self.resolve();
+            for &(row, at) in &self.waiting {
+                if !self.found[at as usize] {
+                    out.push(first + row as usize);
+                }
+            }
+            self.waiting.clear();
+        }
+    }
+
+    /// The state of text `v`: a recent verdict, or a new pending lookup.
+    fn by_text(&mut self, v: &'a str) -> u32 {
+        let ts = recent_slot(v);
+        match self.by_text[ts] {
+            Some((p, state)) if p == v => state,
+            _ => {
+                self.pending.push(v);
+                let state = (self.pending.len() - 1) as u32;
+                self.by_text[ts] = Some((v, state));
+                state
+            }
+        }
+    }
+
+    /// Looks the pending values up, a batch at a time, and turns the cached states that point
+    /// at them into verdicts. `found` keeps the answers until the block's rows are read.
+    fn resolve(&mut self) {
+        self.found.clear();
+        self.found.resize(self.pending.len(), false);
+        self.looked_up += self.pending.len();
+        for (vals, found) in self.pending.chunks(BATCH).zip(self.found.chunks_mut(BATCH)) {
+            for t in self.targets {
+                t.contains_batch(vals, found);
+            }
+        }
+        let verdict = |state: u32, found: &[bool]| match state {
+            FOUND | ORPHAN => state,
+            at if found[at as usize] => FOUND,
+            _ => ORPHAN,
+        };
+        for slot in self.by_view.iter_mut().filter(|s| s.0 != NO_VIEW) {
+            slot.1 = verdict(slot.1, &self.found);
+        }
+        for (_, state) in self.by_text.iter_mut().flatten() {
+            *state = verdict(*state, &self.found);
+        }
+        self.pending.clear();
+    }
+}
+
+/// The view-cache slot of a string view: its bits mixed down.
+fn view_slot(key: u128) -> usize {
+    let x = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize & (VIEW_SLOTS - 1)
 }
 
 /// The cache slot of a referenced value: its length and last bytes, which vary between the
@@ -295,5 +422,84 @@ fn recent_slot(v: &str) -> usize {
         .rev()
         .take(4)
         .fold(b.len(), |a, &x| a.wrapping_mul(31) ^ x as usize);
-    tail & 63
+    tail & (TEXT_SLOTS - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn persons(ids: &[&str]) -> DataFrame {
+        let lines: Vec<i64> = (2..2 + ids.len() as i64).collect();
+        df! { "person_id" => ids, LINE_COLUMN => lines }.expect("frame")
+    }
+
+    /// The reference check against a plain reading: every row whose value is not a key.
+    #[test]
+    fn orphans_are_the_rows_whose_value_is_no_key_across_blocks_chunks_and_nulls() {
+        let known = ["110105194912310021", "110105194912310047", "P1"];
+        let (index, dups) = duplicates(Table::Persons.spec(), &persons(&known)).expect("index");
+        assert!(dups.is_empty());
+        let indexes = BTreeMap::from([(Table::Persons, index)]);
+
+        // runs, a roster cycle, nulls, short values and orphans, over more than one block and
+        // in two chunks
+        let mut a: Vec<Option<&str>> = Vec::new();
+        for i in 0..3 * BLOCK {
+            let v = match i % 7 {
+                0 | 1 => Some(known[0]),
+                2 => Some(known[1]),
+                3 => None,
+                4 => Some("P1"),
+                5 => Some("P2"),
+                _ => Some("110105194912310099"),
+            };
+            a.push(v);
+        }
+        let b = a.clone();
+        let text = |v: &[Option<&str>]| {
+            StringChunked::from_iter_options("person_id".into(), v.iter().copied())
+        };
+        let mut col = text(&a);
+        col.append(&text(&b)).expect("append");
+        assert_eq!(col.chunks().len(), 2);
+        let child = DataFrame::new_infer_height(vec![col.into_column()]).expect("child");
+
+        let mut got = orphans("person_id", &[Table::Persons], &child, &indexes).expect("check");
+        got.sort_unstable();
+        let want: Vec<usize> = a
+            .iter()
+            .chain(&b)
+            .enumerate()
+            .filter(|(_, v)| v.is_some_and(|v| !known.contains(&v)))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(got, want);
+
+        // two chunks whose values share length, first bytes and buffer position, so that their
+        // string views are bit for bit equal although the texts differ
+        let mut col = text(&[Some(known[0])]);
+        col.append(&text(&[Some("110199999999999999")]))
+            .expect("append");
+        let views: Vec<u128> = col
+            .downcast_iter()
+            .map(|a| a.views()[0].as_u128())
+            .collect();
+        assert_eq!(views[0], views[1]);
+        let child = DataFrame::new_infer_height(vec![col.into_column()]).expect("child");
+        let got = orphans("person_id", &[Table::Persons], &child, &indexes).expect("check");
+        assert_eq!(got, vec![1], "the look-alike view in the second chunk");
+    }
+
+    #[test]
+    fn a_value_is_found_in_any_of_several_targets() {
+        let (people, _) = duplicates(Table::Persons.spec(), &persons(&["A1"])).expect("index");
+        let orgs = df! { "institution_id" => ["B1"], LINE_COLUMN => [2i64] }.expect("frame");
+        let (orgs, _) = duplicates(Table::Institutions.spec(), &orgs).expect("index");
+        let indexes = BTreeMap::from([(Table::Persons, people), (Table::Institutions, orgs)]);
+        let child = df! { "claimant_id" => ["B1", "A1", "C1", "A1"] }.expect("child");
+        let targets = [Table::Institutions, Table::Persons];
+        let got = orphans("claimant_id", &targets, &child, &indexes).expect("check");
+        assert_eq!(got, vec![2]);
+    }
 }
