@@ -15,9 +15,6 @@ pub(crate) use out;
 // jemalloc instead of glibc's malloc: with polars' worker threads, glibc's per-thread arenas hold
 // freed memory apart (the l scan peaked at 12 GiB with them). Freed pages go back to the system
 // at once (decay 0, purged by a background thread): 8.1 GiB at l, no slower (benches/runs/).
-// Its memory is marked for transparent huge pages (`thp:always`; honoured where the system's THP
-// mode is `madvise` or `always`): fewer page faults and TLB misses, the l scan 79 → 69 s for
-// 0.3 GiB more peak (benches/runs/2026-11-30-l.md).
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -26,8 +23,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 // SAFETY: a NUL-terminated byte string with a static lifetime, the `const char *` jemalloc reads
 #[allow(unsafe_code)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-pub static MALLOC_CONF: &[u8; 68] =
-    b"background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0,thp:always\0";
+pub static MALLOC_CONF: &[u8; 57] = b"background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0\0";
 
 mod bench;
 mod evaluate;
