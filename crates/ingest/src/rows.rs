@@ -1,8 +1,9 @@
 //! An open-addressing hash table of row numbers, for the key and reference checks.
 //!
 //! Each slot holds a row number and the high 32 bits of its key's hash (the tag), so a probe
-//! reads the key's text only when the tags agree. Lookups come in batches whose loads are issued together: at a million keys the table is far
-//! larger than the core's cache, and one lookup at a time would wait for each load in turn.
+//! reads the key's text only when the tags agree. Lookups come in batches whose loads are issued
+//! together: at a million keys the table is far larger than the core's cache, and one lookup at a
+//! time would wait for each load in turn.
 
 /// A slot: tag in the high half, row + 1 in the low half; 0 is empty.
 const EMPTY: u64 = 0;
