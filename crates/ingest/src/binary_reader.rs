@@ -17,6 +17,7 @@ use crate::builder::{Buf, LINE_COLUMN, TableRead, canonical_dtype, join_record};
 use crate::cell::{CellError, Value, parse_cell};
 use crate::error::IngestError;
 use crate::reject::{Reason, Rejection, clip};
+use crate::string_views::{NO_VIEW, TextArray, view_slot};
 
 /// Which binary format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,18 +365,16 @@ fn all_views(ca: &StringChunked, mut judge: impl FnMut(&TextArray, usize) -> boo
     let mut good = vec![0u128; SLOTS];
     ca.downcast_iter().zip(ca.chunks()).all(|(arr, chunk)| {
         // a long value's view points into its own array's buffers: the cache starts afresh
-        // (no string view has this bit pattern: its length would be 4 GiB)
-        good.fill(u128::MAX);
+        good.fill(NO_VIEW);
         let nulls = chunk.validity().filter(|b| b.unset_bits() > 0);
         // the previous row's view, judged well: runs of one value cost a comparison a row
-        let mut prev = u128::MAX;
+        let mut prev = NO_VIEW;
         arr.views().iter().enumerate().all(|(k, view)| {
             let key = view.as_u128();
             if key == prev {
                 return true;
             }
-            let x = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-            let slot = (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize & (SLOTS - 1);
+            let slot = view_slot(key, SLOTS);
             if good[slot] == key {
                 prev = key;
                 return true;
@@ -392,8 +391,6 @@ fn all_views(ca: &StringChunked, mut judge: impl FnMut(&TextArray, usize) -> boo
         })
     })
 }
-
-type TextArray = <StringType as PolarsDataType>::Array;
 
 /// Whether every non-null text value is non-empty with nothing to trim (its first and last
 /// characters are not white space, as `str::trim` has it) and `ends(first, last)` holds for its

@@ -30,6 +30,7 @@ pub mod encoding;
 mod error;
 pub mod reject;
 mod rows;
+mod string_views;
 pub mod suggest;
 mod validate;
 pub mod xlsx_reader;

@@ -15,6 +15,7 @@ use crate::builder::LINE_COLUMN;
 use crate::error::IngestError;
 use crate::reject::{Reason, Rejection, clip};
 use crate::rows::{Probe, RowTable};
+use crate::string_views::{NO_VIEW, TextArray, view_slot};
 
 /// The keys of a table's accepted rows: built once by the duplicate check and kept for the
 /// reference checks of the tables that point at it. Holds row positions into the table's key
@@ -274,8 +275,6 @@ fn orphans(
     Ok(bad)
 }
 
-type TextArray = <StringType as PolarsDataType>::Array;
-
 /// The rows a reference check looks at together: enough for the lookups of their new values to
 /// be batched, few enough for their text to stay in cache until then.
 const BLOCK: usize = 1 << 12;
@@ -285,8 +284,6 @@ const TEXT_SLOTS: usize = 64;
 const FOUND: u32 = u32::MAX;
 /// A verdict: the value is no key of any target.
 const ORPHAN: u32 = u32::MAX - 1;
-/// An empty view-cache slot (no string view has this bit pattern: its length would be 4 GiB).
-const NO_VIEW: u128 = u128::MAX;
 
 /// The reference check of one share of a child column. Child rows cycle through a few parents
 /// (a class's roster, a person's days), so each row's value is first sought among recent ones:
@@ -340,7 +337,7 @@ impl<'a> Share<'a> {
                     if nulls.is_some_and(|b| !b.get_bit(row)) {
                         continue;
                     }
-                    let vs = view_slot(key);
+                    let vs = view_slot(key, VIEW_SLOTS);
                     let state = if self.by_view[vs].0 == key {
                         self.by_view[vs].1
                     } else {
@@ -405,12 +402,6 @@ impl<'a> Share<'a> {
         }
         self.pending.clear();
     }
-}
-
-/// The view-cache slot of a string view: its bits mixed down.
-fn view_slot(key: u128) -> usize {
-    let x = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize & (VIEW_SLOTS - 1)
 }
 
 /// The cache slot of a referenced value: its length and last bytes, which vary between the
