@@ -13,9 +13,10 @@ use rayon::prelude::*;
 use subsidy_model::contract::{ColType, TableSpec};
 use subsidy_model::money::yuan_f64_to_fen;
 
-use crate::builder::{Buf, LINE_COLUMN, TableRead, canonical_dtype, join_record};
+use crate::builder::{Buf, TableRead, canonical_dtype, join_record};
 use crate::cell::{CellError, Value, parse_cell};
 use crate::error::IngestError;
+use crate::lines::Lines;
 use crate::reject::{Reason, Rejection, clip};
 use crate::string_views::{NO_VIEW, TextArray, view_slot};
 
@@ -59,30 +60,23 @@ pub fn read_binary(
         .collect();
     let layout = crate::layout(spec, file, &names)?;
     let n = df.height();
-    let mut cols: Vec<Column> = Vec::with_capacity(spec.columns.len() + layout.extras.len() + 1);
+    let mut cols: Vec<Column> = Vec::with_capacity(spec.columns.len() + layout.extras.len());
     let mut faults: BTreeMap<usize, (String, String, Reason, String)> = BTreeMap::new();
     // columns convert independently: in parallel
-    let convert_all = || -> Vec<PolarsResult<(Column, Vec<Fault>)>> {
-        spec.columns
-            .par_iter()
-            .enumerate()
-            .map(|(ci, c)| match layout.canonical[ci] {
-                Some(pos) => {
-                    let t = std::time::Instant::now();
-                    let done = convert(&df.columns()[pos], c.ty, c.name);
-                    subsidy_model::trace::lap(&format!("    {file} {} converted", c.name), t);
-                    done
-                }
-                None => Ok((crate::builder::empty_column(c.ty, c.name, n), Vec::new())),
-            })
-            .collect()
-    };
-    // the line numbers are written beside the conversions
-    let lines = || {
-        Int64Chunked::from_vec(LINE_COLUMN.into(), (0..n as i64).map(|i| i + 2).collect())
-            .into_column()
-    };
-    let (converted, line_column) = rayon::join(convert_all, lines);
+    let converted: Vec<PolarsResult<(Column, Vec<Fault>)>> = spec
+        .columns
+        .par_iter()
+        .enumerate()
+        .map(|(ci, c)| match layout.canonical[ci] {
+            Some(pos) => {
+                let t = std::time::Instant::now();
+                let done = convert(&df.columns()[pos], c.ty, c.name);
+                subsidy_model::trace::lap(&format!("    {file} {} converted", c.name), t);
+                done
+            }
+            None => Ok((crate::builder::empty_column(c.ty, c.name, n), Vec::new())),
+        })
+        .collect();
     for ((column_errs, c), _) in converted.into_iter().zip(spec.columns.iter()).zip(0..) {
         let (column, errs) = column_errs.map_err(bad)?;
         for (row, value, reason, message) in errs {
@@ -113,9 +107,10 @@ pub fn read_binary(
                 .with_name(name.as_str().into()),
         );
     }
-    cols.push(line_column);
     subsidy_model::trace::lap(&format!("  {file} converted"), t);
-    let mut frame = DataFrame::new_infer_height(cols).map_err(bad)?;
+    let mut frame = DataFrame::new(n, cols).map_err(bad)?;
+    // row i is the file's row i + 1 after its header: line i + 2, as a CSV export would have it
+    let mut lines = Lines::run(2, n);
     let mut rejected = Vec::with_capacity(faults.len());
     if !faults.is_empty() {
         let mut keep = vec![true; n];
@@ -149,6 +144,7 @@ pub fn read_binary(
         frame = frame
             .filter(&BooleanChunked::from_slice("keep".into(), &keep))
             .map_err(bad)?;
+        lines = lines.filter(&keep);
         subsidy_model::trace::lap(
             &format!("  {file}: {} faulty rows set aside", faults.len()),
             t,
@@ -157,6 +153,7 @@ pub fn read_binary(
     let (absent, extras) = layout.report(spec);
     Ok(TableRead {
         frame,
+        lines,
         rejected,
         rows: n as u64,
         absent,

@@ -12,8 +12,7 @@ use crate::reject::{Reason, Rejection, clip};
 /// Longest accepted field, in bytes.
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
 
-/// The name of the extra column holding each row's source line.
-pub const LINE_COLUMN: &str = "_line";
+use crate::lines::Lines;
 
 /// How the file's header maps onto the table's columns.
 #[derive(Debug, Clone)]
@@ -43,8 +42,10 @@ impl Layout {
 
 /// What reading one table file gives, whatever its format.
 pub struct TableRead {
-    /// Accepted rows: the contract's columns, then extras, then `_line`.
+    /// Accepted rows: the contract's columns, then extras.
     pub frame: DataFrame,
+    /// The source line of each accepted row.
+    pub lines: Lines,
     /// Rejected rows, in file order.
     pub rejected: Vec<Rejection>,
     /// Data rows read.
@@ -154,7 +155,7 @@ pub struct TableBuilder<'s> {
     file: &'s str,
     bufs: Vec<Buf>,
     extras: Vec<StringChunkedBuilder>,
-    lines: Vec<i64>,
+    lines: Vec<u64>,
     /// Rows set aside.
     pub rejected: Vec<Rejection>,
 }
@@ -285,7 +286,7 @@ impl<'s> TableBuilder<'s> {
                 b.append_value(t)
             }
         }
-        self.lines.push(line as i64);
+        self.lines.push(line);
     }
 
     fn header_name(&self, pos: usize) -> String {
@@ -310,9 +311,9 @@ impl<'s> TableBuilder<'s> {
         self.lines.is_empty()
     }
 
-    /// The accepted rows as a frame (contract columns, then extras, then `_line`) and the
-    /// rejected rows.
-    pub fn finish(self) -> (DataFrame, Vec<Rejection>) {
+    /// The accepted rows as a frame (contract columns, then extras), their source lines and
+    /// the rejected rows.
+    pub fn finish(self) -> (DataFrame, Lines, Vec<Rejection>) {
         let mut cols: Vec<Column> = self
             .bufs
             .into_iter()
@@ -324,14 +325,9 @@ impl<'s> TableBuilder<'s> {
                 .into_iter()
                 .map(|b| b.finish().into_series().into()),
         );
-        cols.push(
-            Int64Chunked::from_vec(LINE_COLUMN.into(), self.lines)
-                .into_series()
-                .into(),
-        );
-        let df =
-            DataFrame::new_infer_height(cols).expect("all columns have one value per accepted row");
-        (df, self.rejected)
+        let height = self.lines.len();
+        let df = DataFrame::new(height, cols).expect("all columns have one value per accepted row");
+        (df, Lines::new(self.lines), self.rejected)
     }
 }
 

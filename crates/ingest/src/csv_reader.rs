@@ -8,6 +8,7 @@ use subsidy_model::contract::TableSpec;
 use crate::builder::{Layout, TableBuilder, TableRead};
 use crate::encoding::{Decoded, EncodingChoice, decode};
 use crate::error::IngestError;
+use crate::lines::Lines;
 use crate::reject::{Reason, Rejection};
 
 /// Reads one CSV file's bytes as table `spec`.
@@ -71,7 +72,7 @@ pub fn read_csv(
         starts.push(line);
         prev = a;
     }
-    let parts: Vec<(DataFrame, Vec<Rejection>, u64)> = chunks
+    let parts: Vec<(DataFrame, Lines, Vec<Rejection>, u64)> = chunks
         .par_iter()
         .zip(starts.par_iter())
         .map(|(&(a, b), &first_line)| {
@@ -82,21 +83,27 @@ pub fn read_csv(
     drop(chunks);
     drop(bytes);
     let mut frames = Vec::with_capacity(parts.len());
+    let mut lines = Vec::with_capacity(parts.len());
     let mut rejected = Vec::new();
     let mut records = 0;
-    for (df, rej, n) in parts {
+    for (df, l, rej, n) in parts {
         frames.push(df);
+        lines.push(l);
         rejected.extend(rej);
         records += n;
     }
     if frames.is_empty() {
         // header only: an empty table of the right shape
-        frames.push(TableBuilder::new(spec, &layout, file, 0).finish().0);
+        let (df, l, _) = TableBuilder::new(spec, &layout, file, 0).finish();
+        frames.push(df);
+        lines.push(l);
     }
     let frame = crate::concat_frames(frames)?;
+    let lines = Lines::concat(lines);
     let (absent, extras) = layout.report(spec);
     Ok(TableRead {
         frame,
+        lines,
         rejected,
         rows: records,
         absent,
@@ -158,7 +165,7 @@ fn parse_chunk(
     data: &[u8],
     first_line: u64,
     lossy: bool,
-) -> (DataFrame, Vec<Rejection>, u64) {
+) -> (DataFrame, Lines, Vec<Rejection>, u64) {
     let mut b = TableBuilder::new(spec, layout, file, data.len() / 64 + 16);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -233,8 +240,8 @@ fn parse_chunk(
         }
         b.push_row(line, &fields);
     }
-    let (df, rej) = b.finish();
-    (df, rej, n)
+    let (df, lines, rej) = b.finish();
+    (df, lines, rej, n)
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub mod cell;
 pub mod csv_reader;
 pub mod encoding;
 mod error;
+pub mod lines;
 pub mod reject;
 mod rows;
 mod string_views;
@@ -225,115 +226,182 @@ pub fn read_package(dir: &Path, opts: &Options) -> Result<Package, IngestError> 
         rejected: Vec::new(),
         ignored_files: ignored,
     };
-    let mut indexes: BTreeMap<Table, validate::KeyIndex> = BTreeMap::new();
+    // the files in table order: a parent's keys are known before its children are checked
+    let mut queue: Vec<(Table, Source, String)> = Vec::new();
     for table in Table::ALL {
-        let spec = table.spec();
-        let Some((src, label)) = sources.remove(&table) else {
-            if table.required() {
-                let names: Vec<String> = pkg
-                    .ignored_files
-                    .iter()
-                    .map(|f| {
-                        f.rsplit_once('.')
-                            .map_or(f.clone(), |(s, _)| s.to_lowercase())
-                    })
-                    .collect();
-                let hint = suggest::nearest(table.name(), names.iter().map(String::as_str))
-                    .and_then(|n| {
-                        pkg.ignored_files
-                            .iter()
-                            .find(|f| f.to_lowercase().starts_with(n))
-                    })
-                    .map(|f| format!("; did you mean to name `{f}` {}?", table.name()))
-                    .unwrap_or_default();
-                return Err(IngestError::MissingTable {
-                    table: table.name(),
-                    hint,
-                });
-            }
-            pkg.tables.insert(table, empty_table(spec));
-            continue;
-        };
-        let trace = std::time::Instant::now();
-        let io = |e: std::io::Error| IngestError::Io {
-            file: label.clone(),
-            source: e,
-        };
-        // the file is hashed for the manifest on another thread while it is parsed
-        let (read, format, hashed) = match src {
-            Source::Csv(path) => {
-                let (read, hashed) = rayon::join(
-                    || {
-                        std::fs::read(&path)
-                            .map_err(io)
-                            .and_then(|raw| csv_reader::read_csv(spec, &label, raw, opts.encoding))
-                    },
-                    || hash_file(&path),
-                );
-                (read?, "csv", hashed)
-            }
-            Source::Binary(path, fmt) => {
-                let name = if fmt == binary_reader::BinaryFormat::Parquet {
-                    "parquet"
-                } else {
-                    "ipc"
-                };
-                let (read, hashed) = rayon::join(
-                    || binary_reader::read_binary(spec, &label, &path, fmt),
-                    || hash_file(&path),
-                );
-                (read?, name, hashed)
-            }
-            Source::Sheet(sheet) => {
-                let wb = workbook
-                    .as_mut()
-                    .expect("a sheet source comes from the opened workbook");
-                (
-                    wb.read(spec, &sheet)?,
-                    "xlsx",
-                    hash_file(&dir.join("package.xlsx")),
-                )
-            }
-        };
-        subsidy_model::trace::lap(&format!("read {label}"), trace);
-        let (sha256, bytes) = hashed.map_err(io)?;
-        let builder::TableRead {
-            frame,
-            rejected,
-            rows,
-            absent,
-            extras,
-            encoding,
-        } = read;
-        let (frame, more, index) = validate::keys_and_references(spec, &label, frame, &indexes)?;
-        if let Some(index) = index {
-            indexes.insert(table, index);
+        if let Some((src, label)) = sources.remove(&table) {
+            queue.push((table, src, label));
         }
-        subsidy_model::trace::lap(&format!("{label} hashed and validated, total"), trace);
-        let n_rej = (rejected.len() + more.len()) as u64;
-        pkg.inputs.push(InputFile {
-            table: table.name(),
-            file: label,
-            format,
-            encoding,
-            sha256,
-            bytes,
-            rows,
-            accepted: frame.height() as u64,
-            rejected: n_rej,
-            extra_columns: extras,
-            absent_columns: absent,
-        });
-        pkg.rejected.extend(rejected);
-        pkg.rejected.extend(more);
-        pkg.present.insert(table);
-        pkg.tables.insert(table, frame);
     }
+    let wanted: BTreeSet<Table> = queue.iter().map(|q| q.0).collect();
+    // Two stages: one thread reads (decodes, converts and hashes) the files in order, one table
+    // ahead, while this one checks keys and references of the table before, whose single-threaded
+    // stretches would otherwise leave a core idle. Errors are met in table order, as if read one
+    // after the other; on one, the reader stops after the file in hand.
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Read, IngestError>>(0);
+        let workbook = &mut workbook;
+        scope.spawn(move || {
+            for (table, src, label) in queue {
+                let read = read_source(dir, table.spec(), src, label, opts, workbook);
+                if tx.send(read).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut indexes: BTreeMap<Table, validate::KeyIndex> = BTreeMap::new();
+        for table in Table::ALL {
+            let spec = table.spec();
+            if !wanted.contains(&table) {
+                if table.required() {
+                    return Err(missing_table(table, &pkg.ignored_files));
+                }
+                pkg.tables.insert(table, empty_table(spec));
+                continue;
+            }
+            let Ok(read) = rx.recv() else {
+                unreachable!("the reader sends a result for every queued table");
+            };
+            let Read {
+                read,
+                format,
+                label,
+                sha256,
+                bytes,
+                started: trace,
+            } = read?;
+            let builder::TableRead {
+                frame,
+                lines,
+                rejected,
+                rows,
+                absent,
+                extras,
+                encoding,
+            } = read;
+            let (frame, more, index) =
+                validate::keys_and_references(spec, &label, frame, &lines, &indexes)?;
+            if let Some(index) = index {
+                indexes.insert(table, index);
+            }
+            subsidy_model::trace::lap(&format!("{label} hashed and validated, total"), trace);
+            let n_rej = (rejected.len() + more.len()) as u64;
+            pkg.inputs.push(InputFile {
+                table: table.name(),
+                file: label,
+                format,
+                encoding,
+                sha256,
+                bytes,
+                rows,
+                accepted: frame.height() as u64,
+                rejected: n_rej,
+                extra_columns: extras,
+                absent_columns: absent,
+            });
+            pkg.rejected.extend(rejected);
+            pkg.rejected.extend(more);
+            pkg.present.insert(table);
+            pkg.tables.insert(table, frame);
+        }
+        drop(rx);
+        Ok(())
+    })?;
     pkg.rejected
         .sort_by(|a, b| (a.table, &a.file, a.line).cmp(&(b.table, &b.file, b.line)));
-    drop(indexes);
     subsidy_model::trace::lap("package read", started);
     Ok(pkg)
+}
+
+/// One file as the reader stage hands it on.
+struct Read {
+    read: builder::TableRead,
+    format: &'static str,
+    label: String,
+    sha256: String,
+    bytes: u64,
+    started: std::time::Instant,
+}
+
+/// The error for a required table with no file, with a hint from the files that are no table.
+fn missing_table(table: Table, ignored: &[String]) -> IngestError {
+    let names: Vec<String> = ignored
+        .iter()
+        .map(|f| {
+            f.rsplit_once('.')
+                .map_or(f.clone(), |(s, _)| s.to_lowercase())
+        })
+        .collect();
+    let hint = suggest::nearest(table.name(), names.iter().map(String::as_str))
+        .and_then(|n| ignored.iter().find(|f| f.to_lowercase().starts_with(n)))
+        .map(|f| format!("; did you mean to name `{f}` {}?", table.name()))
+        .unwrap_or_default();
+    IngestError::MissingTable {
+        table: table.name(),
+        hint,
+    }
+}
+
+/// Reads one table's file into rows and hashes it for the manifest (on another thread while it
+/// is parsed).
+fn read_source(
+    dir: &Path,
+    spec: &'static TableSpec,
+    src: Source,
+    label: String,
+    opts: &Options,
+    workbook: &mut Option<xlsx_reader::Workbook>,
+) -> Result<Read, IngestError> {
+    let started = std::time::Instant::now();
+    let io = |e: std::io::Error| IngestError::Io {
+        file: label.clone(),
+        source: e,
+    };
+    let (read, format, hashed) = match src {
+        Source::Csv(path) => {
+            let (read, hashed) = rayon::join(
+                || {
+                    std::fs::read(&path)
+                        .map_err(io)
+                        .and_then(|raw| csv_reader::read_csv(spec, &label, raw, opts.encoding))
+                },
+                || hash_file(&path),
+            );
+            (read?, "csv", hashed)
+        }
+        Source::Binary(path, fmt) => {
+            let name = if fmt == binary_reader::BinaryFormat::Parquet {
+                "parquet"
+            } else {
+                "ipc"
+            };
+            let (read, hashed) = rayon::join(
+                || binary_reader::read_binary(spec, &label, &path, fmt),
+                || hash_file(&path),
+            );
+            (read?, name, hashed)
+        }
+        Source::Sheet(sheet) => {
+            let wb = workbook
+                .as_mut()
+                .expect("a sheet source comes from the opened workbook");
+            (
+                wb.read(spec, &sheet)?,
+                "xlsx",
+                hash_file(&dir.join("package.xlsx")),
+            )
+        }
+    };
+    subsidy_model::trace::lap(&format!("read {label}"), started);
+    let (sha256, bytes) = hashed.map_err(io)?;
+    Ok(Read {
+        read,
+        format,
+        label,
+        sha256,
+        bytes,
+        started,
+    })
 }
 
 fn hash_file(p: &Path) -> std::io::Result<(String, u64)> {
@@ -399,9 +467,7 @@ pub fn layout(
     let extras = names
         .iter()
         .enumerate()
-        .filter(|(_, n)| {
-            !n.is_empty() && spec.column(n).is_none() && n.as_str() != builder::LINE_COLUMN
-        })
+        .filter(|(_, n)| !n.is_empty() && spec.column(n).is_none())
         .map(|(i, n)| (n.clone(), i))
         .collect();
     Ok(builder::Layout {
@@ -413,16 +479,12 @@ pub fn layout(
 
 /// An empty frame with `spec`'s canonical columns.
 pub fn empty_table(spec: &TableSpec) -> DataFrame {
-    let mut cols: Vec<Column> = spec
+    let cols: Vec<Column> = spec
         .columns
         .iter()
         .map(|c| builder::empty_column(c.ty, c.name, 0))
         .collect();
-    cols.push(Column::new_empty(
-        builder::LINE_COLUMN.into(),
-        &DataType::Int64,
-    ));
-    DataFrame::new_infer_height(cols).expect("empty columns")
+    DataFrame::new(0, cols).expect("empty columns")
 }
 
 /// Stacks chunk frames in order.

@@ -11,8 +11,8 @@ use rayon::prelude::*;
 use subsidy_model::contract::{ColType, Table, TableSpec};
 use subsidy_model::money::format_yuan;
 
-use crate::builder::LINE_COLUMN;
 use crate::error::IngestError;
+use crate::lines::Lines;
 use crate::reject::{Reason, Rejection, clip};
 use crate::rows::{Probe, RowTable};
 use crate::string_views::{NO_VIEW, TextArray, view_slot};
@@ -75,12 +75,14 @@ impl KeyIndex {
     }
 }
 
-/// Applies both checks to `df`, returning the kept rows, the rejections and, for a keyed table,
-/// the index of its accepted keys. `indexes` holds the indexes of the tables already read.
+/// Applies both checks to `df` (whose rows came from `lines`), returning the kept rows, the
+/// rejections and, for a keyed table, the index of its accepted keys. `indexes` holds the
+/// indexes of the tables already read.
 pub fn keys_and_references(
     spec: &TableSpec,
     file: &str,
     df: DataFrame,
+    lines: &Lines,
     indexes: &BTreeMap<Table, KeyIndex>,
 ) -> Result<(DataFrame, Vec<Rejection>, Option<KeyIndex>), IngestError> {
     let n = df.height();
@@ -92,7 +94,7 @@ pub fn keys_and_references(
     let (dups, orphans) = rayon::join(
         || {
             (!spec.key.is_empty())
-                .then(|| duplicates(spec, &df))
+                .then(|| duplicates(spec, &df, lines))
                 .transpose()
         },
         || {
@@ -139,7 +141,6 @@ pub fn keys_and_references(
     if keep.iter().all(|k| *k) {
         return Ok((df, Vec::new(), index));
     }
-    let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
     let mut rejected = Vec::new();
     for (i, (column, value, reason, message)) in why {
         {
@@ -162,7 +163,7 @@ pub fn keys_and_references(
             rejected.push(Rejection {
                 table: spec.table.name(),
                 file: file.to_string(),
-                line: lines.get(i).unwrap_or(0) as u64,
+                line: lines.get(i),
                 column,
                 value: clip(&value, 200),
                 reason,
@@ -182,7 +183,11 @@ pub fn keys_and_references(
 type Why = (String, String, Reason, String);
 
 /// The index of `df`'s keys and its duplicate rows (all but the first of equal keys).
-fn duplicates(spec: &TableSpec, df: &DataFrame) -> PolarsResult<(KeyIndex, Vec<(usize, Why)>)> {
+fn duplicates(
+    spec: &TableSpec,
+    df: &DataFrame,
+    lines: &Lines,
+) -> PolarsResult<(KeyIndex, Vec<(usize, Why)>)> {
     let n = df.height();
     let parts: Vec<StringChunked> = spec
         .key
@@ -196,7 +201,6 @@ fn duplicates(spec: &TableSpec, df: &DataFrame) -> PolarsResult<(KeyIndex, Vec<(
                 .into_owned())
         })
         .collect::<PolarsResult<_>>()?;
-    let lines = df.column(LINE_COLUMN)?.i64()?.rechunk().into_owned();
     let state = FixedState::with_seed(0x5eed);
     let hashes: Vec<u64> = (0..n)
         .into_par_iter()
@@ -230,7 +234,7 @@ fn duplicates(spec: &TableSpec, df: &DataFrame) -> PolarsResult<(KeyIndex, Vec<(
                 format!(
                     "duplicate key {}: line {} has the same key and is kept",
                     shown.join(", "),
-                    lines.get(first as usize).unwrap_or(0)
+                    lines.get(first as usize)
                 ),
             ),
         ));
@@ -421,15 +425,18 @@ mod tests {
     use super::*;
 
     fn persons(ids: &[&str]) -> DataFrame {
-        let lines: Vec<i64> = (2..2 + ids.len() as i64).collect();
-        df! { "person_id" => ids, LINE_COLUMN => lines }.expect("frame")
+        df! { "person_id" => ids }.expect("frame")
+    }
+
+    fn index(table: Table, df: &DataFrame) -> (KeyIndex, Vec<(usize, Why)>) {
+        duplicates(table.spec(), df, &Lines::run(2, df.height())).expect("index")
     }
 
     /// The reference check against a plain reading: every row whose value is not a key.
     #[test]
     fn orphans_are_the_rows_whose_value_is_no_key_across_blocks_chunks_and_nulls() {
         let known = ["110105194912310021", "110105194912310047", "P1"];
-        let (index, dups) = duplicates(Table::Persons.spec(), &persons(&known)).expect("index");
+        let (index, dups) = index(Table::Persons, &persons(&known));
         assert!(dups.is_empty());
         let indexes = BTreeMap::from([(Table::Persons, index)]);
 
@@ -484,9 +491,9 @@ mod tests {
 
     #[test]
     fn a_value_is_found_in_any_of_several_targets() {
-        let (people, _) = duplicates(Table::Persons.spec(), &persons(&["A1"])).expect("index");
-        let orgs = df! { "institution_id" => ["B1"], LINE_COLUMN => [2i64] }.expect("frame");
-        let (orgs, _) = duplicates(Table::Institutions.spec(), &orgs).expect("index");
+        let (people, _) = index(Table::Persons, &persons(&["A1"]));
+        let orgs = df! { "institution_id" => ["B1"] }.expect("frame");
+        let (orgs, _) = index(Table::Institutions, &orgs);
         let indexes = BTreeMap::from([(Table::Persons, people), (Table::Institutions, orgs)]);
         let child = df! { "claimant_id" => ["B1", "A1", "C1", "A1"] }.expect("child");
         let targets = [Table::Institutions, Table::Persons];

@@ -103,10 +103,11 @@ impl Workbook {
             }
             b.push_row(line, &fields);
         }
-        let (frame, rejected) = b.finish();
+        let (frame, lines, rejected) = b.finish();
         let (absent, extras) = layout.report(spec);
         Ok(TableRead {
             frame,
+            lines,
             rejected,
             rows: n,
             absent,

@@ -696,7 +696,7 @@ fn typed_parquet_columns_read_like_csv() {
     let dir = tempfile::tempdir().expect("tmp");
     let m = minimal();
     for t in Table::ALL.iter().filter(|t| m.present.contains(t)) {
-        let mut df = m.frame(*t).drop("_line").expect("drop");
+        let mut df = m.frame(*t).clone();
         for c in t.spec().columns {
             if c.ty == subsidy_model::contract::ColType::Money {
                 let s = df
@@ -884,7 +884,7 @@ fn typed_parquet_faults_are_rejected_with_row_column_and_reason() {
     std::fs::remove_file(dir.path().join("claims.csv")).expect("rm");
     let m = minimal();
     // claims with typed columns: money as a float, one negative; one unknown scheme
-    let mut df = m.frame(Table::Claims).drop("_line").expect("drop");
+    let mut df = m.frame(Table::Claims).clone();
     let amounts =
         Float64Chunked::from_slice("amount_claimed".into(), &[840.0, -1300.0]).into_column();
     df.with_column(amounts).expect("amounts");
@@ -905,4 +905,58 @@ fn typed_parquet_faults_are_rejected_with_row_column_and_reason() {
         (3, "amount_claimed", Reason::NegativeMoney)
     );
     assert_eq!(height(&p, Table::Claims), 0);
+}
+
+/// A Parquet file's faulty row is set aside before the duplicate check: the lines the duplicate
+/// check names are still the file's own (row i is line i + 2), not positions among kept rows.
+#[test]
+fn parquet_duplicate_after_a_faulty_row_names_the_files_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    copy_dir(&fixtures().join("minimal"), dir.path());
+    std::fs::remove_file(dir.path().join("persons.csv")).expect("rm");
+    let m = minimal();
+    let persons = m.frame(Table::Persons);
+    assert!(persons.height() >= 2);
+    let (a, b) = (persons.slice(0, 1), persons.slice(1, 1));
+    // line 3: a new person with an unknown gender; line 5 repeats line 4's key
+    let mut faulty = a.clone();
+    faulty
+        .with_column(StringChunked::from_slice("gender".into(), &["?"]).into_column())
+        .expect("gender");
+    faulty
+        .with_column(
+            StringChunked::from_slice("person_id".into(), &["11010519491231002X"]).into_column(),
+        )
+        .expect("id");
+    let mut df = a.clone();
+    for part in [&faulty, &b, &b] {
+        df.vstack_mut(part).expect("stack");
+    }
+    let f = std::fs::File::create(dir.path().join("persons.parquet")).expect("create");
+    ParquetWriter::new(f).finish(&mut df).expect("write");
+    let p = read_package(dir.path(), &Options::default()).expect("reads");
+    let r = rejected(&p, "persons");
+    assert_eq!(r.len(), 2, "{r:#?}");
+    assert_eq!(
+        (r[0].line, r[0].column.as_str(), r[0].reason),
+        (3, "gender", Reason::UnknownEnum)
+    );
+    let id = b
+        .column("person_id")
+        .expect("id")
+        .str()
+        .expect("text")
+        .get(0);
+    assert_eq!(
+        (r[1].line, r[1].reason, r[1].message.clone()),
+        (
+            5,
+            Reason::DuplicateKey,
+            format!(
+                "duplicate key person_id={}: line 4 has the same key and is kept",
+                id.expect("an id")
+            )
+        )
+    );
+    assert_eq!(height(&p, Table::Persons), 2);
 }

@@ -188,7 +188,6 @@ fn with_deceased_trainee(pkg: &mut subsidy_ingest::Package) {
         "valid_until" => [None::<i32>],
         "employer_id" => [None::<&str>],
         "source" => ["民政"],
-        "_line" => [2i64],
     )
     .expect("frame")
     .lazy()
@@ -257,7 +256,6 @@ fn entitlement_uses_the_region_the_tier_and_the_cap() {
         "uplift_by_tier" => ["0;0.1;0.2;0.3", "0;0.1;0.2;0.3", "0;0.5;0.5;0.5"],
         "valid_from" => [Some(20089i32), Some(20089), Some(20089)],
         "valid_until" => [None::<i32>, None, None],
-        "_line" => [2i64, 3, 4],
     )
     .expect("frame")
     .lazy()

@@ -6,7 +6,7 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use polars::prelude::*;
-use subsidy_ingest::builder::{LINE_COLUMN, Layout, TableBuilder};
+use subsidy_ingest::builder::{Layout, TableBuilder};
 use subsidy_model::contract::{ColType, Table, TableSpec};
 
 use crate::SynthError;
@@ -106,14 +106,13 @@ impl Sink {
             b.push_row(0, &refs);
         }
         rows.clear();
-        let (df, rejected) = b.finish();
+        let (mut df, _, rejected) = b.finish();
         if let Some(r) = rejected.first() {
             return Err(SynthError::Invalid(format!(
                 "generated row rejected: {} {} `{}`: {}",
                 r.table, r.column, r.value, r.message
             )));
         }
-        let mut df = df.drop(LINE_COLUMN)?;
         for c in spec.columns {
             if c.ty == ColType::Money {
                 let s = df
