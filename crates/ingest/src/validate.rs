@@ -21,7 +21,7 @@ use crate::string_views::{NO_VIEW, TextArray, view_slot};
 /// reference checks of the tables that point at it. Holds row positions into the table's key
 /// columns, so a lookup compares the text itself: exact, with no copy of the keys.
 pub struct KeyIndex {
-    parts: Vec<StringChunked>,
+    parts: Vec<KeyColumn>,
     rows: RowTable,
     state: FixedState,
 }
@@ -35,17 +35,43 @@ fn hash_key<'a>(state: &FixedState, vals: impl Iterator<Item = &'a str>) -> u64 
     h.finish()
 }
 
-/// The text of a key column at `row` (a null reads as empty).
-fn cell(part: &StringChunked, row: usize) -> &str {
-    // key columns are rechunked when the index is built: one array
-    part.downcast_iter()
-        .next()
-        .and_then(|a| a.get(row))
-        .unwrap_or("")
+/// A key column as text, read across its chunks where they lie (a decoded Parquet file has a
+/// chunk per row group): stacking them into one array would copy every key.
+struct KeyColumn {
+    chunks: Vec<TextArray>,
+    /// The first row of each chunk.
+    starts: Vec<usize>,
 }
 
-fn row_key(parts: &[StringChunked], row: usize) -> impl Iterator<Item = &str> {
-    parts.iter().map(move |p| cell(p, row))
+impl KeyColumn {
+    fn new(ca: &StringChunked) -> Self {
+        let chunks: Vec<TextArray> = ca.downcast_iter().cloned().collect();
+        let starts = chunks
+            .iter()
+            .scan(0, |next, a| {
+                let first = *next;
+                *next += a.len();
+                Some(first)
+            })
+            .collect();
+        KeyColumn { chunks, starts }
+    }
+
+    /// The text at `row` (a null reads as empty).
+    fn get(&self, row: usize) -> &str {
+        let c = match self.chunks.len() {
+            1 => 0,
+            _ => self.starts.partition_point(|&s| s <= row).saturating_sub(1),
+        };
+        self.chunks
+            .get(c)
+            .and_then(|a| a.get(row - self.starts[c]))
+            .unwrap_or("")
+    }
+}
+
+fn row_key(parts: &[KeyColumn], row: usize) -> impl Iterator<Item = &str> {
+    parts.iter().map(move |p| p.get(row))
 }
 
 /// How many values one batched lookup takes: enough for their memory loads to overlap.
@@ -55,17 +81,14 @@ impl KeyIndex {
     /// Marks `found[k]` for each single-column key `vals[k]` that is present (at most [`BATCH`]
     /// values; `found` is only ever set, never cleared).
     fn contains_batch(&self, vals: &[&str], found: &mut [bool]) {
-        let Some(keys) = self.parts[0].downcast_iter().next() else {
-            return;
-        };
+        let keys = &self.parts[0];
         let mut hashes = [0u64; BATCH];
         for (h, v) in hashes.iter_mut().zip(vals) {
             *h = hash_key(&self.state, std::iter::once(*v));
         }
         let hashes = &hashes[..vals.len()];
-        self.rows.find_batch(hashes, found, |k, row| {
-            keys.get(row as usize).unwrap_or("") == vals[k]
-        });
+        self.rows
+            .find_batch(hashes, found, |k, row| keys.get(row as usize) == vals[k]);
     }
 
     /// Forgets the key of accepted row `row`, rejected after the duplicate check.
@@ -85,8 +108,6 @@ pub fn keys_and_references(
     lines: &Lines,
     indexes: &BTreeMap<Table, KeyIndex>,
 ) -> Result<(DataFrame, Vec<Rejection>, Option<KeyIndex>), IngestError> {
-    let n = df.height();
-    let mut keep = vec![true; n];
     // the reasons of the (few) rejected rows, by row
     let mut why: BTreeMap<usize, Why> = BTreeMap::new();
 
@@ -106,20 +127,16 @@ pub fn keys_and_references(
     );
     let mut index = None;
     if let Some((idx, found)) = dups? {
-        for (i, w) in found {
-            keep[i] = false;
-            why.insert(i, w);
-        }
+        why.extend(found);
         index = Some(idx);
     }
     for (r, bad) in spec.references.iter().zip(orphans?) {
         let col = df.column(r.column)?.str()?;
         let names: Vec<&str> = r.targets.iter().map(|t| t.name()).collect();
         for i in bad {
-            if !keep[i] {
+            if why.contains_key(&i) {
                 continue;
             }
-            keep[i] = false;
             let v = col.get(i).unwrap_or("").to_string();
             let msg = format!(
                 "{} `{v}` is not in {} (absent, or its row was rejected)",
@@ -138,8 +155,12 @@ pub fn keys_and_references(
         }
     }
 
-    if keep.iter().all(|k| *k) {
+    if why.is_empty() {
         return Ok((df, Vec::new(), index));
+    }
+    let mut keep = vec![true; df.height()];
+    for &i in why.keys() {
+        keep[i] = false;
     }
     let mut rejected = Vec::new();
     for (i, (column, value, reason, message)) in why {
@@ -189,16 +210,13 @@ fn duplicates(
     lines: &Lines,
 ) -> PolarsResult<(KeyIndex, Vec<(usize, Why)>)> {
     let n = df.height();
-    let parts: Vec<StringChunked> = spec
+    let parts: Vec<KeyColumn> = spec
         .key
         .iter()
         .map(|k| {
-            Ok(df
-                .column(k)?
-                .cast(&DataType::String)?
-                .str()?
-                .rechunk()
-                .into_owned())
+            Ok(KeyColumn::new(
+                df.column(k)?.cast(&DataType::String)?.str()?,
+            ))
         })
         .collect::<PolarsResult<_>>()?;
     let state = FixedState::with_seed(0x5eed);
@@ -487,6 +505,35 @@ mod tests {
         let child = DataFrame::new_infer_height(vec![col.into_column()]).expect("child");
         let got = orphans("person_id", &[Table::Persons], &child, &indexes).expect("check");
         assert_eq!(got, vec![1], "the look-alike view in the second chunk");
+    }
+
+    /// Keys in several chunks (a Parquet file's row groups) are read where they lie: a key
+    /// repeated in a later chunk is a duplicate naming the first one's line, and lookups find
+    /// keys of every chunk.
+    #[test]
+    fn keys_across_chunks_are_checked_and_found_without_stacking_them() {
+        let mut ids = StringChunked::from_slice("person_id".into(), &["A1", "B2"]);
+        ids.append(&StringChunked::from_slice(
+            "person_id".into(),
+            &["C3", "A1"],
+        ))
+        .expect("append");
+        ids.append(&StringChunked::from_slice("person_id".into(), &["D4"]))
+            .expect("append");
+        assert_eq!(ids.chunks().len(), 3);
+        let people = DataFrame::new_infer_height(vec![ids.into_column()]).expect("frame");
+        let (index, dups) = index(Table::Persons, &people);
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0].0, 3);
+        assert!(
+            dups[0].1.3.contains("line 2 has the same key"),
+            "{}",
+            dups[0].1.3
+        );
+        let indexes = BTreeMap::from([(Table::Persons, index)]);
+        let child = df! { "person_id" => ["D4", "C3", "B2", "A1", "E5"] }.expect("child");
+        let got = orphans("person_id", &[Table::Persons], &child, &indexes).expect("check");
+        assert_eq!(got, vec![4]);
     }
 
     #[test]
