@@ -49,11 +49,6 @@ impl RowTable {
         (e != EMPTY && e != GONE && (e & TAG) == (h & TAG)).then(|| (e as u32).wrapping_sub(1))
     }
 
-    /// Reads the first slot of hash `h`, so that a later probe for it finds it in cache.
-    pub fn touch(&self, h: u64) {
-        std::hint::black_box(self.slots[self.home(h)]);
-    }
-
     /// Adds `row` under hash `h` unless a row with an equal key (`same(other)`) is there.
     pub fn insert(&mut self, h: u64, row: u32, same: impl Fn(u32) -> bool) -> Probe {
         debug_assert!(row < u32::MAX - 1);
