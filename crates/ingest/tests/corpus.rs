@@ -877,11 +877,19 @@ fn lowercase_x_in_ids_is_upper_cased() {
     assert!(ids.contains(&"11010519491231002X".to_string()), "{ids:?}");
 }
 
-#[test]
-fn typed_parquet_faults_are_rejected_with_row_column_and_reason() {
+/// The minimal package with `table` given as a Parquet file of `df` instead of its CSV.
+fn minimal_with_parquet(table: Table, df: &mut DataFrame) -> Package {
     let dir = tempfile::tempdir().expect("tmp");
     copy_dir(&fixtures().join("minimal"), dir.path());
-    std::fs::remove_file(dir.path().join("claims.csv")).expect("rm");
+    let name = table.name();
+    std::fs::remove_file(dir.path().join(format!("{name}.csv"))).expect("rm");
+    let f = std::fs::File::create(dir.path().join(format!("{name}.parquet"))).expect("create");
+    ParquetWriter::new(f).finish(df).expect("write");
+    read_package(dir.path(), &Options::default()).expect("reads")
+}
+
+#[test]
+fn typed_parquet_faults_are_rejected_with_row_column_and_reason() {
     let m = minimal();
     // claims with typed columns: money as a float, one negative; one unknown scheme
     let mut df = m.frame(Table::Claims).clone();
@@ -891,9 +899,7 @@ fn typed_parquet_faults_are_rejected_with_row_column_and_reason() {
     let scheme =
         StringChunked::from_slice("scheme".into(), &["trainning", "training"]).into_column();
     df.with_column(scheme).expect("scheme");
-    let f = std::fs::File::create(dir.path().join("claims.parquet")).expect("create");
-    ParquetWriter::new(f).finish(&mut df).expect("write");
-    let p = read_package(dir.path(), &Options::default()).expect("reads");
+    let p = minimal_with_parquet(Table::Claims, &mut df);
     let r = rejected(&p, "claims");
     assert_eq!(r.len(), 2, "{r:#?}");
     assert_eq!(
@@ -911,9 +917,6 @@ fn typed_parquet_faults_are_rejected_with_row_column_and_reason() {
 /// check names are still the file's own (row i is line i + 2), not positions among kept rows.
 #[test]
 fn parquet_duplicate_after_a_faulty_row_names_the_files_lines() {
-    let dir = tempfile::tempdir().expect("tmp");
-    copy_dir(&fixtures().join("minimal"), dir.path());
-    std::fs::remove_file(dir.path().join("persons.csv")).expect("rm");
     let m = minimal();
     let persons = m.frame(Table::Persons);
     assert!(persons.height() >= 2);
@@ -932,9 +935,7 @@ fn parquet_duplicate_after_a_faulty_row_names_the_files_lines() {
     for part in [&faulty, &b, &b] {
         df.vstack_mut(part).expect("stack");
     }
-    let f = std::fs::File::create(dir.path().join("persons.parquet")).expect("create");
-    ParquetWriter::new(f).finish(&mut df).expect("write");
-    let p = read_package(dir.path(), &Options::default()).expect("reads");
+    let p = minimal_with_parquet(Table::Persons, &mut df);
     let r = rejected(&p, "persons");
     assert_eq!(r.len(), 2, "{r:#?}");
     assert_eq!(
