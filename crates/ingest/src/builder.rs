@@ -7,12 +7,11 @@ use polars::prelude::*;
 use subsidy_model::contract::{ColType, TableSpec};
 
 use crate::cell::{CellError, Value, parse_cell};
+use crate::lines::Lines;
 use crate::reject::{Reason, Rejection, clip};
 
 /// Longest accepted field, in bytes.
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
-
-use crate::lines::Lines;
 
 /// How the file's header maps onto the table's columns.
 #[derive(Debug, Clone)]

@@ -69,10 +69,25 @@ impl Lines {
         )
     }
 
-    /// The lines of tables stacked in order.
+    /// The lines of tables stacked in order: one run while each part's run carries on from the
+    /// last, listed (every line written out) only from the first part that does not.
     pub fn concat(parts: Vec<Lines>) -> Lines {
-        if parts.len() == 1 {
-            return parts.into_iter().next().unwrap_or(Lines::run(1, 0));
+        let mut run: Option<(u64, usize)> = None;
+        let carries_on = parts.iter().all(|p| match (p, &mut run) {
+            (Lines::Run { len: 0, .. }, _) => true,
+            (Lines::Run { first, len }, None) => {
+                run = Some((*first, *len));
+                true
+            }
+            (Lines::Run { first, len }, Some((start, n))) if *first == *start + *n as u64 => {
+                *n += len;
+                true
+            }
+            _ => false,
+        });
+        if carries_on {
+            let (first, len) = run.unwrap_or((1, 0));
+            return Lines::run(first, len);
         }
         let mut all = Vec::with_capacity(parts.iter().map(Lines::len).sum());
         for p in &parts {
@@ -115,5 +130,19 @@ mod tests {
             Lines::concat(vec![Lines::run(2, 3), Lines::run(5, 2)]),
             Lines::run(2, 5)
         );
+        assert_eq!(
+            Lines::concat(vec![
+                Lines::run(1, 0),
+                Lines::run(2, 3),
+                Lines::run(9, 0),
+                Lines::run(5, 1)
+            ]),
+            Lines::run(2, 4)
+        );
+        assert_eq!(
+            Lines::concat(vec![Lines::Listed(vec![2, 4]), Lines::run(5, 2)]),
+            Lines::Listed(vec![2, 4, 5, 6])
+        );
+        assert_eq!(Lines::concat(vec![]), Lines::run(1, 0));
     }
 }

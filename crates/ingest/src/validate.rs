@@ -21,7 +21,7 @@ use crate::string_views::{NO_VIEW, TextArray, view_slot};
 /// reference checks of the tables that point at it. Holds row positions into the table's key
 /// columns, so a lookup compares the text itself: exact, with no copy of the keys.
 pub struct KeyIndex {
-    parts: Vec<KeyColumn>,
+    parts: Vec<StringChunked>,
     rows: RowTable,
     state: FixedState,
 }
@@ -35,68 +35,15 @@ fn hash_key<'a>(state: &FixedState, vals: impl Iterator<Item = &'a str>) -> u64 
     h.finish()
 }
 
-/// A key column as text, read across its chunks where they lie (a decoded Parquet file has a
-/// chunk per row group): stacking them into one array would copy every key.
-struct KeyColumn {
-    chunks: Vec<TextArray>,
-    /// The first row of each chunk.
-    starts: Vec<usize>,
+/// The text of a key column at `row` (a null reads as empty). The column is read across its
+/// chunks where they lie (a decoded Parquet file has one per row group): stacking them into one
+/// array would copy every key.
+fn cell(part: &StringChunked, row: usize) -> &str {
+    part.get(row).unwrap_or("")
 }
 
-impl KeyColumn {
-    fn new(ca: &StringChunked) -> Self {
-        let chunks: Vec<TextArray> = ca.downcast_iter().cloned().collect();
-        let starts = chunks
-            .iter()
-            .scan(0, |next, a| {
-                let first = *next;
-                *next += a.len();
-                Some(first)
-            })
-            .collect();
-        KeyColumn { chunks, starts }
-    }
-
-    /// The text at `row` (a null reads as empty).
-    fn get(&self, row: usize) -> &str {
-        let c = match self.chunks.len() {
-            1 => 0,
-            _ => self.starts.partition_point(|&s| s <= row).saturating_sub(1),
-        };
-        self.chunks
-            .get(c)
-            .and_then(|a| a.get(row - self.starts[c]))
-            .unwrap_or("")
-    }
-}
-
-/// The hash of each row's key, chunk by chunk where the key columns share their chunks (a
-/// decoded file's do), in parallel.
-fn key_hashes(state: &FixedState, parts: &[KeyColumn], n: usize) -> Vec<u64> {
-    let aligned = parts.iter().all(|p| p.starts == parts[0].starts);
-    if !aligned {
-        return (0..n)
-            .into_par_iter()
-            .map(|i| hash_key(state, row_key(parts, i)))
-            .collect();
-    }
-    let per_chunk: Vec<Vec<u64>> = (0..parts[0].chunks.len())
-        .into_par_iter()
-        .map(|c| {
-            let len = parts[0].chunks[c].len();
-            (0..len)
-                .map(|j| {
-                    let vals = parts.iter().map(|p| p.chunks[c].get(j).unwrap_or(""));
-                    hash_key(state, vals)
-                })
-                .collect()
-        })
-        .collect();
-    per_chunk.concat()
-}
-
-fn row_key(parts: &[KeyColumn], row: usize) -> impl Iterator<Item = &str> {
-    parts.iter().map(move |p| p.get(row))
+fn row_key(parts: &[StringChunked], row: usize) -> impl Iterator<Item = &str> {
+    parts.iter().map(move |p| cell(p, row))
 }
 
 /// How many values one batched lookup takes: enough for their memory loads to overlap.
@@ -113,7 +60,7 @@ impl KeyIndex {
         }
         let hashes = &hashes[..vals.len()];
         self.rows
-            .find_batch(hashes, found, |k, row| keys.get(row as usize) == vals[k]);
+            .find_batch(hashes, found, |k, row| cell(keys, row as usize) == vals[k]);
     }
 
     /// Forgets the key of accepted row `row`, rejected after the duplicate check.
@@ -236,17 +183,16 @@ fn duplicates(
 ) -> PolarsResult<(KeyIndex, Vec<(usize, Why)>)> {
     let t0 = std::time::Instant::now();
     let n = df.height();
-    let parts: Vec<KeyColumn> = spec
+    let parts: Vec<StringChunked> = spec
         .key
         .iter()
-        .map(|k| {
-            Ok(KeyColumn::new(
-                df.column(k)?.cast(&DataType::String)?.str()?,
-            ))
-        })
+        .map(|k| Ok(df.column(k)?.cast(&DataType::String)?.str()?.clone()))
         .collect::<PolarsResult<_>>()?;
     let state = FixedState::with_seed(0x5eed);
-    let hashes = key_hashes(&state, &parts, n);
+    let hashes: Vec<u64> = (0..n)
+        .into_par_iter()
+        .map(|i| hash_key(&state, row_key(&parts, i)))
+        .collect();
     let mut rows = RowTable::with_capacity(n);
     let mut found = Vec::new();
     for (i, &h) in hashes.iter().enumerate() {
