@@ -147,11 +147,7 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
             Ok(0)
         }
         RulesCmd::Views => {
-            let settings = subsidy_rules::views::ViewSettings {
-                face_pass_score: 0.6,
-                uplift_max: 0.3,
-                default_standards: Vec::new(),
-            };
+            let settings = subsidy_rules::views::ViewSettings::default();
             let schemas = subsidy_rules::view_schemas(&crate::pack::empty_frames(), &settings)?;
             for (v, cols) in schemas {
                 crate::out!("{v}:");

@@ -17,6 +17,7 @@ pub mod accountability;
 pub mod docs;
 pub mod entitlement;
 pub mod expr;
+pub mod hours;
 pub mod pack;
 pub mod primitives;
 pub mod rule;
@@ -61,6 +62,7 @@ pub fn view_settings(pack: &Pack) -> views::ViewSettings {
         face_pass_score: pack.views.face_pass_score,
         uplift_max: pack.views.uplift_max,
         default_standards: pack.standards.clone(),
+        untimetabled_daily_cap_hours: pack.views.untimetabled_daily_cap_hours,
     }
 }
 

@@ -88,6 +88,13 @@ pub struct ViewConfig {
     pub face_pass_score: f64,
     /// the highest uplift
     pub uplift_max: f64,
+    /// a class without sessions: the most 学时 one day's sign-in span is credited with
+    #[serde(default = "default_daily_cap")]
+    pub untimetabled_daily_cap_hours: f64,
+}
+
+fn default_daily_cap() -> f64 {
+    crate::views::ViewSettings::default().untimetabled_daily_cap_hours
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,7 +253,6 @@ pub fn load(
                         "end",
                         "differ",
                         "min_overlap_minutes",
-                        "later_by",
                         "rank",
                         "time",
                         "window_minutes",
@@ -555,14 +561,10 @@ fn check_rule(
             end,
             differ,
             min_overlap_minutes,
-            later_by,
             cond,
         } => {
             for (k, c) in [("key", key), ("start", start), ("end", end)] {
                 col_ok(k, c, &mut d);
-            }
-            if let Some(l) = later_by {
-                col_ok("later_by", l, &mut d);
             }
             for c in differ {
                 col_ok("differ", c, &mut d);

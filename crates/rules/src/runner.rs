@@ -164,7 +164,8 @@ pub fn run(
     };
     let mut rows: Vec<BTreeMap<&'static str, Option<String>>> = Vec::new();
     let mut nums: Vec<(Option<i64>, Option<i64>)> = Vec::new(); // (amount_at_risk, excess)
-    // paid training claims by (class, person), for the views without claim ids
+    // paid training claims by (class, person), for the views without claim ids (a living
+    // allowance or an evaluation subsidy is judged by its own rules)
     let enrolment_claims: BTreeMap<(String, String), Vec<String>> = {
         let c = &views.frames["claim"];
         let (id, cl, pe, sc) = (
@@ -178,7 +179,7 @@ pub fn run(
         for i in 0..c.height() {
             if let (Some(id), Some(cl), Some(pe), Some(_)) =
                 (id.get(i), cl.get(i), pe.get(i), paid.get(i))
-                && sc.get(i) != Some("living_allowance")
+                && !matches!(sc.get(i), Some("living_allowance" | "evaluation"))
             {
                 m.entry((cl.to_string(), pe.to_string()))
                     .or_default()
@@ -268,11 +269,26 @@ pub fn run(
                 .str()?
                 .clone()
         };
-        let mut by_entity: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
+        // one finding per entity; in the views without claim ids (a row per day or sign-in), one
+        // per entity and responsible party, so that each institution answers for its own
+        // classes when one trainee or device spans two
+        let per_party = ENROLMENT_VIEWS.contains(&f.view.as_str());
+        let party_of = |i: usize| {
+            cell(&flagged, &format!("party_{}", f.role), i)
+                .or_else(|| cell(&flagged, "institution_id", i))
+                .or_else(|| cell(&flagged, "claimant_id", i))
+                .unwrap_or_else(|| "unknown".into())
+        };
+        let mut by_entity: BTreeMap<(String, String), (usize, BTreeSet<String>)> = BTreeMap::new();
         for i in 0..flagged.height() {
             let Some(e) = entity.get(i) else { continue };
+            let party = if per_party {
+                party_of(i)
+            } else {
+                String::new()
+            };
             let entry = by_entity
-                .entry(e.to_string())
+                .entry((e.to_string(), party))
                 .or_insert((i, BTreeSet::new()));
             entry.1.extend(
                 claims
@@ -284,7 +300,7 @@ pub fn run(
             );
         }
         let n = by_entity.len();
-        for (ent, (i, cids)) in by_entity {
+        for ((ent, split_party), (i, cids)) in by_entity {
             let evidence: serde_json::Map<String, serde_json::Value> = f
                 .evidence
                 .iter()
@@ -310,15 +326,17 @@ pub fn run(
                 "full" => Some(cids.iter().filter_map(|c| claim_paid.get(c)).sum()),
                 _ => Some(0),
             };
-            let party = cell(&flagged, &format!("party_{}", f.role), i)
-                .or_else(|| cell(&flagged, "institution_id", i))
-                .or_else(|| cell(&flagged, "claimant_id", i))
-                .unwrap_or_else(|| "unknown".into());
+            let party = party_of(i);
+            let id_key = if per_party {
+                format!("{ent}\u{1f}{split_party}")
+            } else {
+                ent.clone()
+            };
             let date = date_column(&f.view)
                 .and_then(|dc| cell(&flagged, dc, i))
                 .map(|d| d.chars().take(10).collect());
             let mut row: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
-            row.insert("finding_id", Some(finding_id(&f.id, &f.entity, &ent)));
+            row.insert("finding_id", Some(finding_id(&f.id, &f.entity, &id_key)));
             row.insert("rule_id", Some(f.id.clone()));
             row.insert("category", Some(f.category.clone()));
             row.insert("severity", Some(f.severity.clone()));
