@@ -21,7 +21,9 @@ pub mod scenario;
 pub mod sink;
 pub mod world;
 
-pub use generator::{Config, Scale, Summary, generate};
+pub use generator::{
+    Config, DayLength, Mode, NO_SESSION_DAILY_CAP_MIN, Route, Scale, Summary, generate,
+};
 pub use sink::Format;
 
 /// Reads a CSV the generator or the engine wrote (a package table, `labels.csv`, an output) as
