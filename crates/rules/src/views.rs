@@ -564,6 +564,7 @@ fn claim_view(
         .select([
             col("class_id"),
             col("timetabled_hours"),
+            col("mode").alias("class_mode"),
             col("institution_id").alias("class_institution_id"),
             col("filed_on"),
             col("start_date").alias("class_start"),
@@ -1108,6 +1109,7 @@ fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         col("institution_id"),
         col("venue_lat"),
         col("venue_lon"),
+        col("mode"),
         col("teacher_id").alias("class_teacher"),
     ]);
     lf(inp, Table::Sessions)
