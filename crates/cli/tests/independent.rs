@@ -20,9 +20,14 @@ fn root() -> PathBuf {
 }
 
 /// A catalogue entry the engine implements as several rules.
-const ALIASES: &[(&str, &[&str])] = &[("FE-02", &["FE-02", "FE-06"])];
+const ALIASES: &[(&str, &[&str])] = &[
+    ("FE-02", &["FE-02", "FE-06"]),
+    ("CL-03", &["CL-03", "CL-06"]),
+];
 
 const TP02_TRAINEE: &str = "TP-02 judges the class's delivered programme (planned or timetabled 学时 below the standard); a trainee's own absences are TP-01's, and a trainee above TP-01's threshold is not recovered pro rata";
+const ID02_INSTITUTION: &str =
+    "an invalid credit code is a finding on the institution; it names no trainee's claim";
 const FE02_EQUAL_MARKS: &str = "5+ equal practical scores in a sitting is common by chance with whole-number marks; the uniform-score half (FE-06) needs 30+ candidates, all passed, sd < 2";
 
 /// (package, rule, claim, why the engine differs from the author on purpose).
@@ -36,6 +41,7 @@ const DISAGREED: &[(&str, &str, &str, &str)] = &[
     ("hours_sessions", "TP-02", "CL0022", TP02_TRAINEE),
     ("hours_sessions", "TP-02", "CL0027", TP02_TRAINEE),
     ("hours_sessions", "TP-02", "CL0028", TP02_TRAINEE),
+    ("process", "ID-02", "PR036", ID02_INSTITUTION),
     ("uniform_scores", "FE-02", "CL0118", FE02_EQUAL_MARKS),
     ("uniform_scores", "FE-02", "CL0119", FE02_EQUAL_MARKS),
     ("uniform_scores", "FE-02", "CL0120", FE02_EQUAL_MARKS),
@@ -164,4 +170,29 @@ fn uniform_scores() {
 #[test]
 fn clean_varied() {
     check("clean_varied");
+}
+
+#[test]
+fn duplicates() {
+    check("duplicates");
+}
+
+#[test]
+fn eligibility() {
+    check("eligibility");
+}
+
+#[test]
+fn claims_money() {
+    check("claims_money");
+}
+
+#[test]
+fn process() {
+    check("process");
+}
+
+#[test]
+fn clean_large() {
+    check("clean_large");
 }

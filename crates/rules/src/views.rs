@@ -154,7 +154,7 @@ pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
     lap("evaluation");
     frames.insert("presence", presence_view(inp, per_day)?);
     lap("presence");
-    frames.insert("teaching", teaching_view(inp)?);
+    frames.insert("teaching", teaching_view(inp, &paid)?);
     lap("teaching");
     frames.insert("enterprise_funds", funds_view(inp)?);
     frames.insert("claim", claim);
@@ -309,6 +309,23 @@ fn per_day_plan(rows: LazyFrame, venues: LazyFrame, s: &ViewSettings) -> LazyFra
 
 /// Per (class, person): days attended, credited 学时, longest day, face checks, farthest sign-in.
 fn enrolment_stats(per_day: &DataFrame) -> PolarsResult<DataFrame> {
+    let by_class = per_day
+        .clone()
+        .lazy()
+        .group_by([col("class_id")])
+        .agg([
+            col("face_checks").sum().alias("_checks"),
+            col("face_fails").sum().alias("_fails"),
+        ])
+        .select([
+            col("class_id"),
+            when(col("_checks").gt(lit(0)))
+                .then(
+                    col("_fails").cast(DataType::Float64) / col("_checks").cast(DataType::Float64),
+                )
+                .otherwise(null_of(DataType::Float64))
+                .alias("class_face_fail_share"),
+        ]);
     per_day
         .clone()
         .lazy()
@@ -332,6 +349,7 @@ fn enrolment_stats(per_day: &DataFrame) -> PolarsResult<DataFrame> {
                 .alias("face_fails"),
             col("max_distance_m").max().alias("max_distance_m"),
         ])
+        .left_on(by_class, &["class_id"])
         .collect()
 }
 
@@ -1103,7 +1121,7 @@ fn presence_view(inp: &Inputs<'_>, per_day: DataFrame) -> PolarsResult<DataFrame
         .collect()
 }
 
-fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+fn teaching_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([
         col("class_id"),
         col("institution_id"),
@@ -1134,8 +1152,10 @@ fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         .with_columns([
             col("institution_id").alias("party_training_institution"),
             col("teacher").alias("entity"),
-            lit("").alias("claim_ids"),
         ])
+        // the claims of the classes whose sessions collide: named, not recovered
+        .left_on(ids_by(paid, &["class_id"]), &["class_id"])
+        .with_columns([col("claim_ids").fill_null(lit(""))])
         .filter(col("teacher").is_not_null())
         .sort(
             ["teacher", "starts_at", "class_id"],
