@@ -592,6 +592,49 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         hours.len()
     );
     assert!(worst >= 0.89, "a clean trainee at {worst}");
+    // no teacher is in two sessions at once, no trainee in two classes at once
+    let sessions = T::read(clean.path(), "sessions");
+    let mut by_teacher: BTreeMap<&str, Vec<(NaiveDateTime, NaiveDateTime, &str)>> = BTreeMap::new();
+    for r in &sessions.rows {
+        by_teacher
+            .entry(sessions.get(r, "teacher_id"))
+            .or_default()
+            .push((
+                dt(sessions.get(r, "starts_at")),
+                dt(sessions.get(r, "ends_at")),
+                sessions.get(r, "class_id"),
+            ));
+    }
+    for (t, mut v) in by_teacher {
+        v.sort();
+        for w in v.windows(2) {
+            assert!(w[1].0 >= w[0].1, "{t} double-booked: {w:?}");
+        }
+    }
+    let attendance = T::read(clean.path(), "attendance");
+    let mut day_span: BTreeMap<(&str, NaiveDate, &str), (NaiveDateTime, NaiveDateTime)> =
+        BTreeMap::new();
+    for r in &attendance.rows {
+        let t = dt(attendance.get(r, "ts"));
+        let e = day_span
+            .entry((
+                attendance.get(r, "person_id"),
+                t.date(),
+                attendance.get(r, "class_id"),
+            ))
+            .or_insert((t, t));
+        e.0 = e.0.min(t);
+        e.1 = e.1.max(t);
+    }
+    let keys: Vec<_> = day_span.keys().copied().collect();
+    for w in keys.windows(2) {
+        assert!(
+            !(w[0].0 == w[1].0 && w[0].1 == w[1].1),
+            "{} in two classes on {}",
+            w[0].0,
+            w[0].1
+        );
+    }
     eprintln!("test took {:.1}s", t0.elapsed().as_secs_f64());
 }
 
