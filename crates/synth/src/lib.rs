@@ -12,7 +12,7 @@
 //! contract says fails on our own packages and not first on someone else's. At scale s the
 //! shares are about (see `tests/variations.rs`, which checks them):
 //! - **timetables**: class days of 3.5, 5.25 and 7 hours of teaching (210, 315, 420 minutes:
-//!   4⅔, 7 and 9⅓ 学时 of 45 minutes), in shares of about 40 %, 35 % and 20 % of class days;
+//!   4⅔, 7 and 9⅓ 学时 of 45 minutes), about 40 %, 37 % and 22 % of the timetabled days;
 //!   about half the days are split into a morning and an afternoon session, each with its own
 //!   sign-in and sign-out. `planned_hours` is always the timetabled minutes over all class days
 //!   / 45 (so it may have decimals), reaching the occupation's standard hours (+14 学时 per
@@ -30,12 +30,12 @@
 //! - **routes**: about 75 % of classes end in the institution's training claim (class on the
 //!   claim); 15 % are self-paid and their trainees claim the evaluation subsidy (scheme
 //!   `evaluation`, no `class_id`: the class is on the evaluation row for half of them, only in
-//!   `enrollments` for the other half); about 10 % (junior classes) end in a 培训合格证书 of the
-//!   institution's own numbering and a training claim with no evaluation. 20 % of the other
-//!   evaluation rows do not name their class either;
+//!   `enrollments` for the other half); about 8 % (junior classes) end in a 培训合格证书 of the
+//!   institution's own numbering and a training claim with no evaluation (6 % of training
+//!   claims). 20 % of the other evaluation rows do not name their class either;
 //! - **certificates**: level certificates have 22 characters; 专项职业能力 (`special_ability`,
-//!   three occupations, about 15 % of claims with a certificate) follow one of three provincial
-//!   numberings, training certificates two institutional ones;
+//!   three occupations, 8 % of classes, 13 % of claims with a certificate) follow one of
+//!   three provincial numberings, training certificates two institutional ones;
 //! - **direct recognition** (社会化评价): 4 % of persons are evaluated without any class and
 //!   claim the evaluation subsidy;
 //! - **exams**: 2–10 days after the class, morning or afternoon, 90–150 minutes; about 4 % of
