@@ -152,6 +152,8 @@ fn credited(dir: &Path) -> BTreeMap<(String, String), (f64, f64)> {
     out
 }
 
+type Candidate<'a> = (f64, bool, &'a str);
+
 fn sd(x: &[f64]) -> f64 {
     let n = x.len() as f64;
     let m = x.iter().sum::<f64>() / n;
@@ -337,7 +339,8 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         .filter(|l| l["scenario"] == "exam_before_training_end" && l["entity_kind"] == "class")
         .map(|l| l["entity_id"].as_str())
         .collect();
-    let mut sittings: BTreeMap<(&str, &str, &str), Vec<(f64, bool, &str)>> = BTreeMap::new();
+    // (organisation, site, start) → (practical score, passed, evaluation id)
+    let mut sittings: BTreeMap<(&str, &str, &str), Vec<Candidate>> = BTreeMap::new();
     for r in &evals.rows {
         let c = evals.get(r, "class_id");
         if !c.is_empty() && !early.contains(c) {
