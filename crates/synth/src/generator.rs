@@ -546,6 +546,8 @@ pub struct Cohort {
     pub claims: Vec<Claim>,
     /// labels
     pub labels: Vec<Label>,
+    /// teachers hired for this cohort's classes: (staff id, institution index)
+    pub new_staff: Vec<(String, usize)>,
 }
 
 /// Counters for ids that must be unique across cohorts.
@@ -563,6 +565,12 @@ pub struct Ids {
     pub claim: u64,
     /// certificate serial
     pub cert: u64,
+    /// the days each teacher is booked for (first, last day of each class)
+    pub teacher_days: std::collections::HashMap<String, Vec<(NaiveDate, NaiveDate)>>,
+    /// teachers hired per institution beyond its filed staff
+    pub hired: std::collections::HashMap<usize, u32>,
+    /// hired teachers not yet written to `staff`: (staff id, institution index)
+    pub hired_pending: Vec<(String, usize)>,
 }
 
 impl Ids {
@@ -703,6 +711,7 @@ pub fn generate(dir: &Path, cfg: &Config) -> Result<Summary, SynthError> {
         let size = (COHORT as u64).min(cfg.persons - done) as usize;
         let mut c = make_cohort(&world, &mut rng, &mut ids, size, cohort_no);
         scenario::plant_cohort(&world, &mut c, &mut rng, &mut ids, &mut quotas);
+        c.new_staff = std::mem::take(&mut ids.hired_pending);
         write_cohort(&world, &c, &mut sinks, &mut rng)?;
         labels_out.write_all(&c.labels)?;
         done += size as u64;
@@ -1053,12 +1062,61 @@ pub(crate) fn new_class(
         capacity: size + rng.gen_range(5..30),
         lat: i.lat,
         lon: i.lon,
-        teacher: i.staff[rng.gen_range(0..i.staff.len())].clone(),
+        teacher: String::new(),
         tt,
         days: 1,
     };
     c.fit_days(target);
+    c.teacher = free_teacher(
+        ids,
+        i,
+        inst,
+        c.start,
+        c.end,
+        rng.gen_range(0..i.staff.len()),
+    );
     c
+}
+
+/// A teacher of institution `inst` not booked on any day from `start` to `end` (a teacher
+/// teaches one class at a time: legitimate data never double-books one), starting the search
+/// at staff member `first`; when all are booked, one more is hired (written to `staff` with
+/// the cohort).
+fn free_teacher(
+    ids: &mut Ids,
+    i: &Inst,
+    inst: usize,
+    start: NaiveDate,
+    end: NaiveDate,
+    first: usize,
+) -> String {
+    let n = i.staff.len();
+    let hired = ids.hired.get(&inst).copied().unwrap_or(0) as usize;
+    let candidates = (0..n)
+        .map(|k| i.staff[(first + k) % n].clone())
+        .chain((0..hired).map(|k| format!("STT{inst:06}{:02}", n + k)));
+    let mut pick = None;
+    for t in candidates {
+        let busy = ids
+            .teacher_days
+            .get(&t)
+            .is_some_and(|v| v.iter().any(|&(a, b)| a <= end && start <= b));
+        if !busy {
+            pick = Some(t);
+            break;
+        }
+    }
+    let t = pick.unwrap_or_else(|| {
+        let t = format!("STT{inst:06}{:02}", n + hired);
+        *ids.hired.entry(inst).or_default() += 1;
+        ids.hired_pending.push((t.clone(), inst));
+        t
+    });
+    ids.teacher_days
+        .entry(t.clone())
+        .or_default()
+        .push((start, end));
+    t
 }
 
 fn random_start(rng: &mut Xoshiro256PlusPlus, from: NaiveDate, to: NaiveDate) -> NaiveDate {
@@ -1576,6 +1634,10 @@ fn write_cohort(
                 ""
             },
         ])?;
+    }
+    let s = sinks.get_mut(&Table::Staff).expect("sink");
+    for (id, inst) in &c.new_staff {
+        s.row(&[id, "", "teacher", &w.training[*inst].id, ""])?;
     }
     let s = sinks.get_mut(&Table::PersonStatus).expect("sink");
     for st in &c.statuses {

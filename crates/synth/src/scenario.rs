@@ -1853,6 +1853,8 @@ fn plant_class(
                     ev.practical = 60.0; // below the new mark: grant keeps the larger one
                     grant(&mut ev, rng, ids, w);
                     ev.practical = f64::from(rng.gen_range(84..87));
+                    // a room of its own, so that no other class's sitting merges into it
+                    ev.site = format!("{}U", ev.site);
                     c.evals[ei] = ev;
                 }
                 if !was_passed {

@@ -152,6 +152,8 @@ fn credited(dir: &Path) -> BTreeMap<(String, String), (f64, f64)> {
     out
 }
 
+type Candidate<'a> = (f64, bool, &'a str);
+
 fn sd(x: &[f64]) -> f64 {
     let n = x.len() as f64;
     let m = x.iter().sum::<f64>() / n;
@@ -337,7 +339,8 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         .filter(|l| l["scenario"] == "exam_before_training_end" && l["entity_kind"] == "class")
         .map(|l| l["entity_id"].as_str())
         .collect();
-    let mut sittings: BTreeMap<(&str, &str, &str), Vec<(f64, bool, &str)>> = BTreeMap::new();
+    // (organisation, site, start) → (practical score, passed, evaluation id)
+    let mut sittings: BTreeMap<(&str, &str, &str), Vec<Candidate>> = BTreeMap::new();
     for r in &evals.rows {
         let c = evals.get(r, "class_id");
         if !c.is_empty() && !early.contains(c) {
@@ -435,6 +438,121 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         );
     }
 
+    let class_occ: BTreeMap<&str, &str> = classes
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                classes.get(r, "class_id"),
+                classes.get(r, "occupation_code"),
+            )
+        })
+        .collect();
+    // ---- exams before the class ended, on claims that find their class three ways ----
+    let claim_row: BTreeMap<&str, &Vec<String>> = claims
+        .rows
+        .iter()
+        .map(|r| (claims.get(r, "claim_id"), r))
+        .collect();
+    let (mut named, mut on_row, mut via_enrolment) = (0, 0, 0);
+    for l in labels
+        .iter()
+        .filter(|l| l["scenario"] == "exam_before_training_end" && !l["claim_id"].is_empty())
+    {
+        let r = claim_row[l["claim_id"].as_str()];
+        let ev = claims.get(r, "evaluation_id");
+        let ev_row = evals
+            .rows
+            .iter()
+            .find(|e| evals.get(e, "evaluation_id") == ev)
+            .expect("evaluation");
+        // the class: on the claim, else on the evaluation, else the person's enrolment in a
+        // class of the occupation
+        let class = if !claims.get(r, "class_id").is_empty() {
+            named += 1;
+            claims.get(r, "class_id").to_string()
+        } else if !evals.get(ev_row, "class_id").is_empty() {
+            on_row += 1;
+            evals.get(ev_row, "class_id").to_string()
+        } else {
+            via_enrolment += 1;
+            enrollments
+                .rows
+                .iter()
+                .filter(|e| enrollments.get(e, "person_id") == claims.get(r, "person_id"))
+                .map(|e| enrollments.get(e, "class_id").to_string())
+                .find(|c| class_occ[c.as_str()] == claims.get(r, "occupation_code"))
+                .expect("enrolment")
+        };
+        assert!(dt(evals.get(ev_row, "starts_at")).date() < class_end[class.as_str()]);
+    }
+    eprintln!(
+        "exam before the class end: claims naming the class {named}, class on the evaluation \
+         {on_row}, only in enrolments {via_enrolment}"
+    );
+    assert!(named > 0 && on_row > 0 && via_enrolment > 0);
+    assert!(labels.iter().any(|l| l["scenario"] == "revoked_institution"
+        && !l["claim_id"].is_empty()
+        && claims.get(claim_row[l["claim_id"].as_str()], "scheme") == "evaluation"));
+
+    // ---- overlapping classes really overlap (≥ 30 min on a day, at two venues) ----
+    let mut span: BTreeMap<(&str, &str, NaiveDate), (NaiveDateTime, NaiveDateTime)> =
+        BTreeMap::new();
+    for r in &attendance.rows {
+        let t = dt(attendance.get(r, "ts"));
+        let e = span
+            .entry((
+                attendance.get(r, "person_id"),
+                attendance.get(r, "class_id"),
+                t.date(),
+            ))
+            .or_insert((t, t));
+        e.0 = e.0.min(t);
+        e.1 = e.1.max(t);
+    }
+    let overlapped: BTreeSet<&str> = labels
+        .iter()
+        .filter(|l| l["scenario"] == "overlapping_classes" && !l["claim_id"].is_empty())
+        .map(|l| claims.get(claim_row[l["claim_id"].as_str()], "person_id"))
+        .collect();
+    for p in &overlapped {
+        let mine: Vec<_> = span
+            .range((*p, "", NaiveDate::MIN)..)
+            .take_while(|(k, _)| k.0 == *p)
+            .collect();
+        let hit = mine.iter().any(|(k, v)| {
+            mine.iter().any(|(k2, v2)| {
+                k2.1 != k.1 && k2.2 == k.2 && (v.1.min(v2.1) - v.0.max(v2.0)).num_minutes() >= 30
+            })
+        });
+        assert!(hit, "{p}: no overlap of 30 minutes");
+    }
+    // ---- a double-booked teacher teaches two classes at the same hours ----
+    let teachers: BTreeSet<&str> = labels
+        .iter()
+        .filter(|l| l["scenario"] == "teacher_double_booked")
+        .map(|l| l["entity_id"].as_str())
+        .collect();
+    assert!(!teachers.is_empty());
+    for t in &teachers {
+        let mine: Vec<(&str, NaiveDateTime, NaiveDateTime)> = sessions
+            .rows
+            .iter()
+            .filter(|r| sessions.get(r, "teacher_id") == *t)
+            .map(|r| {
+                (
+                    sessions.get(r, "class_id"),
+                    dt(sessions.get(r, "starts_at")),
+                    dt(sessions.get(r, "ends_at")),
+                )
+            })
+            .collect();
+        let hit = mine
+            .iter()
+            .any(|a| mine.iter().any(|b| a.0 != b.0 && a.1 < b.2 && b.1 < a.2));
+        assert!(hit, "{t}: no overlapping sessions");
+    }
+
     // ---- the attendance plants hold under the contract's definition ----
     let hours = credited(d);
     let person_of_claim: BTreeMap<&str, (&str, &str)> = claims
@@ -444,16 +562,6 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
             (
                 claims.get(r, "claim_id"),
                 (claims.get(r, "person_id"), claims.get(r, "occupation_code")),
-            )
-        })
-        .collect();
-    let class_occ: BTreeMap<&str, &str> = classes
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                classes.get(r, "class_id"),
-                classes.get(r, "occupation_code"),
             )
         })
         .collect();
@@ -487,6 +595,49 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         hours.len()
     );
     assert!(worst >= 0.89, "a clean trainee at {worst}");
+    // no teacher is in two sessions at once, no trainee in two classes at once
+    let sessions = T::read(clean.path(), "sessions");
+    let mut by_teacher: BTreeMap<&str, Vec<(NaiveDateTime, NaiveDateTime, &str)>> = BTreeMap::new();
+    for r in &sessions.rows {
+        by_teacher
+            .entry(sessions.get(r, "teacher_id"))
+            .or_default()
+            .push((
+                dt(sessions.get(r, "starts_at")),
+                dt(sessions.get(r, "ends_at")),
+                sessions.get(r, "class_id"),
+            ));
+    }
+    for (t, mut v) in by_teacher {
+        v.sort();
+        for w in v.windows(2) {
+            assert!(w[1].0 >= w[0].1, "{t} double-booked: {w:?}");
+        }
+    }
+    let attendance = T::read(clean.path(), "attendance");
+    let mut day_span: BTreeMap<(&str, NaiveDate, &str), (NaiveDateTime, NaiveDateTime)> =
+        BTreeMap::new();
+    for r in &attendance.rows {
+        let t = dt(attendance.get(r, "ts"));
+        let e = day_span
+            .entry((
+                attendance.get(r, "person_id"),
+                t.date(),
+                attendance.get(r, "class_id"),
+            ))
+            .or_insert((t, t));
+        e.0 = e.0.min(t);
+        e.1 = e.1.max(t);
+    }
+    let keys: Vec<_> = day_span.keys().copied().collect();
+    for w in keys.windows(2) {
+        assert!(
+            !(w[0].0 == w[1].0 && w[0].1 == w[1].1),
+            "{} in two classes on {}",
+            w[0].0,
+            w[0].1
+        );
+    }
     eprintln!("test took {:.1}s", t0.elapsed().as_secs_f64());
 }
 
