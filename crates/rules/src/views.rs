@@ -892,7 +892,7 @@ fn claim_view(
             col("claim_id").alias("claim_ids"),
             // judged as a 职业技能等级证书 (FE-05): a claim at a level with a certificate digit
             // (初级 … 高级技师) whose scheme pays on a level certificate, or whose number is of
-            // that family (Y/S…) or was issued at a sitting; special-ability and training
+            // that family (Y/S and four digits) or was issued at a sitting; special-ability and training
             // certificates follow provincial numbering and are not judged
             col("certificate_no")
                 .is_not_null()
@@ -904,16 +904,7 @@ fn claim_view(
                                 .implode(false),
                             false,
                         )
-                        .or(col("certificate_no")
-                            .str()
-                            .to_uppercase()
-                            .str()
-                            .starts_with(lit("Y")))
-                        .or(col("certificate_no")
-                            .str()
-                            .to_uppercase()
-                            .str()
-                            .starts_with(lit("S")))
+                        .or(col("cert_level_family"))
                         .or(col("cert_holder").is_not_null()),
                 )
                 .alias("cert_is_level"),
@@ -930,7 +921,15 @@ fn add_certificate_checks(df: &mut DataFrame) -> PolarsResult<()> {
     let mut year: Vec<Option<i64>> = Vec::with_capacity(certs.len());
     // the province of a provincially filed number (organisation code 0000)
     let mut province: Vec<Option<String>> = Vec::with_capacity(certs.len());
+    // of the level-certificate family: Y or S, then the four digits of an organisation code
+    let mut family: Vec<bool> = Vec::with_capacity(certs.len());
     for c in certs.iter() {
+        family.push(c.is_some_and(|c| {
+            let b = c.trim().as_bytes();
+            b.len() >= 5
+                && matches!(b[0], b'Y' | b'S' | b'y' | b's')
+                && b[1..5].iter().all(u8::is_ascii_digit)
+        }));
         let parsed = c.map(|c| parse_certificate_no(c.trim()));
         ok.push(parsed.as_ref().map(Option::is_some));
         let p = parsed.flatten();
@@ -943,6 +942,7 @@ fn add_certificate_checks(df: &mut DataFrame) -> PolarsResult<()> {
         );
     }
     df.with_column(Column::new("cert_filed_province".into(), province))?;
+    df.with_column(Column::new("cert_level_family".into(), family))?;
     df.with_column(Column::new("cert_structure_ok".into(), ok))?;
     df.with_column(Column::new("cert_level_digit".into(), digit))?;
     df.with_column(Column::new("cert_year".into(), year))?;

@@ -1500,13 +1500,9 @@ pub fn plant_cohort(
         let scen = if inst.until.is_some_and(|u| cls.start > u) {
             Some("delisted_institution")
         } else if inst.revoked.is_some_and(|r| {
-            // a training claim dated after the revocation; an evaluation claim (the trainee's
-            // own) when its class started after it
-            if cl.scheme == "evaluation" {
-                cls.start > r
-            } else {
-                cl.on > r
-            }
+            // a claim of a class that started on or after the revocation (the training ran
+            // without the qualification; one that ran before it stays payable)
+            cls.start >= r
         }) {
             Some("revoked_institution")
         } else {
