@@ -1708,10 +1708,12 @@ fn plant_class(
             for i in members {
                 c.enrolls[i].att = AttMode::SharedDevice(dev);
                 let pid = c.persons[c.enrolls[i].person].id.clone();
+                // the claims that paid for the training: an evaluation subsidy answers for
+                // its sitting, not for the sign-ins
                 if let Some(ci) = claims
                     .iter()
                     .copied()
-                    .find(|&ci| c.claims[ci].person == pid)
+                    .find(|&ci| c.claims[ci].person == pid && c.claims[ci].scheme != "evaluation")
                 {
                     label_claim(c, name, ci, None);
                 }
@@ -1868,8 +1870,10 @@ fn plant_class(
             label(c, name, "class", &cls.id, None, 0);
             for ci in 0..c.claims.len() {
                 let cl = &c.claims[ci];
+                // the paid claims (an unpaid one is flagged too, but has nothing to recover)
                 if cl.of_class.as_deref() == Some(&cls.id)
                     && cl.eval.is_some()
+                    && cl.paid.is_some()
                     && cl.scheme != "living_allowance"
                 {
                     label_claim(c, name, ci, None);
