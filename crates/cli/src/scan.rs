@@ -165,7 +165,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         Some(p) => crate::reviews::read(p)?,
         None => Default::default(),
     };
+    let mask = crate::reports::masker(&pkg, a.reveal_pii);
     let outcome = audit(&mut pkg, &pack, &identities, as_of, &detected)?;
+    let alarms = subsidy_rules::alarm::alarms(&pack, &outcome.runs);
     let applied = crate::reviews::apply(&reviews, &outcome.findings, as_of)?;
     // dismissals in force take their findings out before recoveries and parties are settled
     let (all, dismissed, recoveries, parties) = if applied.suppressed.is_empty() {
@@ -242,7 +244,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         marks: &applied.marks,
         rejected: &rows,
         lang: a.lang,
-        reveal: a.reveal_pii,
+        mask: &mask,
+        alarms: &alarms,
+        layout: Default::default(),
     })?);
     stage.done("reports");
     stage.bar.finish_and_clear();
@@ -287,6 +291,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
             rules: pack.rules.len(),
         }),
         rule_runs: outcome.runs.clone(),
+        alarms: alarms.clone(),
         anomalies: serde_json::json!(anomaly_summary),
         package: pkg_dir.display().to_string(),
         started_at: started.to_rfc3339(),
@@ -332,6 +337,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         );
         if !skipped.is_empty() {
             eprintln!("  skipped (data absent): {}", skipped.join(", "));
+        }
+        for al in &alarms {
+            eprintln!("  ALARM {}", al.message);
         }
         if !pkg.rejected.is_empty() {
             eprintln!("  rejected rows are in {}/rejected/", a.out.display());

@@ -11,9 +11,10 @@
 //! - [`pack`]: loading and checking a pack with file:line:col diagnostics.
 //! - [`runner`]: running a pack into findings; [`entitlement`]: differentiated subsidies
 //!   (clause 17); [`accountability`]: recoveries and dispositions (clause 18).
-//! - [`docs`]: `docs/rules.md`.
+//! - [`docs`]: `docs/rules.md`; [`alarm`]: the base-rate alarm (a rule flagging most rows).
 
 pub mod accountability;
+pub mod alarm;
 pub mod docs;
 pub mod entitlement;
 pub mod expr;

@@ -22,6 +22,11 @@ pub struct RuleRun {
     pub id: String,
     /// findings raised
     pub findings: usize,
+    /// rows of the rule's view it judged: the view's rows in the rule's effective period (0 when
+    /// skipped); the base of the base-rate alarm ([`crate::alarm`])
+    pub examined: usize,
+    /// rows of the view it flagged (several rows of one entity make one finding)
+    pub flagged: usize,
     /// why it did not run (a table or column it needs is absent)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -162,7 +167,9 @@ pub fn run(
             .filter_map(|(i, p)| Some((i?.to_string(), p?)))
             .collect()
     };
-    let mut rows: Vec<BTreeMap<&'static str, Option<String>>> = Vec::new();
+    // the findings' text columns, filled row by row (no map per finding: at a million findings
+    // that map cost gigabytes)
+    let mut rows: BTreeMap<&'static str, Vec<Option<String>>> = BTreeMap::new();
     let mut nums: Vec<(Option<i64>, Option<i64>)> = Vec::new(); // (amount_at_risk, excess)
     // paid training claims by (class, person), for the views without claim ids
     let enrolment_claims: BTreeMap<(String, String), Vec<String>> = {
@@ -201,6 +208,8 @@ pub fn run(
             runs.push(RuleRun {
                 id: f.id.clone(),
                 findings: 0,
+                examined: 0,
+                flagged: 0,
                 skipped: Some(format!("table {} absent", missing.join(", "))),
             });
             continue;
@@ -224,7 +233,10 @@ pub fn run(
             }
             None => view.clone(),
         };
+        let examined = view.height();
         let mut flagged = primitives::run(rule, &view, &columns)?;
+        drop(view);
+        let flagged_rows = flagged.height();
         if f.recover == "excess" {
             let e = expr::lower(
                 &rule.exprs["excess"],
@@ -317,24 +329,24 @@ pub fn run(
             let date = date_column(&f.view)
                 .and_then(|dc| cell(&flagged, dc, i))
                 .map(|d| d.chars().take(10).collect());
-            let mut row: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
-            row.insert("finding_id", Some(finding_id(&f.id, &f.entity, &ent)));
-            row.insert("rule_id", Some(f.id.clone()));
-            row.insert("category", Some(f.category.clone()));
-            row.insert("severity", Some(f.severity.clone()));
+            let mut row = |k: &'static str, v: Option<String>| rows.entry(k).or_default().push(v);
+            row("finding_id", Some(finding_id(&f.id, &f.entity, &ent)));
+            row("rule_id", Some(f.id.clone()));
+            row("category", Some(f.category.clone()));
+            row("severity", Some(f.severity.clone()));
             // a finding that only holds across two registrations of one resolved identity
             let merged = cell(&flagged, "identity_persons", i)
                 .and_then(|v| v.parse::<i64>().ok())
                 .is_some_and(|n| n > 1);
-            row.insert(
+            row(
                 "detector",
                 Some(if merged { "identity" } else { "rule" }.into()),
             );
-            row.insert("entity_kind", Some(f.entity.clone()));
-            row.insert("entity_id", Some(ent.clone()));
-            row.insert("institution_id", cell(&flagged, "institution_id", i));
-            row.insert("responsible_party", Some(party));
-            row.insert(
+            row("entity_kind", Some(f.entity.clone()));
+            row("entity_id", Some(ent.clone()));
+            row("institution_id", cell(&flagged, "institution_id", i));
+            row("responsible_party", Some(party));
+            row(
                 "claim_ids",
                 Some(cids.into_iter().collect::<Vec<_>>().join(";")),
             );
@@ -345,28 +357,26 @@ pub fn run(
                 message.push_str(" It would be cleared by: ");
                 message.push_str(clears);
             }
-            row.insert("message", Some(message));
-            row.insert("evidence", Some(ev.to_string()));
-            row.insert("_recover", Some(f.recover.clone()));
-            row.insert("_role", Some(f.role.clone()));
-            row.insert("_date", date);
-            rows.push(row);
+            row("message", Some(message));
+            row("evidence", Some(ev.to_string()));
+            row("_recover", Some(f.recover.clone()));
+            row("_role", Some(f.role.clone()));
+            row("_date", date);
             nums.push((at_risk, excess));
         }
         subsidy_model::trace::lap(&format!("rule {} done", f.id), trace_t);
         runs.push(RuleRun {
             id: f.id.clone(),
             findings: n,
+            examined,
+            flagged: flagged_rows,
             skipped: None,
         });
     }
-    let text = |k: &str| -> Column {
-        Column::new(
-            k.into(),
-            rows.iter()
-                .map(|r| r.get(k).cloned().flatten())
-                .collect::<Vec<Option<String>>>(),
-        )
+    let height = nums.len();
+    let mut text = |k: &'static str| -> Column {
+        let v = rows.remove(k).unwrap_or_else(|| vec![None; height]);
+        Column::new(k.into(), v)
     };
     let mut cols: Vec<Column> = [
         "finding_id",
@@ -380,14 +390,14 @@ pub fn run(
         "responsible_party",
         "claim_ids",
     ]
-    .iter()
-    .map(|k| text(k))
+    .into_iter()
+    .map(&mut text)
     .collect();
     cols.push(Column::new(
         "amount_at_risk".into(),
         nums.iter().map(|n| n.0).collect::<Vec<_>>(),
     ));
-    cols.push(Column::new("score".into(), vec![None::<f64>; rows.len()]));
+    cols.push(Column::new("score".into(), vec![None::<f64>; height]));
     for k in ["message", "evidence", "_recover", "_role"] {
         cols.push(text(k));
     }
