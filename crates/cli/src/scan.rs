@@ -194,6 +194,8 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         )?;
         (kept, gone, r, p)
     };
+    // the views (gigabytes at scale) are not read again: free them before the outputs
+    drop(outcome.views);
     let findings = public_findings(&all)?;
     let dismissed = public_findings(&dismissed)?;
     stage.done("rules");
