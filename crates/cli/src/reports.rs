@@ -89,7 +89,19 @@ pub fn write(c: &Context<'_>) -> anyhow::Result<Vec<String>> {
     std::fs::write(docs.join("rules.md"), subsidy_rules::docs::markdown(c.pack))
         .context("writing docs/rules.md")?;
     std::fs::write(docs.join("detectors.md"), DETECTORS_MD).context("writing docs/detectors.md")?;
-    let (xlsx, html) = rayon::join(|| workbook(c), || html(c));
+    let t = std::time::Instant::now();
+    let (xlsx, html) = rayon::join(
+        || {
+            let r = workbook(c);
+            subsidy_model::trace::lap("report.xlsx written", t);
+            r
+        },
+        || {
+            let r = html(c);
+            subsidy_model::trace::lap("report.html written", t);
+            r
+        },
+    );
     xlsx.context("writing report.xlsx")?;
     html.context("writing report.html")?;
     Ok(vec![

@@ -117,6 +117,10 @@ impl Stage {
         self.t = Instant::now();
     }
     fn done(&mut self, name: &'static str) {
+        if subsidy_model::trace::enabled() {
+            let peak = subsidy_model::trace::peak_rss_mib().unwrap_or(0);
+            subsidy_model::trace::lap(&format!("stage {name} (peak so far {peak} MiB)"), self.t);
+        }
         self.timings
             .insert(name, self.t.elapsed().as_millis() as u64);
         self.bar.inc(1);
