@@ -86,11 +86,7 @@ pub fn run(
     let views = views::build(inputs, &view_settings(pack))?;
     let (mut findings, runs) = runner::run(pack, &views, present)?;
     if !detected.is_empty() {
-        findings = findings
-            .vstack(&runner::detector_findings(detected)?)?
-            .lazy()
-            .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
-            .collect()?;
+        findings = runner::sort_findings(findings.vstack(&runner::detector_findings(detected)?)?)?;
     }
     let (recoveries, parties) =
         accountability::settle(&findings, &views.frames["claim"], &pack.thresholds)?;

@@ -196,7 +196,11 @@ pub fn run(
     };
     let mut runs = Vec::new();
     let trace_t = std::time::Instant::now();
-    for rule in &pack.rules {
+    // per finding: the rule it came from (its constant columns are built from that at the end,
+    // not copied per finding) and whether it holds across merged registrations
+    let mut of_rule: Vec<usize> = Vec::new();
+    let mut merged_rows: Vec<bool> = Vec::new();
+    for (ri, rule) in pack.rules.iter().enumerate() {
         let f = &rule.file;
         let used = columns_of(rule);
         let missing: Vec<&str> = needs(&f.view, &used)
@@ -331,18 +335,12 @@ pub fn run(
                 .map(|d| d.chars().take(10).collect());
             let mut row = |k: &'static str, v: Option<String>| rows.entry(k).or_default().push(v);
             row("finding_id", Some(finding_id(&f.id, &f.entity, &ent)));
-            row("rule_id", Some(f.id.clone()));
-            row("category", Some(f.category.clone()));
-            row("severity", Some(f.severity.clone()));
             // a finding that only holds across two registrations of one resolved identity
             let merged = cell(&flagged, "identity_persons", i)
                 .and_then(|v| v.parse::<i64>().ok())
                 .is_some_and(|n| n > 1);
-            row(
-                "detector",
-                Some(if merged { "identity" } else { "rule" }.into()),
-            );
-            row("entity_kind", Some(f.entity.clone()));
+            of_rule.push(ri);
+            merged_rows.push(merged);
             row("entity_id", Some(ent.clone()));
             row("institution_id", cell(&flagged, "institution_id", i));
             row("responsible_party", Some(party));
@@ -359,8 +357,6 @@ pub fn run(
             }
             row("message", Some(message));
             row("evidence", Some(ev.to_string()));
-            row("_recover", Some(f.recover.clone()));
-            row("_role", Some(f.role.clone()));
             row("_date", date);
             nums.push((at_risk, excess));
         }
@@ -375,8 +371,32 @@ pub fn run(
     }
     let height = nums.len();
     let mut text = |k: &'static str| -> Column {
-        let v = rows.remove(k).unwrap_or_else(|| vec![None; height]);
-        Column::new(k.into(), v)
+        let of = |g: &dyn Fn(&crate::rule::RuleFile) -> &str| -> Column {
+            let ca: StringChunked = of_rule
+                .iter()
+                .map(|&r| Some(g(&pack.rules[r].file)))
+                .collect();
+            ca.with_name(k.into()).into_column()
+        };
+        match k {
+            "rule_id" => of(&|f| f.id.as_str()),
+            "category" => of(&|f| f.category.as_str()),
+            "severity" => of(&|f| f.severity.as_str()),
+            "entity_kind" => of(&|f| f.entity.as_str()),
+            "_recover" => of(&|f| f.recover.as_str()),
+            "_role" => of(&|f| f.role.as_str()),
+            "detector" => {
+                let ca: StringChunked = merged_rows
+                    .iter()
+                    .map(|&m| Some(if m { "identity" } else { "rule" }))
+                    .collect();
+                ca.with_name(k.into()).into_column()
+            }
+            _ => {
+                let v = rows.remove(k).unwrap_or_else(|| vec![None; height]);
+                Column::new(k.into(), v)
+            }
+        }
     };
     let mut cols: Vec<Column> = [
         "finding_id",
@@ -406,12 +426,28 @@ pub fn run(
         nums.iter().map(|n| n.1).collect::<Vec<_>>(),
     ));
     cols.push(text("_date"));
-    let df = DataFrame::new_infer_height(cols)?;
-    let df = df
-        .lazy()
-        .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
-        .collect()?;
+    let df = sort_findings(DataFrame::new_infer_height(cols)?)?;
     Ok((df, runs))
+}
+
+/// Findings in output order (rule id, entity id). The order is computed on those two columns
+/// alone, and the frame, wide with messages and evidence, is gathered only when it is not in
+/// that order already (a runner's findings usually are: one copy of a million findings spared).
+pub fn sort_findings(df: DataFrame) -> PolarsResult<DataFrame> {
+    const IDX: &str = "_sort_index";
+    let order = df
+        .select(["rule_id", "entity_id"])?
+        .lazy()
+        .with_row_index(IDX, None)
+        .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
+        .select([col(IDX)])
+        .collect()?;
+    let idx = order.column(IDX)?.idx()?.clone();
+    let in_order = idx
+        .iter()
+        .enumerate()
+        .all(|(i, v)| v.is_some_and(|v| v as usize == i));
+    if in_order { Ok(df) } else { df.take(&idx) }
 }
 
 /// The findings frame (the runner's columns) of detector findings, each with its stable id.
