@@ -119,6 +119,8 @@ struct PackFile {
     version: String,
     thresholds: Thresholds,
     views: ViewConfig,
+    #[serde(default)]
+    alarms: crate::alarm::AlarmConfig,
     standards: Vec<StandardRow>,
 }
 
@@ -133,6 +135,8 @@ pub struct Pack {
     pub thresholds: Thresholds,
     /// view settings
     pub views: ViewConfig,
+    /// the base-rate alarm's limits
+    pub alarms: crate::alarm::AlarmConfig,
     /// default standards
     pub standards: Vec<Standard>,
     /// rules, by id then effective date
@@ -349,6 +353,7 @@ pub fn load(
         sha256,
         thresholds: pack.thresholds,
         views: pack.views,
+        alarms: pack.alarms,
         standards,
         rules,
     })
