@@ -1119,3 +1119,59 @@ fn unclosed_quote_in_a_file_without_a_final_line_break() {
     assert_eq!(got, want, "{:#?}", read.rejected);
     assert_eq!((read.frame.height(), read.rows), (3, 7));
 }
+
+/// Every CSV file of the fixtures reads the same in chunks of a few bytes as in one chunk.
+#[test]
+fn every_fixture_reads_the_same_in_small_chunks() {
+    use subsidy_ingest::builder::TableRead;
+    use subsidy_ingest::csv_reader::read_csv_chunked;
+    let lines = |r: &TableRead| {
+        (0..r.lines.len())
+            .map(|i| r.lines.get(i))
+            .collect::<Vec<_>>()
+    };
+    let mut dirs = vec![fixtures().join("minimal")];
+    for e in std::fs::read_dir(fixtures().join("bad")).expect("bad") {
+        dirs.push(e.expect("entry").path());
+    }
+    let mut checked = 0;
+    for dir in dirs {
+        for e in std::fs::read_dir(&dir).expect("case") {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let Some(table) = name.strip_suffix(".csv").and_then(Table::from_name) else {
+                continue;
+            };
+            let raw = std::fs::read(&path).expect("read");
+            let read = |chunk| {
+                read_csv_chunked(
+                    table.spec(),
+                    &name,
+                    raw.clone(),
+                    EncodingChoice::Auto,
+                    chunk,
+                )
+            };
+            let whole = read(None);
+            for chunk in [1, 7, 64, 333] {
+                let at = format!("{}, chunks of {chunk}", path.display());
+                match (&whole, read(Some(chunk))) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.rejected, b.rejected, "{at}");
+                        assert_eq!(a.rows, b.rows, "{at}");
+                        assert!(a.frame.equals_missing(&b.frame), "{at}");
+                        assert_eq!(lines(a), lines(&b), "{at}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
+                    (a, b) => panic!("{at}: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} files");
+}
