@@ -1175,3 +1175,72 @@ fn every_fixture_reads_the_same_in_small_chunks() {
     }
     assert!(checked > 30, "{checked} files");
 }
+
+/// Fixture CSV files with quotes, line breaks and commas thrown in at random (a fixed seed;
+/// `SUBSIDY_MUTATIONS` sets how many) read the same in small chunks as in one, and never panic.
+#[test]
+fn mutated_files_read_the_same_in_small_chunks() {
+    use subsidy_ingest::builder::TableRead;
+    use subsidy_ingest::csv_reader::read_csv_chunked;
+    let n: usize = std::env::var("SUBSIDY_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
+    let lines = |r: &TableRead| {
+        (0..r.lines.len())
+            .map(|i| r.lines.get(i))
+            .collect::<Vec<_>>()
+    };
+    let sources: Vec<(Table, Vec<u8>)> = ["claims", "persons", "attendance", "evaluations"]
+        .iter()
+        .map(|t| {
+            let raw = std::fs::read(fixtures().join("minimal").join(format!("{t}.csv")));
+            (Table::from_name(t).expect("table"), raw.expect("read"))
+        })
+        .collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |m: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % m as u64) as usize
+    };
+    for i in 0..n {
+        let (table, base) = &sources[i % sources.len()];
+        let mut raw = base.clone();
+        // keep the header: mutate the rows only
+        let header = raw.iter().position(|c| *c == b'\n').expect("header") + 1;
+        for _ in 0..1 + next(4) {
+            let at = header + next(raw.len() - header + 1);
+            let what: &[u8] = [&b"\""[..], b"\n", b",", b"\"\"", b"\r\n", b"x\"y"][next(6)];
+            raw.splice(at..at, what.iter().copied());
+        }
+        let read = |chunk| {
+            read_csv_chunked(
+                table.spec(),
+                "t.csv",
+                raw.clone(),
+                EncodingChoice::Auto,
+                chunk,
+            )
+        };
+        let whole = read(None);
+        for chunk in [1, 5, 40] {
+            let at = format!("{}", String::from_utf8_lossy(&raw));
+            match (&whole, read(Some(chunk))) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.rejected, b.rejected, "chunks of {chunk}:\n{at}");
+                    assert_eq!(a.rows, b.rows, "chunks of {chunk}:\n{at}");
+                    assert!(a.frame.equals_missing(&b.frame), "chunks of {chunk}:\n{at}");
+                    assert_eq!(lines(a), lines(&b), "chunks of {chunk}:\n{at}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!(
+                    "chunks of {chunk}: {:?} vs {:?}:\n{at}",
+                    a.is_ok(),
+                    b.is_ok()
+                ),
+            }
+        }
+    }
+}
