@@ -442,7 +442,21 @@ fn reject_swallowed(
 
 #[cfg(test)]
 mod tests {
-    use super::split_chunks;
+    use super::{ends_in_open_quote, split_chunks};
+
+    #[test]
+    fn the_open_quote_state_follows_the_csv_reader() {
+        assert!(ends_in_open_quote(b"a,\"b\nc"));
+        assert!(ends_in_open_quote(b"\"b\n"));
+        assert!(!ends_in_open_quote(b"a,\"b\nc\"\n"));
+        assert!(!ends_in_open_quote(b"a,\"b\nc\""));
+        // an escaped quote keeps the field open
+        assert!(ends_in_open_quote(b"a,\"b\"\"\nc"));
+        // a quote inside a plain field is a character; one after a closed quote too
+        assert!(!ends_in_open_quote(b"a,b\"c,d\n"));
+        assert!(!ends_in_open_quote(b"a,\"b\"c\",d\n"));
+        assert!(ends_in_open_quote(b"a,\"b\",\"c\nd"));
+    }
 
     #[test]
     fn chunks_never_split_a_quoted_newline() {
