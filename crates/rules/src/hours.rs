@@ -16,7 +16,7 @@
 //! moment of credited presence (inside sessions where the class has them), which the overlap
 //! checks compare, so a late sign-out in one class does not collide with the next class.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use polars::prelude::*;
 
@@ -27,8 +27,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// The timetable: merged sessions per (class, day), in milliseconds of the CST wall clock.
 #[derive(Debug, Default)]
 pub struct Timetable {
-    by_day: HashMap<(String, i32), Vec<(i64, i64)>>,
-    classes: HashSet<String>,
+    by_day: HashMap<String, HashMap<i32, Vec<(i64, i64)>>>,
 }
 
 impl Timetable {
@@ -46,20 +45,21 @@ impl Timetable {
             if e <= s {
                 continue;
             }
-            t.classes.insert(c.to_string());
             // a session crossing midnight is split at it
             let mut a = s;
             while a < e {
                 let day = a.div_euclid(MS_PER_DAY);
                 let b = e.min((day + 1) * MS_PER_DAY);
                 t.by_day
-                    .entry((c.to_string(), day as i32))
+                    .entry(c.to_string())
+                    .or_default()
+                    .entry(day as i32)
                     .or_default()
                     .push((a, b));
                 a = b;
             }
         }
-        for v in t.by_day.values_mut() {
+        for v in t.by_day.values_mut().flat_map(HashMap::values_mut) {
             v.sort_unstable();
             let mut merged: Vec<(i64, i64)> = Vec::with_capacity(v.len());
             for &(s, e) in v.iter() {
@@ -75,12 +75,14 @@ impl Timetable {
 
     /// Whether the class has a timetable at all.
     pub fn has(&self, class: &str) -> bool {
-        self.classes.contains(class)
+        self.by_day.contains_key(class)
     }
 
+    /// A class's merged sessions on one day (no allocation: this runs once per trainee-day).
     fn day(&self, class: &str, day: i32) -> &[(i64, i64)] {
         self.by_day
-            .get(&(class.to_string(), day))
+            .get(class)
+            .and_then(|d| d.get(&day))
             .map_or(&[], Vec::as_slice)
     }
 }
