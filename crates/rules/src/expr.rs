@@ -213,7 +213,20 @@ pub enum Ast {
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
+    /// how deeply the parse is nested now (brackets, calls, `not` and `-` chains)
+    depth: usize,
 }
+
+/// How deeply an expression may nest: far beyond any rule, and a bound on the parser's, the
+/// checker's and the lowering's recursion (a stack overflow is an abort, not an error). Each
+/// bracket, call, `not` or `-`, and each further operand of a chain such as `a and b and c`
+/// (which builds a tree as deep as it is long), is one level.
+pub const MAX_DEPTH: usize = 64;
+
+/// How many polars nodes an expression may lower to. `min` and `max` lower to
+/// `when(a <= b).then(a).otherwise(b)`, which holds each argument twice: nested, they double per
+/// level, so a short text could ask for billions of nodes.
+pub const MAX_LOWERED: u64 = 100_000;
 
 impl Parser {
     fn peek(&self) -> &Tok {
@@ -247,30 +260,58 @@ impl Parser {
             err(self.at(), format!("expected `{op}`"))
         }
     }
+    /// One level deeper, or an error past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err(
+                self.at(),
+                format!("the expression nests more than {MAX_DEPTH} levels deep"),
+            );
+        }
+        Ok(())
+    }
     fn or(&mut self) -> Result<Ast, ExprError> {
+        self.enter()?;
+        let r = self.or_inner();
+        self.depth -= 1;
+        r
+    }
+    fn or_inner(&mut self) -> Result<Ast, ExprError> {
         let mut l = self.and()?;
+        let mut chain = 0;
         while self.is_word("or") {
             let at = self.at();
             self.bump();
+            self.enter()?;
+            chain += 1;
             let r = self.and()?;
             l = Ast::Bin("or", Box::new(l), Box::new(r), at);
         }
+        self.depth -= chain;
         Ok(l)
     }
     fn and(&mut self) -> Result<Ast, ExprError> {
         let mut l = self.not()?;
+        let mut chain = 0;
         while self.is_word("and") {
             let at = self.at();
             self.bump();
+            self.enter()?;
+            chain += 1;
             let r = self.not()?;
             l = Ast::Bin("and", Box::new(l), Box::new(r), at);
         }
+        self.depth -= chain;
         Ok(l)
     }
     fn not(&mut self) -> Result<Ast, ExprError> {
         if self.is_word("not") {
             self.bump();
-            return Ok(Ast::Not(Box::new(self.not()?)));
+            self.enter()?;
+            let e = self.not();
+            self.depth -= 1;
+            return Ok(Ast::Not(Box::new(e?)));
         }
         self.cmp()
     }
@@ -286,28 +327,39 @@ impl Parser {
     }
     fn add(&mut self) -> Result<Ast, ExprError> {
         let mut l = self.mul()?;
+        let mut chain = 0;
         while let Tok::Op(op @ ("+" | "-")) = self.peek().clone() {
             let at = self.at();
             self.bump();
+            self.enter()?;
+            chain += 1;
             let r = self.mul()?;
             l = Ast::Bin(op, Box::new(l), Box::new(r), at);
         }
+        self.depth -= chain;
         Ok(l)
     }
     fn mul(&mut self) -> Result<Ast, ExprError> {
         let mut l = self.unary()?;
+        let mut chain = 0;
         while let Tok::Op(op @ ("*" | "/")) = self.peek().clone() {
             let at = self.at();
             self.bump();
+            self.enter()?;
+            chain += 1;
             let r = self.unary()?;
             l = Ast::Bin(op, Box::new(l), Box::new(r), at);
         }
+        self.depth -= chain;
         Ok(l)
     }
     fn unary(&mut self) -> Result<Ast, ExprError> {
         if self.peek() == &Tok::Op("-") {
             self.bump();
-            return Ok(Ast::Neg(Box::new(self.unary()?)));
+            self.enter()?;
+            let e = self.unary();
+            self.depth -= 1;
+            return Ok(Ast::Neg(Box::new(e?)));
         }
         self.primary()
     }
@@ -348,7 +400,10 @@ impl Parser {
             Tok::Op("[") => {
                 let mut items = Vec::new();
                 loop {
-                    items.push(self.primary()?);
+                    self.enter()?;
+                    let item = self.primary();
+                    self.depth -= 1;
+                    items.push(item?);
                     if self.peek() == &Tok::Op(",") {
                         self.bump();
                     } else {
@@ -378,12 +433,44 @@ pub fn parse(src: &str) -> Result<Ast, ExprError> {
     let mut p = Parser {
         toks: lex(src)?,
         pos: 0,
+        depth: 0,
     };
     let e = p.or()?;
     if p.peek() != &Tok::End {
         return err(p.at(), "unexpected text after the expression");
     }
+    if lowered_size(&e) > MAX_LOWERED {
+        return err(
+            0,
+            format!(
+                "the expression would lower to more than {MAX_LOWERED} nodes (nested `min` and `max` double their arguments per level)"
+            ),
+        );
+    }
     Ok(e)
+}
+
+/// How many polars nodes `ast` lowers to, about (saturating).
+fn lowered_size(ast: &Ast) -> u64 {
+    match ast {
+        Ast::Neg(e) | Ast::Not(e) => lowered_size(e).saturating_add(1),
+        Ast::Bin(_, l, r, _) => lowered_size(l)
+            .saturating_add(lowered_size(r))
+            .saturating_add(1),
+        Ast::List(items) => items.len() as u64 + 1,
+        Ast::Call(f, args, _) => {
+            let inner = args
+                .iter()
+                .map(lowered_size)
+                .fold(1u64, u64::saturating_add);
+            if matches!(f.as_str(), "min" | "max") {
+                inner.saturating_mul(2)
+            } else {
+                inner.saturating_add(2)
+            }
+        }
+        _ => 1,
+    }
 }
 
 /// What names mean when an expression is checked and lowered.
@@ -745,5 +832,31 @@ mod tests {
                 .contains("did you mean `days`")
         );
         assert!(parse("a ; b").is_err());
+    }
+
+    #[test]
+    fn deep_or_exploding_expressions_are_errors_not_crashes() {
+        // nesting past the bound: brackets, `not` and `-` chains, calls, lists
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let er = parse(&deep).expect_err("too deep");
+        assert!(er.message.contains("nests more than"), "{}", er.message);
+        assert!(parse(&format!("{}true", "not ".repeat(5_000))).is_err());
+        assert!(parse(&format!("{}1", "-".repeat(5_000))).is_err());
+        assert!(parse(&format!("{}1{}", "abs(".repeat(5_000), ")".repeat(5_000))).is_err());
+        // within the bound it parses
+        assert!(parse(&format!("{}1{}", "(".repeat(20), ")".repeat(20))).is_ok());
+        // a long chain builds a tree as deep as it is long
+        assert!(parse(&vec!["true"; 5_000].join(" and ")).is_err());
+        assert!(parse(&vec!["1"; 5_000].join(" + ")).is_err());
+        assert!(parse(&vec!["true"; 50].join(" and ")).is_ok());
+        // min nested 30 deep is 2^30 lowered nodes: refused before lowering
+        let mut e1 = "amount_paid".to_string();
+        for _ in 0..30 {
+            e1 = format!("min({e1}, 1)");
+        }
+        let er = parse(&e1).expect_err("explodes");
+        assert!(er.message.contains("nodes"), "{}", er.message);
+        // the shipped rules' use (one or two levels) is far inside
+        assert!(parse("min(amount_paid, max(amount_paid, 3))").is_ok());
     }
 }
