@@ -15,6 +15,31 @@ use crate::rejected::RejectedRow;
 /// Excel's last row index (1,048,576 rows, the header included).
 const MAX_ROWS: usize = 1_048_575;
 
+/// Excel's limit on a cell's text, in UTF-16 code units.
+const MAX_CELL: usize = 32_767;
+
+/// What a cut cell ends with.
+const CUT: &str = "…（超出 Excel 单元格 32,767 字符上限，已截断；全文见 findings.csv）";
+
+/// The text as one cell holds it: whole when within Excel's limit, else cut at a character
+/// boundary and marked (a finding's claim list can run past it: the CSV and Parquet outputs
+/// keep every character).
+fn fit(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_CELL || s.encode_utf16().count() <= MAX_CELL {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let room = MAX_CELL - CUT.encode_utf16().count();
+    let mut used = 0;
+    let end = s
+        .char_indices()
+        .find(|(_, c)| {
+            used += c.len_utf16();
+            used > room
+        })
+        .map_or(s.len(), |(i, _)| i);
+    std::borrow::Cow::Owned(format!("{}{CUT}", &s[..end]))
+}
+
 /// One data sheet: a frame and its contract columns.
 pub struct Sheet<'a> {
     /// the sheet's name
@@ -137,7 +162,7 @@ pub fn write_workbook(
         let r = (i + 1) as u32;
         ws.write_string(r, 0, label).map_err(&e)?;
         match v {
-            Value::Text(s) => ws.write_string(r, 1, mask.text(s)),
+            Value::Text(s) => ws.write_string(r, 1, fit(&mask.text(s))),
             Value::Count(n) => ws.write_number(r, 1, *n as f64),
             Value::Money(f) => ws.write_number_with_format(r, 1, *f as f64 / 100.0, &money),
         }
@@ -184,7 +209,7 @@ pub fn write_workbook(
                     match c {
                         Cells::Str(ca) => {
                             if let Some(v) = ca.get(i) {
-                                ws.write_string(row, j, mask.text(v))?;
+                                ws.write_string(row, j, fit(&mask.text(v)))?;
                             }
                         }
                         Cells::Int(ca) => {
@@ -226,13 +251,13 @@ pub fn write_workbook(
                 return Ok(());
             };
             ws.write_string(row, 0, r.table)?;
-            ws.write_string(row, 1, mask.text(r.file))?;
+            ws.write_string(row, 1, fit(&mask.text(r.file)))?;
             ws.write_number(row, 2, r.line as f64)?;
             ws.write_string(row, 3, r.column)?;
-            ws.write_string(row, 4, mask.text(r.value))?;
+            ws.write_string(row, 4, fit(&mask.text(r.value)))?;
             ws.write_string(row, 5, r.reason)?;
-            ws.write_string(row, 6, mask.text(r.message))?;
-            ws.write_string(row, 7, mask.text(r.record))?;
+            ws.write_string(row, 6, fit(&mask.text(r.message)))?;
+            ws.write_string(row, 7, fit(&mask.text(r.record)))?;
             Ok(())
         },
     )
@@ -279,6 +304,21 @@ fn write_split(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_past_excels_limit_is_cut_and_marked() {
+        assert_eq!(fit("short"), "short");
+        let long = "CM0000001;".repeat(5_000);
+        let cut = fit(&long);
+        assert!(cut.encode_utf16().count() <= MAX_CELL);
+        assert!(cut.ends_with(CUT) && long.starts_with(cut.trim_end_matches(CUT)));
+        // CJK text: cut at a character boundary
+        let cjk = "培训".repeat(20_000);
+        let cut = fit(&cjk);
+        assert!(cut.encode_utf16().count() <= MAX_CELL && cut.ends_with(CUT));
+        let exact = "x".repeat(MAX_CELL);
+        assert_eq!(fit(&exact).len(), MAX_CELL);
+    }
     use calamine::{Data, Reader, Xlsx, open_workbook};
     use subsidy_model::output::RECOVERIES;
 
