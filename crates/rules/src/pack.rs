@@ -113,6 +113,9 @@ struct PackFile {
     thresholds: Thresholds,
     views: ViewConfig,
     standards: Vec<StandardRow>,
+    /// identity-resolution settings, read by the scoring crate's own struct
+    #[serde(default)]
+    identity: toml::Table,
 }
 
 /// A loaded, checked pack.
@@ -126,6 +129,8 @@ pub struct Pack {
     pub thresholds: Thresholds,
     /// view settings
     pub views: ViewConfig,
+    /// the `[identity]` section as written (identity resolution reads it into its own settings)
+    pub identity: toml::Table,
     /// default standards
     pub standards: Vec<Standard>,
     /// rules, by id then effective date
@@ -343,6 +348,7 @@ pub fn load(
         sha256,
         thresholds: pack.thresholds,
         views: pack.views,
+        identity: pack.identity,
         standards,
         rules,
     })

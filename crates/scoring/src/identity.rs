@@ -36,8 +36,8 @@
 //! **Decision.** A pair merges when its match probability reaches [`LinkConfig::threshold`],
 //! except when both IDs are 18 characters that pass their check, share the region and birth
 //! segment and differ in the sequence (two numbers as issued: twins, or namesakes born the same
-//! day in one place), the names are not identical, and no phone or bank account agrees: such a
-//! pair never merges, and it is a cannot-link for the clusters. Merges are closed transitively
+//! day in one place), no phone or bank account agrees, and the names are not identical or the
+//! addresses not alike: such a pair never merges, and it is a cannot-link for the clusters. Merges are closed transitively
 //! (union-find over the accepted pairs, strongest first); two clusters never join when a
 //! cannot-link pair would end up inside one. Each identity is named by its smallest key.
 //! Confidence: the best accepted pair's match probability; 1.0 for a record alone.
@@ -551,7 +551,10 @@ fn date_level(a: &[u8; 8], b: &[u8; 8]) -> DateLevel {
 }
 
 fn id_level(a: &Prep, b: &Prep) -> Option<IdLevel> {
-    let (x, y) = (&a.id[..], &b.id[..]);
+    id_level_raw(&a.id, a.id_valid, &b.id, b.id_valid)
+}
+
+fn id_level_raw(x: &[u8], vx: Option<bool>, y: &[u8], vy: Option<bool>) -> Option<IdLevel> {
     if x.is_empty() || y.is_empty() {
         return None;
     }
@@ -559,7 +562,7 @@ fn id_level(a: &Prep, b: &Prep) -> Option<IdLevel> {
         return Some(IdLevel::Exact);
     }
     if x.len() == y.len() && (differing(x, y) <= 2 || neighbours_swapped(x, y)) {
-        return Some(match (a.id_valid, b.id_valid) {
+        return Some(match (vx, vy) {
             (Some(true), Some(true)) => IdLevel::NearBothValid,
             _ => IdLevel::Typo,
         });
@@ -636,9 +639,10 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
     }
 }
 
-/// Whether the pair is two resident IDs as issued: both pass their check, same region and birth
-/// segment, another sequence; with names not identical and no phone or account shared, such a
-/// pair is two people (twins, namesakes born the same day in one place).
+/// Whether the pair is two resident IDs as issued, and nothing says otherwise: both pass their
+/// check, share the region and birth segment and differ in the sequence (twins, namesakes born the
+/// same day in one place), no phone or bank account agrees, and the names differ or the addresses
+/// are not alike (below [`AddressLevel::High`]). Such a pair is two people.
 fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> bool {
     let ids = a.id.len() == 18
         && b.id.len() == 18
@@ -648,8 +652,9 @@ fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> bool {
         && a.id[..14] == b.id[..14];
     let same_name =
         c.given == Some(NameLevel::Exact) && matches!(c.surname, None | Some(NameLevel::Exact));
+    let one_home = matches!(c.address, Some(AddressLevel::Exact | AddressLevel::High));
     let contact = c.phone == Some(ExactLevel::Exact) || c.account == Some(ExactLevel::Exact);
-    ids && !same_name && !contact
+    ids && !contact && (!same_name || (c.address.is_some() && !one_home))
 }
 
 /// One blocking rule's counts.
@@ -789,8 +794,14 @@ const RULES: [(&str, u16); 7] = [
         "name+region",
         Field::Given.bit() | Field::Surname.bit() | Field::Hukou.bit(),
     ),
-    ("id_sorted_neighbourhood", Field::Id.bit()),
-    ("id_reversed_neighbourhood", Field::Id.bit()),
+    (
+        "id_sorted_neighbourhood",
+        Field::Id.bit() | Field::Birth.bit() | Field::Hukou.bit(),
+    ),
+    (
+        "id_reversed_neighbourhood",
+        Field::Id.bit() | Field::Birth.bit() | Field::Hukou.bit(),
+    ),
 ];
 
 /// Candidate pairs (i < j, packed i << 32 | j) with the fields every rule that produced them
@@ -910,7 +921,7 @@ fn unpack(p: u64) -> (usize, usize) {
     ((p >> 32) as usize, (p & 0xffff_ffff) as usize)
 }
 
-/// u per field and level from seeded random pairs; the identifier's among pairs born the same day.
+/// u per field and level from seeded random pairs; the identifier's as if born the same day.
 fn estimate_u(prep: &[Prep], cfg: &LinkConfig) -> [Vec<f64>; NF] {
     let n = prep.len();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
@@ -921,31 +932,6 @@ fn estimate_u(prep: &[Prep], cfg: &LinkConfig) -> [Vec<f64>; NF] {
             let j = (rng.next_u64() % n as u64) as u32;
             if i != j {
                 draws.push((i, j));
-            }
-        }
-    }
-    // pairs born the same day: a random record, then a random other one of its birth date
-    let mut by_birth: Vec<u32> = (0..n as u32)
-        .filter(|&i| prep[i as usize].birth.is_some())
-        .collect();
-    by_birth.sort_by_key(|&i| (prep[i as usize].birth, i));
-    let groups: Vec<&[u32]> = by_birth
-        .chunk_by(|&a, &b| prep[a as usize].birth == prep[b as usize].birth)
-        .filter(|g| g.len() > 1)
-        .collect();
-    let members: Vec<(u32, u32)> = groups
-        .iter()
-        .enumerate()
-        .flat_map(|(g, m)| m.iter().map(move |&i| (g as u32, i)))
-        .collect();
-    let mut same_day: Vec<(u32, u32)> = Vec::with_capacity(cfg.u_samples / 2);
-    if !members.is_empty() {
-        while same_day.len() < cfg.u_samples / 2 {
-            let (g, i) = members[(rng.next_u64() % members.len() as u64) as usize];
-            let grp = groups[g as usize];
-            let j = grp[(rng.next_u64() % grp.len() as u64) as usize];
-            if i != j {
-                same_day.push((i, j));
             }
         }
     }
@@ -976,13 +962,44 @@ fn estimate_u(prep: &[Prep], cfg: &LinkConfig) -> [Vec<f64>; NF] {
             )
     };
     let mut u = count(&draws);
-    if !same_day.is_empty() {
-        let id = Field::Id as usize;
-        let sd = count(&same_day);
-        if sd[id].iter().sum::<f64>() > 0.0 {
-            u[id] = sd[id].clone();
-        }
-    }
+    // the identifier given the birth date: a resident ID embeds the birth date, which the birth
+    // field counts already, so the other record's ID is compared as if born the same day (its
+    // birth segment replaced by this one's, its check character recomputed when it passed)
+    let id = Field::Id as usize;
+    let ids = draws
+        .par_iter()
+        .fold(
+            || vec![0.0; IdLevel::LABELS.len()],
+            |mut acc, &(i, j)| {
+                let (a, b) = (&prep[i as usize], &prep[j as usize]);
+                let level = if a.id.len() == 18 && b.id.len() == 18 {
+                    let mut y = [0u8; 18];
+                    y.copy_from_slice(&b.id);
+                    y[6..14].copy_from_slice(&a.id[6..14]);
+                    if b.id_valid == Some(true)
+                        && let Ok(first17) = std::str::from_utf8(&y[..17])
+                        && let Some(c) = id_check_char(first17)
+                    {
+                        y[17] = c as u8;
+                    }
+                    id_level_raw(&a.id, a.id_valid, &y, b.id_valid)
+                } else {
+                    id_level_raw(&a.id, a.id_valid, &b.id, b.id_valid)
+                };
+                if let Some(l) = level {
+                    acc[l as usize] += 1.0;
+                }
+                acc
+            },
+        )
+        .reduce(
+            || vec![0.0; IdLevel::LABELS.len()],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    u[id] = ids;
     // add-half smoothing: a level never seen among random pairs is rare, not impossible
     for v in &mut u {
         let t: f64 = v.iter().sum::<f64>() + 0.5 * v.len() as f64;
@@ -1128,6 +1145,16 @@ fn explain(model: &Model, codes: &[u8; NF], w: &[f64; NF], other: usize) -> Expl
 
 fn probability(weight: f64) -> f64 {
     1.0 / (1.0 + (-weight).exp2())
+}
+
+/// The candidate pairs blocking produces (i < j, sorted): for measuring pair completeness.
+pub fn candidate_pairs(records: &[Record], cfg: &LinkConfig) -> Vec<(usize, usize)> {
+    let prep: Vec<Prep> = records.par_iter().map(prepare).collect();
+    block(&prep, cfg)
+        .0
+        .iter()
+        .map(|&(p, _)| unpack(p))
+        .collect()
 }
 
 /// Links records into identities with the default settings (see the module docs).
@@ -1366,13 +1393,9 @@ pub fn resolve_with(
     subsidy_model::trace::lap("identities linked", t);
     if let Some(path) = std::env::var_os("SUBSIDY_IDENTITY_CANDIDATES") {
         // developer tracing for benchmarks (pair completeness): the candidate pairs, by key
-        let (cands, _) = block(&records.par_iter().map(prepare).collect::<Vec<_>>(), cfg);
-        let text: String = cands
+        let text: String = candidate_pairs(&records, cfg)
             .iter()
-            .map(|&(p, _)| {
-                let (i, j) = unpack(p);
-                format!("{} {}\n", records[i].key, records[j].key)
-            })
+            .map(|&(i, j)| format!("{} {}\n", records[i].key, records[j].key))
             .collect();
         std::fs::write(path, text).map_err(|_| ScoringError::Internal("writing candidates"))?;
     }
@@ -1734,6 +1757,15 @@ mod tests {
         assert!(truth.len() > 30);
         let found = truth.iter().filter(|(a, b)| ident[a] == ident[b]).count();
         assert_eq!(found, truth.len());
+        let ev = out.column("evidence").expect("c").str().expect("s").clone();
+        let twice: std::collections::HashSet<&str> =
+            truth.iter().flat_map(|(a, b)| [*a, *b]).collect();
+        for k in 0..out.height() {
+            let pid = p.get(k).expect("p");
+            if !twice.contains(pid) && ev.get(k) != Some("{}") {
+                eprintln!("{pid}: {}", ev.get(k).unwrap_or(""));
+            }
+        }
         let groups: usize = {
             let mut ids: Vec<&str> = ident.values().copied().collect();
             ids.sort_unstable();
