@@ -116,9 +116,15 @@ def main():
         p = subprocess.run([binary, "scan", pkg, "--out", out, "--quiet", "--anomaly", "none"], env=env,
                            capture_output=True, text=True)
         wall = time.time() - t
+        note = ""
         if p.returncode not in (0, 1):
-            print(p.stderr, file=sys.stderr)
-            raise SystemExit(f"scan failed on {name}: {p.returncode}")
+            err = [ln for ln in p.stderr.splitlines() if ln.startswith("error")]
+            if not os.path.exists(f"{out}/identities.csv"):
+                print(p.stderr, file=sys.stderr)
+                raise SystemExit(f"scan failed on {name}: {p.returncode}")
+            # a later stage failed (identities.csv is written before the reports): score it,
+            # and say so
+            note = f"scan exit {p.returncode} after identities.csv: {err[-1] if err else ''}"
         trace = [ln for ln in p.stderr.splitlines() if "identit" in ln]
         by_true = defaultdict(list)
         for pid, k in truth_key.items():
@@ -144,7 +150,7 @@ def main():
                     cands.add((min(x, y), max(x, y)))
         completeness = len(cands & truth) / len(truth) if truth else 0.0
         r = dict(name=name, records=len(df), persons_in_output=seen, true_pairs=len(truth), predicted_pairs=len(pred),
-                 tp=tp, candidates=len(cands), pair_completeness=round(completeness, 4), precision=round(prec, 4), recall=round(rec, 4), f1=round(f1, 4), scan_seconds=round(wall, 1))
+                 tp=tp, candidates=len(cands), pair_completeness=round(completeness, 4), precision=round(prec, 4), recall=round(rec, 4), f1=round(f1, 4), scan_seconds=round(wall, 1), note=note)
         results.append((r, trace))
         print(json.dumps(r))
     with open(record, "a") as f:
@@ -152,6 +158,10 @@ def main():
         f.write("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
         for r, _ in results:
             f.write(f"| {r['name']} | {r['records']} | {r['true_pairs']} | {r['candidates']} | {r['pair_completeness']:.4f} | {r['predicted_pairs']} | {r['tp']} | {r['precision']:.4f} | {r['recall']:.4f} | {r['f1']:.4f} | {r['scan_seconds']} s |\n")
+        f.write("\n")
+        for r, _ in results:
+            if r["note"]:
+                f.write(f"- {r['name']}: {r['note']}\n")
         f.write("\n")
         for r, trace in results:
             f.write(f"{r['name']} trace:\n\n```\n" + "\n".join(trace) + "\n```\n\n")

@@ -36,8 +36,9 @@
 //! **Decision.** A pair merges when its match probability reaches [`LinkConfig::threshold`],
 //! except when both IDs are 18 characters that pass their check, share the region and birth
 //! segment and differ in the sequence (two numbers as issued: twins, or namesakes born the same
-//! day in one place), no phone or bank account agrees, and the names are not identical or the
-//! addresses not alike: such a pair never merges, and it is a cannot-link for the clusters. Merges are closed transitively
+//! day in one place), no phone or bank account agrees, and a phone or account differs, or the
+//! names are further apart than a typo, or the addresses are unlike: such a pair never merges,
+//! and it is a cannot-link for the clusters. Merges are closed transitively
 //! (union-find over the accepted pairs, strongest first); two clusters never join when a
 //! cannot-link pair would end up inside one. Each identity is named by its smallest key.
 //! Confidence: the best accepted pair's match probability; 1.0 for a record alone.
@@ -641,8 +642,10 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
 
 /// Whether the pair is two resident IDs as issued, and nothing says otherwise: both pass their
 /// check, share the region and birth segment and differ in the sequence (twins, namesakes born the
-/// same day in one place), no phone or bank account agrees, and the names differ or the addresses
-/// are not alike (below [`AddressLevel::High`]). Such a pair is two people.
+/// same day in one place), no phone or bank account agrees, and either a phone or account on
+/// both sides differs, or the names are further apart than a typo (below
+/// [`NameLevel::Jw92`]: 李明 and 李铭 are the sibling pattern), or the addresses are unlike.
+/// Such a pair is two people.
 fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> bool {
     let ids = a.id.len() == 18
         && b.id.len() == 18
@@ -650,11 +653,18 @@ fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> bool {
         && b.id_valid == Some(true)
         && a.id != b.id
         && a.id[..14] == b.id[..14];
-    let same_name =
-        c.given == Some(NameLevel::Exact) && matches!(c.surname, None | Some(NameLevel::Exact));
-    let one_home = matches!(c.address, Some(AddressLevel::Exact | AddressLevel::High));
+    let close = |l: Option<NameLevel>| {
+        matches!(
+            l,
+            None | Some(NameLevel::Exact | NameLevel::Swapped | NameLevel::Jw92)
+        )
+    };
+    let names_apart = !(c.given.is_some() && close(c.given) && close(c.surname));
     let contact = c.phone == Some(ExactLevel::Exact) || c.account == Some(ExactLevel::Exact);
-    ids && !contact && (!same_name || (c.address.is_some() && !one_home))
+    let contact_apart =
+        c.phone == Some(ExactLevel::Different) || c.account == Some(ExactLevel::Different);
+    let homes_apart = c.address == Some(AddressLevel::Different);
+    ids && !contact && (contact_apart || names_apart || homes_apart)
 }
 
 /// One blocking rule's counts.
@@ -779,7 +789,7 @@ impl Tf {
 }
 
 /// The blocking rules, each with the fields its pairs agree on (left out of EM for them).
-const RULES: [(&str, u16); 7] = [
+const RULES: [(&str, u16); 9] = [
     (
         "birth_date+name_initial",
         Field::Birth.bit() | Field::Given.bit() | Field::Surname.bit(),
@@ -794,6 +804,7 @@ const RULES: [(&str, u16); 7] = [
         "name+region",
         Field::Given.bit() | Field::Surname.bit() | Field::Hukou.bit(),
     ),
+    ("name", Field::Given.bit() | Field::Surname.bit()),
     (
         "id_sorted_neighbourhood",
         Field::Id.bit() | Field::Birth.bit() | Field::Hukou.bit(),
@@ -802,13 +813,17 @@ const RULES: [(&str, u16); 7] = [
         "id_reversed_neighbourhood",
         Field::Id.bit() | Field::Birth.bit() | Field::Hukou.bit(),
     ),
+    (
+        "name_sorted_neighbourhood",
+        Field::Given.bit() | Field::Surname.bit(),
+    ),
 ];
 
 /// Candidate pairs (i < j, packed i << 32 | j) with the fields every rule that produced them
 /// agreed on, sorted; and the per-rule counts.
 fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
     let st = hasher();
-    let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 5];
+    let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 6];
     for (i, p) in prep.iter().enumerate() {
         let i = i as u32;
         if let Some(b) = &p.birth {
@@ -834,6 +849,15 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         };
         if !region.is_empty() && !p.given.is_empty() {
             keys[4].push((st.hash_one((&p.given, &p.surname, region)), i));
+        }
+        if !p.given.is_empty() {
+            // the whole name, its parts in either order
+            let (x, y) = if p.given <= p.surname {
+                (&p.given, &p.surname)
+            } else {
+                (&p.surname, &p.given)
+            };
+            keys[5].push((st.hash_one((x, y)), i));
         }
     }
     let mut counts = Vec::new();
@@ -870,27 +894,27 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         counts.push(rc);
     }
     // sorted neighbourhoods on the identifier, forwards and backwards
-    for (k, reversed) in [(5usize, false), (6, true)] {
+    for k in 6..9usize {
         let mut order: Vec<u32> = (0..prep.len() as u32)
-            .filter(|&i| !prep[i as usize].id.is_empty())
+            .filter(|&i| {
+                let p = &prep[i as usize];
+                if k == 8 {
+                    !p.given.is_empty()
+                } else {
+                    !p.id.is_empty()
+                }
+            })
             .collect();
-        if reversed {
-            order.par_sort_unstable_by(|&a, &b| {
-                prep[a as usize]
-                    .id
-                    .iter()
-                    .rev()
-                    .cmp(prep[b as usize].id.iter().rev())
-                    .then(a.cmp(&b))
-            });
-        } else {
-            order.par_sort_unstable_by(|&a, &b| {
-                prep[a as usize]
-                    .id
-                    .cmp(&prep[b as usize].id)
-                    .then(a.cmp(&b))
-            });
-        }
+        let key = |&a: &u32, &b: &u32| {
+            let (x, y) = (&prep[a as usize], &prep[b as usize]);
+            match k {
+                6 => x.id.cmp(&y.id),
+                7 => x.id.iter().rev().cmp(y.id.iter().rev()),
+                _ => (&x.surname, &x.given).cmp(&(&y.surname, &y.given)),
+            }
+            .then(a.cmp(&b))
+        };
+        order.par_sort_unstable_by(key);
         let mut rc = RuleCount {
             rule: RULES[k].0,
             pairs: 0,
@@ -1415,6 +1439,13 @@ pub fn resolve_with(
             report.pairs_vetoed,
             report.merges_refused
         );
+        for (f, levels) in &report.parameters {
+            let ls: Vec<String> = levels
+                .iter()
+                .map(|(l, m, u, w)| format!("{l} m={m:.4} u={u:.2e} w={w:.2}"))
+                .collect();
+            eprintln!("trace: identity {f}: {}", ls.join("; "));
+        }
     }
     let identity: Vec<&str> = links
         .iter()
@@ -1699,7 +1730,8 @@ mod tests {
         // twins without phones
         let s1 = id("330106", "19920303", 21);
         let s2 = id("330106", "19920303", 23);
-        // namesakes born the same day in one district, neighbouring houses
+        // namesakes born the same day in one district, neighbouring houses, phones of their own
+        // (without phones nothing tells them from one person re-registered: a known limit)
         let n1 = id("310104", "19800101", 16);
         let n2 = id("310104", "19800101", 24);
         // namesakes born the same day in two regions
@@ -1710,8 +1742,8 @@ mod tests {
             row(&t2, "李铭", "13700000002", "北京市朝阳区和平街1号"),
             row(&s1, "周杰", "", "杭州市西湖区文三路8号"),
             row(&s2, "周洁", "", "杭州市西湖区文三路8号"),
-            row(&n1, "王伟", "", "上海市徐汇区中山路78号"),
-            row(&n2, "王伟", "", "上海市徐汇区中山路75号"),
+            row(&n1, "王伟", "13700000003", "上海市徐汇区中山路78号"),
+            row(&n2, "王伟", "13700000004", "上海市徐汇区中山路75号"),
             row(&r1, "陈静", "", "深圳市南山区科技路3号"),
             row(&r2, "陈静", "", "成都市武侯区科华路3号"),
         ]);
