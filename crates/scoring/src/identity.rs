@@ -38,7 +38,7 @@
 //! segment and differ in the sequence (two numbers as issued: twins, or namesakes born the same
 //! day in one place), no phone or bank account agrees, and a phone or account differs, or the
 //! names are further apart than a typo, or the addresses are unlike: such a pair never merges,
-//! and it is a cannot-link for the clusters. Merges are closed transitively
+//! and when a phone or account differs it is a cannot-link for the clusters too. Merges are closed transitively
 //! (union-find over the accepted pairs, strongest first); two clusters never join when a
 //! cannot-link pair would end up inside one. Each identity is named by its smallest key.
 //! Confidence: the best accepted pair's match probability; 1.0 for a record alone.
@@ -645,8 +645,9 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
 /// same day in one place), no phone or bank account agrees, and either a phone or account on
 /// both sides differs, or the names are further apart than a typo (below
 /// [`NameLevel::Jw92`]: 李明 and 李铭 are the sibling pattern), or the addresses are unlike.
-/// Such a pair is two people.
-fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> bool {
+/// Such a pair is two people: `Some(true)` when a phone or account differs (hard evidence, a
+/// cannot-link for the clusters too), `Some(false)` otherwise (the pair alone is not merged).
+fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> Option<bool> {
     let ids = a.id.len() == 18
         && b.id.len() == 18
         && a.id_valid == Some(true)
@@ -664,7 +665,7 @@ fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> bool {
     let contact_apart =
         c.phone == Some(ExactLevel::Different) || c.account == Some(ExactLevel::Different);
     let homes_apart = c.address == Some(AddressLevel::Different);
-    ids && !contact && (contact_apart || names_apart || homes_apart)
+    (ids && !contact && (contact_apart || names_apart || homes_apart)).then_some(contact_apart)
 }
 
 /// One blocking rule's counts.
@@ -1215,7 +1216,7 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
     model.prior = (lambda_g / (1.0 - lambda_g)).log2();
     // score every candidate; keep those at the threshold
     let threshold_weight = (cfg.threshold / (1.0 - cfg.threshold).max(1e-12)).log2();
-    let scored: Vec<(usize, f64, bool)> = cands
+    let scored: Vec<(usize, f64, Option<bool>)> = cands
         .par_iter()
         .zip(&codes)
         .enumerate()
@@ -1231,15 +1232,18 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
         })
         .collect();
     let pairs_above = scored.len() as u64;
-    let vetoed: Vec<usize> = scored.iter().filter(|s| s.2).map(|s| s.0).collect();
-    let mut accepted: Vec<(usize, f64)> =
-        scored.iter().filter(|s| !s.2).map(|s| (s.0, s.1)).collect();
+    let vetoed = scored.iter().filter(|s| s.2.is_some()).count();
+    let mut accepted: Vec<(usize, f64)> = scored
+        .iter()
+        .filter(|s| s.2.is_none())
+        .map(|s| (s.0, s.1))
+        .collect();
     // strongest first; ties by pair
     accepted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    // cannot-links: pairs kept apart as two issued IDs
+    // cannot-links: pairs kept apart as two issued IDs with a phone or account of their own
     let mut cannot: HashMap<usize, Vec<usize>, foldhash::fast::FixedState> =
         HashMap::with_hasher(hasher());
-    for &k in &vetoed {
+    for k in scored.iter().filter(|s| s.2 == Some(true)).map(|s| s.0) {
         let (i, j) = unpack(cands[k].0);
         cannot.entry(i).or_default().push(j);
         cannot.entry(j).or_default().push(i);
@@ -1333,7 +1337,7 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
         prior_weight: model.prior,
         parameters,
         pairs_above_threshold: pairs_above,
-        pairs_vetoed: vetoed.len() as u64,
+        pairs_vetoed: vetoed as u64,
         merges_refused: refused,
     };
     (links, report)
