@@ -8,10 +8,11 @@
 //! **Blocking** is a union of rules, each counted in the [`LinkReport`]: birth date with the
 //! first character of either name part; the resident ID's region and birth segment (its first 14
 //! characters); phone; bank account; the whole name with the region (hukou, else the ID's first
-//! six characters); and a sorted neighbourhood on the identifier, read forwards and backwards (a
-//! typo late or early in the number). A block of more than [`LinkConfig::max_block`] records is
-//! skipped (a key shared that widely identifies no one), and the pairs it would have produced are
-//! counted.
+//! six characters); the whole name (parts in either order); the address's first eight
+//! characters; and sorted neighbourhoods ([`LinkConfig::window`]) on the identifier read forwards
+//! and backwards (a typo late or early in the number) and on the name. A block of more than
+//! [`LinkConfig::max_block`] records is skipped (a key shared that widely identifies no one), and
+//! the pairs it would have produced are counted.
 //!
 //! **Comparison** gives each field a level ([`NameLevel`], [`DateLevel`], [`IdLevel`],
 //! [`AddressLevel`], [`RegionLevel`], [`ExactLevel`]); a field missing on either side has no level
@@ -36,8 +37,8 @@
 //! **Decision.** A pair merges when its match probability reaches [`LinkConfig::threshold`],
 //! except when both IDs are 18 characters that pass their check, share the region and birth
 //! segment and differ in the sequence (two numbers as issued: twins, or namesakes born the same
-//! day in one place), no phone or bank account agrees, and a phone or account differs, or the
-//! names are further apart than a typo, or the addresses are unlike: such a pair never merges,
+//! day in one place), no phone or bank account agrees, and a phone or account differs or a name
+//! part is more than a typo apart (李明 and 李铭 are the sibling pattern): such a pair never merges,
 //! and when a phone or account differs it is a cannot-link for the clusters too. Merges are closed transitively
 //! (union-find over the accepted pairs, strongest first); two clusters never join when a
 //! cannot-link pair would end up inside one. Each identity is named by its smallest key.
@@ -347,7 +348,8 @@ struct Prep {
     id_valid: Option<bool>,
     phone: Option<u64>,
     account: Option<u64>,
-    address: Option<(u64, Box<[u32]>)>,
+    /// the address's hash, sorted bigram hashes, and the hash of its first eight characters
+    address: Option<(u64, Box<[u32]>, u64)>,
     hukou: Option<Box<[u8]>>,
     gender: Option<u8>,
 }
@@ -412,7 +414,12 @@ fn prepare(r: &Record) -> Prep {
                 grams.push((st.hash_one(&a) >> 32) as u32);
             }
             grams.sort_unstable();
-            (st.hash_one(&a), grams.into_boxed_slice())
+            let start: String = a.chars().take(8).collect();
+            (
+                st.hash_one(&a),
+                grams.into_boxed_slice(),
+                st.hash_one(start),
+            )
         });
     Prep {
         given: given.into(),
@@ -612,7 +619,7 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
         phone: eq(a.phone, b.phone),
         account: eq(a.account, b.account),
         address: match (&a.address, &b.address) {
-            (Some((hx, gx)), Some((hy, gy))) => Some(if hx == hy {
+            (Some((hx, gx, _)), Some((hy, gy, _))) => Some(if hx == hy {
                 AddressLevel::Exact
             } else {
                 let d = dice(gx, gy);
@@ -643,10 +650,10 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
 /// Whether the pair is two resident IDs as issued, and nothing says otherwise: both pass their
 /// check, share the region and birth segment and differ in the sequence (twins, namesakes born the
 /// same day in one place), no phone or bank account agrees, and either a phone or account on
-/// both sides differs, or the names are further apart than a typo (below
-/// [`NameLevel::Jw92`]: 李明 and 李铭 are the sibling pattern), or the addresses are unlike.
-/// Such a pair is two people: `Some(true)` when a phone or account differs (hard evidence, a
-/// cannot-link for the clusters too), `Some(false)` otherwise (the pair alone is not merged).
+/// both sides differs, or a name part is more than a typo apart ([`NameLevel::Different`], or
+/// [`NameLevel::OneCharacter`]: 李明 and 李铭 are the sibling pattern). Such a pair is two people:
+/// `Some(true)` when a phone or account differs (hard evidence, a cannot-link for the clusters
+/// too), `Some(false)` otherwise (the pair alone is not merged).
 fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> Option<bool> {
     let ids = a.id.len() == 18
         && b.id.len() == 18
@@ -654,18 +661,13 @@ fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> Option<bool> {
         && b.id_valid == Some(true)
         && a.id != b.id
         && a.id[..14] == b.id[..14];
-    let close = |l: Option<NameLevel>| {
-        matches!(
-            l,
-            None | Some(NameLevel::Exact | NameLevel::Swapped | NameLevel::Jw92)
-        )
-    };
-    let names_apart = !(c.given.is_some() && close(c.given) && close(c.surname));
+    let apart =
+        |l: Option<NameLevel>| matches!(l, Some(NameLevel::Different | NameLevel::OneCharacter));
+    let names_apart = apart(c.given) || apart(c.surname);
     let contact = c.phone == Some(ExactLevel::Exact) || c.account == Some(ExactLevel::Exact);
     let contact_apart =
         c.phone == Some(ExactLevel::Different) || c.account == Some(ExactLevel::Different);
-    let homes_apart = c.address == Some(AddressLevel::Different);
-    (ids && !contact && (contact_apart || names_apart || homes_apart)).then_some(contact_apart)
+    (ids && !contact && (contact_apart || names_apart)).then_some(contact_apart)
 }
 
 /// One blocking rule's counts.
@@ -790,7 +792,7 @@ impl Tf {
 }
 
 /// The blocking rules, each with the fields its pairs agree on (left out of EM for them).
-const RULES: [(&str, u16); 9] = [
+const RULES: [(&str, u16); 10] = [
     (
         "birth_date+name_initial",
         Field::Birth.bit() | Field::Given.bit() | Field::Surname.bit(),
@@ -806,6 +808,7 @@ const RULES: [(&str, u16); 9] = [
         Field::Given.bit() | Field::Surname.bit() | Field::Hukou.bit(),
     ),
     ("name", Field::Given.bit() | Field::Surname.bit()),
+    ("address_start", Field::Address.bit()),
     (
         "id_sorted_neighbourhood",
         Field::Id.bit() | Field::Birth.bit() | Field::Hukou.bit(),
@@ -824,7 +827,7 @@ const RULES: [(&str, u16); 9] = [
 /// agreed on, sorted; and the per-rule counts.
 fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
     let st = hasher();
-    let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 6];
+    let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 7];
     for (i, p) in prep.iter().enumerate() {
         let i = i as u32;
         if let Some(b) = &p.birth {
@@ -859,6 +862,9 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
                 (&p.surname, &p.given)
             };
             keys[5].push((st.hash_one((x, y)), i));
+        }
+        if let Some((_, _, start)) = &p.address {
+            keys[6].push((*start, i));
         }
     }
     let mut counts = Vec::new();
@@ -895,11 +901,11 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         counts.push(rc);
     }
     // sorted neighbourhoods on the identifier, forwards and backwards
-    for k in 6..9usize {
+    for k in 7..10usize {
         let mut order: Vec<u32> = (0..prep.len() as u32)
             .filter(|&i| {
                 let p = &prep[i as usize];
-                if k == 8 {
+                if k == 9 {
                     !p.given.is_empty()
                 } else {
                     !p.id.is_empty()
@@ -909,8 +915,8 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         let key = |&a: &u32, &b: &u32| {
             let (x, y) = (&prep[a as usize], &prep[b as usize]);
             match k {
-                6 => x.id.cmp(&y.id),
-                7 => x.id.iter().rev().cmp(y.id.iter().rev()),
+                7 => x.id.cmp(&y.id),
+                8 => x.id.iter().rev().cmp(y.id.iter().rev()),
                 _ => (&x.surname, &x.given).cmp(&(&y.surname, &y.given)),
             }
             .then(a.cmp(&b))
