@@ -37,8 +37,8 @@
 //! **Decision.** A pair merges when its match probability reaches [`LinkConfig::threshold`],
 //! except when both IDs are 18 characters that pass their check, share the region and birth
 //! segment and differ in the sequence (two numbers as issued: twins, or namesakes born the same
-//! day in one place), no phone or bank account agrees, and a phone or account differs or a name
-//! part is more than a typo apart (李明 and 李铭 are the sibling pattern): such a pair never merges,
+//! day in one place), no phone or bank account agrees, and a phone or account differs or the
+//! given name is more than a typo apart (李明 and 李铭 are the sibling pattern): such a pair never merges,
 //! and when a phone or account differs it is a cannot-link for the clusters too. Merges are closed transitively
 //! (union-find over the accepted pairs, strongest first); two clusters never join when a
 //! cannot-link pair would end up inside one. Each identity is named by its smallest key.
@@ -650,8 +650,9 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
 /// Whether the pair is two resident IDs as issued, and nothing says otherwise: both pass their
 /// check, share the region and birth segment and differ in the sequence (twins, namesakes born the
 /// same day in one place), no phone or bank account agrees, and either a phone or account on
-/// both sides differs, or a name part is more than a typo apart ([`NameLevel::Different`], or
-/// [`NameLevel::OneCharacter`]: 李明 and 李铭 are the sibling pattern). Such a pair is two people:
+/// both sides differs, or the given name (a CJK name: the whole name) is more than a typo apart
+/// ([`NameLevel::Different`], or [`NameLevel::OneCharacter`]: 李明 and 李铭 are the sibling
+/// pattern). Such a pair is two people:
 /// `Some(true)` when a phone or account differs (hard evidence, a cannot-link for the clusters
 /// too), `Some(false)` otherwise (the pair alone is not merged).
 fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> Option<bool> {
@@ -663,7 +664,9 @@ fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> Option<bool> {
         && a.id[..14] == b.id[..14];
     let apart =
         |l: Option<NameLevel>| matches!(l, Some(NameLevel::Different | NameLevel::OneCharacter));
-    let names_apart = apart(c.given) || apart(c.surname);
+    // siblings share a surname and differ in the given name; a changed surname is another
+    // pattern (marriage, a typo), not this one
+    let names_apart = apart(c.given);
     let contact = c.phone == Some(ExactLevel::Exact) || c.account == Some(ExactLevel::Exact);
     let contact_apart =
         c.phone == Some(ExactLevel::Different) || c.account == Some(ExactLevel::Different);
