@@ -113,7 +113,8 @@ def main():
         t = time.time()
         cand_file = f"{work}/{name}-candidates.txt"
         env = dict(os.environ, SUBSIDY_TRACE="1", SUBSIDY_IDENTITY_CANDIDATES=cand_file)
-        p = subprocess.run([binary, "scan", pkg, "--out", out, "--quiet", "--anomaly", "none"], env=env,
+        extra = ["--rules", os.environ["RULES"]] if os.environ.get("RULES") else []
+        p = subprocess.run([binary, "scan", pkg, "--out", out, "--quiet", "--anomaly", "none", *extra], env=env,
                            capture_output=True, text=True)
         wall = time.time() - t
         note = ""

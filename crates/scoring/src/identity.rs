@@ -22,14 +22,16 @@
 //! **Estimation.** u comes from [`LinkConfig::u_samples`] random pairs drawn with
 //! [`LinkConfig::seed`]. The identifier's u is drawn among random pairs *born on the same day*:
 //! an 18-character resident ID embeds the birth date, which the birth-date field already counts.
-//! m is estimated by EM on the candidate pairs, u held fixed. Each candidate pair leaves out of EM
-//! the fields every rule that produced it agreed on (a pair found through its birth date says
-//! nothing about how often true matches share one; this is how Splink trains m one blocking rule
-//! at a time). EM starts from m = 0.85 on the best level, 0.05 on "different" and the rest shared
-//! among the levels between, with P(match | candidate) = 0.1, and stops when no m moves by more
-//! than 1e-5 (or after [`LinkConfig::em_iterations`]). m is floored at 1e-3, so no single field
-//! can veto by more than about 10 bits. The prior, log2 of the odds that two random records match,
-//! is the expected number of matches among the candidates over all N(N−1)/2 pairs.
+//! m is estimated by EM on the candidate pairs, u held fixed, one keyed blocking rule at a time:
+//! the pairs a rule produced, with the fields that rule compared left out (a pair found through
+//! its birth date says nothing about how often true matches share one; this is how Splink
+//! trains m); a field's m is the average over the rules that left it in, weighted by their
+//! expected matches. EM starts from m = 0.85 on the best level, 0.05 on "different" and the rest shared
+//! among the levels between, with P(match | candidate) = 0.1, and stops when neither m nor P(match) moves by more
+//! than 1e-6 (or after [`LinkConfig::em_iterations`]). m is floored at 1e-3, so no single field
+//! can veto by more than about 10 bits. With m fixed, a last EM run over all candidates gives
+//! P(match | candidate); the prior, log2 of the odds that two random records match, is the
+//! expected number of matches among the candidates over all N(N−1)/2 pairs.
 //!
 //! **Term frequencies.** An exact name agreement weighs log2(m / f), f the share of records
 //! bearing that name: 王伟 shared by thousands is weak evidence, a rare name strong.
@@ -826,8 +828,8 @@ const RULES: [(&str, u16); 10] = [
     ),
 ];
 
-/// Candidate pairs (i < j, packed i << 32 | j) with the fields every rule that produced them
-/// agreed on, sorted; and the per-rule counts.
+/// Candidate pairs (i < j, packed i << 32 | j) with the rules that produced them (bit k: rule
+/// k), sorted; and the per-rule counts.
 fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
     let st = hasher();
     let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 7];
@@ -895,7 +897,7 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
                 for b in &m[x + 1..] {
                     let (i, j) = (a.1.min(b.1), a.1.max(b.1));
                     if i != j {
-                        pairs.push(((u64::from(i) << 32) | u64::from(j), RULES[k].1));
+                        pairs.push(((u64::from(i) << 32) | u64::from(j), 1 << k));
                         rc.pairs += 1;
                     }
                 }
@@ -934,7 +936,7 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         for (x, &a) in order.iter().enumerate() {
             for &b in order.iter().skip(x + 1).take(cfg.window) {
                 let (i, j) = (a.min(b), a.max(b));
-                pairs.push(((u64::from(i) << 32) | u64::from(j), RULES[k].1));
+                pairs.push(((u64::from(i) << 32) | u64::from(j), 1 << k));
                 rc.pairs += 1;
             }
         }
@@ -944,7 +946,7 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
     let mut out: Vec<(u64, u16)> = Vec::with_capacity(pairs.len());
     for (p, m) in pairs {
         match out.last_mut() {
-            Some(last) if last.0 == p => last.1 &= m,
+            Some(last) if last.0 == p => last.1 |= m,
             _ => out.push((p, m)),
         }
     }
@@ -1062,17 +1064,26 @@ fn start_m() -> [Vec<f64>; NF] {
     })
 }
 
-/// EM over the distinct (levels, left-out fields) patterns of the candidate pairs, u fixed.
-fn em(patterns: &[([u8; NF], u16, f64)], u: &[Vec<f64>; NF], cfg: &LinkConfig) -> (Model, f64) {
-    let mut m = start_m();
+/// One EM run over distinct patterns (levels, count), u fixed, the fields in `mask` left out;
+/// m is updated only when `fit_m`. Returns m, whether each field was observed, P(match), the
+/// expected number of matches and the iterations run.
+fn em(
+    patterns: &[([u8; NF], f64)],
+    mask: u16,
+    u: &[Vec<f64>; NF],
+    mut m: [Vec<f64>; NF],
+    fit_m: bool,
+    cfg: &LinkConfig,
+) -> ([Vec<f64>; NF], [bool; NF], f64, f64, usize) {
     let mut lambda = 0.1f64;
     let mut iterations = 0;
     let mut expected = 0.0;
+    let mut seen = [false; NF];
     for it in 0..cfg.em_iterations.max(1) {
         iterations = it + 1;
         let mut acc: [Vec<f64>; NF] = Field::ALL.map(|f| vec![0.0; f.levels().len()]);
         let (mut sp, mut total) = (0.0, 0.0);
-        for (codes, mask, n) in patterns {
+        for (codes, n) in patterns {
             let mut llr = 0.0;
             for (f, &l) in codes.iter().enumerate() {
                 if l != NULL && mask & (1 << f) == 0 {
@@ -1096,6 +1107,10 @@ fn em(patterns: &[([u8; NF], u16, f64)], u: &[Vec<f64>; NF], cfg: &LinkConfig) -
             if s <= 0.0 {
                 continue;
             }
+            seen[f] = true;
+            if !fit_m {
+                continue;
+            }
             for (l, x) in a.iter().enumerate() {
                 let v = (x / s).max(M_FLOOR);
                 delta = delta.max((v - m[f][l]).abs());
@@ -1104,11 +1119,63 @@ fn em(patterns: &[([u8; NF], u16, f64)], u: &[Vec<f64>; NF], cfg: &LinkConfig) -
             let t: f64 = m[f].iter().sum();
             m[f].iter_mut().for_each(|x| *x /= t);
         }
-        lambda = (sp / total.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
-        if delta < 1e-5 {
+        let new_lambda = (sp / total.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
+        delta = delta.max((new_lambda - lambda).abs());
+        lambda = new_lambda;
+        if delta < 1e-6 {
             break;
         }
     }
+    (m, seen, lambda, expected, iterations)
+}
+
+/// m by EM one blocking rule at a time (Splink's way): the pairs a rule produced, with the
+/// fields that rule compared left out; each field's m is the average over the rules that left it
+/// in, weighted by their expected matches. Then P(match) among all candidates with m fixed.
+fn train(cands: &[(u64, u16)], codes: &[[u8; NF]], u: &[Vec<f64>; NF], cfg: &LinkConfig) -> Model {
+    let mut sum: [Vec<f64>; NF] = Field::ALL.map(|f| vec![0.0; f.levels().len()]);
+    let mut weight = [0.0f64; NF];
+    let mut iterations = 0;
+    let group = |keep: &dyn Fn(u16) -> bool| -> Vec<([u8; NF], f64)> {
+        let mut pats: HashMap<[u8; NF], f64, foldhash::fast::FixedState> =
+            HashMap::with_hasher(hasher());
+        for (c, (_, rules)) in codes.iter().zip(cands) {
+            if keep(*rules) {
+                *pats.entry(*c).or_insert(0.0) += 1.0;
+            }
+        }
+        let mut v: Vec<([u8; NF], f64)> = pats.into_iter().collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    // the keyed rules train; the sorted neighbourhoods (pairs chosen by position) do not
+    for (k, (_, mask)) in RULES.iter().enumerate().take(7) {
+        let pats = group(&|r| r & (1 << k) != 0);
+        if pats.iter().map(|p| p.1).sum::<f64>() < 20.0 {
+            continue;
+        }
+        let (m, seen, _, expected, it) = em(&pats, *mask, u, start_m(), true, cfg);
+        iterations += it;
+        for f in 0..NF {
+            if seen[f] && mask & (1 << f) == 0 && expected > 0.0 {
+                for (acc, x) in sum[f].iter_mut().zip(&m[f]) {
+                    *acc += expected * x;
+                }
+                weight[f] += expected;
+            }
+        }
+    }
+    let start = start_m();
+    let m: [Vec<f64>; NF] = std::array::from_fn(|f| {
+        if weight[f] > 0.0 {
+            sum[f].iter().map(|x| x / weight[f]).collect()
+        } else {
+            start[f].clone()
+        }
+    });
+    let all = group(&|_| true);
+    let (m, _, lambda, _, it) = em(&all, 0, u, m, false, cfg);
+    iterations += it;
     let w = Field::ALL.map(|f| {
         let i = f as usize;
         m[i].iter()
@@ -1116,17 +1183,14 @@ fn em(patterns: &[([u8; NF], u16, f64)], u: &[Vec<f64>; NF], cfg: &LinkConfig) -
             .map(|(m, u)| (m / u).log2())
             .collect()
     });
-    (
-        Model {
-            w,
-            m,
-            u: u.clone(),
-            prior: 0.0,
-            lambda,
-            iterations,
-        },
-        expected,
-    )
+    Model {
+        w,
+        m,
+        u: u.clone(),
+        prior: 0.0,
+        lambda,
+        iterations,
+    }
 }
 
 impl Model {
@@ -1210,16 +1274,8 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
         })
         .collect();
     let u = estimate_u(&prep, cfg);
-    // the distinct patterns, in a fixed order
-    let mut pats: HashMap<([u8; NF], u16), f64, foldhash::fast::FixedState> =
-        HashMap::with_hasher(hasher());
-    for (c, (_, mask)) in codes.iter().zip(&cands) {
-        *pats.entry((*c, *mask)).or_insert(0.0) += 1.0;
-    }
-    let mut patterns: Vec<([u8; NF], u16, f64)> =
-        pats.into_iter().map(|((c, m), k)| (c, m, k)).collect();
-    patterns.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let (mut model, expected) = em(&patterns, &u, cfg);
+    let mut model = train(&cands, &codes, &u, cfg);
+    let expected = model.lambda * cands.len() as f64;
     let all_pairs = (n as f64) * (n as f64 - 1.0) / 2.0;
     let lambda_g = (expected.max(1.0) / all_pairs.max(1.0)).clamp(1e-15, 0.5);
     model.prior = (lambda_g / (1.0 - lambda_g)).log2();
