@@ -110,7 +110,7 @@ pub struct LinkConfig {
 impl Default for LinkConfig {
     fn default() -> Self {
         LinkConfig {
-            threshold: 0.9,
+            threshold: 0.5,
             seed: 0x5eed_1d,
             u_samples: 400_000,
             max_block: 40,
@@ -348,6 +348,8 @@ struct Prep {
     birth: Option<[u8; 8]>,
     id: Box<[u8]>,
     id_valid: Option<bool>,
+    /// an 18-character ID that passes its check and carries a real birth date: a number as issued
+    id_issued: bool,
     phone: Option<u64>,
     account: Option<u64>,
     /// the address's hash, sorted bigram hashes, and the hash of its first eight characters
@@ -423,7 +425,14 @@ fn prepare(r: &Record) -> Prep {
                 st.hash_one(start),
             )
         });
+    let id_issued = r.id_valid == Some(true)
+        && id.len() == 18
+        && std::str::from_utf8(&id)
+            .ok()
+            .and_then(id_birth_date)
+            .is_some();
     Prep {
+        id_issued,
         given: given.into(),
         surname: surname.into(),
         cjk,
@@ -650,7 +659,7 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
 }
 
 /// Whether the pair is two resident IDs as issued, and nothing says otherwise: both pass their
-/// check, share the region and birth segment and differ in the sequence (twins, namesakes born the
+/// check and carry a real birth date, share the region and birth segment and differ in the sequence (twins, namesakes born the
 /// same day in one place), no phone or bank account agrees, and either a phone or account on
 /// both sides differs, or the given name (a CJK name: the whole name) is more than a typo apart
 /// ([`NameLevel::Different`], or [`NameLevel::OneCharacter`]: 李明 and 李铭 are the sibling
@@ -658,12 +667,7 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
 /// `Some(true)` when a phone or account differs (hard evidence, a cannot-link for the clusters
 /// too), `Some(false)` otherwise (the pair alone is not merged).
 fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> Option<bool> {
-    let ids = a.id.len() == 18
-        && b.id.len() == 18
-        && a.id_valid == Some(true)
-        && b.id_valid == Some(true)
-        && a.id != b.id
-        && a.id[..14] == b.id[..14];
+    let ids = a.id_issued && b.id_issued && a.id != b.id && a.id[..14] == b.id[..14];
     let apart =
         |l: Option<NameLevel>| matches!(l, Some(NameLevel::Different | NameLevel::OneCharacter));
     // siblings share a surname and differ in the given name; a changed surname is another
@@ -1136,15 +1140,22 @@ fn train(cands: &[(u64, u16)], codes: &[[u8; NF]], u: &[Vec<f64>; NF], cfg: &Lin
     let mut sum: [Vec<f64>; NF] = Field::ALL.map(|f| vec![0.0; f.levels().len()]);
     let mut weight = [0.0f64; NF];
     let mut iterations = 0;
+    // the distinct (levels, rules) patterns, once; each session regroups those
+    let mut pats: HashMap<([u8; NF], u16), f64, foldhash::fast::FixedState> =
+        HashMap::with_hasher(hasher());
+    for (c, (_, rules)) in codes.iter().zip(cands) {
+        *pats.entry((*c, *rules)).or_insert(0.0) += 1.0;
+    }
+    let pats: Vec<(([u8; NF], u16), f64)> = pats.into_iter().collect();
     let group = |keep: &dyn Fn(u16) -> bool| -> Vec<([u8; NF], f64)> {
-        let mut pats: HashMap<[u8; NF], f64, foldhash::fast::FixedState> =
+        let mut g: HashMap<[u8; NF], f64, foldhash::fast::FixedState> =
             HashMap::with_hasher(hasher());
-        for (c, (_, rules)) in codes.iter().zip(cands) {
+        for ((c, rules), n) in &pats {
             if keep(*rules) {
-                *pats.entry(*c).or_insert(0.0) += 1.0;
+                *g.entry(*c).or_insert(0.0) += n;
             }
         }
-        let mut v: Vec<([u8; NF], f64)> = pats.into_iter().collect();
+        let mut v: Vec<([u8; NF], f64)> = g.into_iter().collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
@@ -1263,9 +1274,12 @@ pub fn link(records: &[Record]) -> Vec<Link> {
 /// Links records into identities (see the module docs). `records` must be sorted by key.
 pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport) {
     let n = records.len();
+    let lap = std::time::Instant::now();
     let prep: Vec<Prep> = records.par_iter().map(prepare).collect();
     let tf = Tf::new(&prep);
+    subsidy_model::trace::lap("identity: records prepared", lap);
     let (cands, rules) = block(&prep, cfg);
+    subsidy_model::trace::lap("identity: blocked", lap);
     let codes: Vec<[u8; NF]> = cands
         .par_iter()
         .map(|&(p, _)| {
@@ -1273,8 +1287,11 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
             compare(&prep[i], &prep[j]).codes()
         })
         .collect();
+    subsidy_model::trace::lap("identity: candidates compared", lap);
     let u = estimate_u(&prep, cfg);
+    subsidy_model::trace::lap("identity: u estimated", lap);
     let mut model = train(&cands, &codes, &u, cfg);
+    subsidy_model::trace::lap("identity: m trained", lap);
     let expected = model.lambda * cands.len() as f64;
     let all_pairs = (n as f64) * (n as f64 - 1.0) / 2.0;
     let lambda_g = (expected.max(1.0) / all_pairs.max(1.0)).clamp(1e-15, 0.5);
@@ -1296,6 +1313,7 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
             Some((k, total, two_issued_ids(&prep[i], &prep[j], &cmp)))
         })
         .collect();
+    subsidy_model::trace::lap("identity: candidates scored", lap);
     let pairs_above = scored.len() as u64;
     let vetoed = scored.iter().filter(|s| s.2.is_some()).count();
     let mut accepted: Vec<(usize, f64)> = scored
