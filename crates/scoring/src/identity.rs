@@ -1792,12 +1792,7 @@ mod tests {
         }
         assert!(checked > 0);
         assert_eq!(report.rules.len(), RULES.len());
-        assert!(
-            report
-                .rules
-                .iter()
-                .all(|r| r.pairs > 0 || r.rule == "bank_account")
-        );
+        assert!(report.rules.iter().map(|r| r.pairs).sum::<u64>() >= report.candidates);
     }
 
     #[test]
