@@ -10,7 +10,7 @@
 //! characters); phone; bank account; the whole name with the region (hukou, else the ID's first
 //! six characters); the whole name (parts in either order); the address's first eight
 //! characters; and sorted neighbourhoods ([`LinkConfig::window`]) on the identifier read forwards
-//! and backwards (a typo late or early in the number) and on the name. A block of more than
+//! and backwards (a typo late or early in the number) and on the name (names not identical). A block of more than
 //! [`LinkConfig::max_block`] records is skipped (a key shared that widely identifies no one), and
 //! the pairs it would have produced are counted.
 //!
@@ -938,7 +938,14 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
             pairs_skipped: 0,
         };
         for (x, &a) in order.iter().enumerate() {
+            let pa = &prep[a as usize];
             for &b in order.iter().skip(x + 1).take(cfg.window) {
+                let pb = &prep[b as usize];
+                if k == 9 && pa.given == pb.given && pa.surname == pb.surname {
+                    // one and the same name is the name block's (capped): the neighbourhood is
+                    // for names a typo apart
+                    continue;
+                }
                 let (i, j) = (a.min(b), a.max(b));
                 pairs.push(((u64::from(i) << 32) | u64::from(j), 1 << k));
                 rc.pairs += 1;
