@@ -25,8 +25,8 @@
 //! m is estimated by EM on the candidate pairs, u held fixed, one keyed blocking rule at a time:
 //! the pairs a rule produced, with the fields that rule compared left out (a pair found through
 //! its birth date says nothing about how often true matches share one; this is how Splink
-//! trains m); a field's m is the average over the rules that left it in, weighted by their
-//! expected matches. EM starts from m = 0.85 on the best level, 0.05 on "different" and the rest shared
+//! trains m); a field's m is the average over the rules that left it in, weighted by each rule's
+//! P(match) among its pairs (a rule whose pairs are mostly one person teaches m best). EM starts from m = 0.85 on the best level, 0.05 on "different" and the rest shared
 //! among the levels between, with P(match | candidate) = 0.1, and stops when neither m nor P(match) moves by more
 //! than 1e-6 (or after [`LinkConfig::em_iterations`]). m is floored at 1e-3, so no single field
 //! can veto by more than about 10 bits. With m fixed, a last EM run over all candidates gives
@@ -1172,14 +1172,19 @@ fn train(cands: &[(u64, u16)], codes: &[[u8; NF]], u: &[Vec<f64>; NF], cfg: &Lin
         if pats.iter().map(|p| p.1).sum::<f64>() < 20.0 {
             continue;
         }
-        let (m, seen, _, expected, it) = em(&pats, *mask, u, start_m(), true, cfg);
+        let (m, seen, lambda, _, it) = em(&pats, *mask, u, start_m(), true, cfg);
         iterations += it;
+        // a rule's estimate counts by its pairs' P(match): a rule whose pairs are mostly one
+        // person (a shared phone) teaches m; one whose pairs are mostly strangers (a birth date
+        // and an initial among a million) lets EM's latent class drift to whatever correlates
+        // (one region: hukou, the ID's region, the address's city)
+        // (rules whose pairs are mostly strangers, P(match) under 0.5, teach nothing)
         for f in 0..NF {
-            if seen[f] && mask & (1 << f) == 0 && expected > 0.0 {
+            if seen[f] && mask & (1 << f) == 0 && lambda >= 0.5 {
                 for (acc, x) in sum[f].iter_mut().zip(&m[f]) {
-                    *acc += expected * x;
+                    *acc += lambda * x;
                 }
-                weight[f] += expected;
+                weight[f] += lambda;
             }
         }
     }
