@@ -31,11 +31,7 @@ fn pipeline(c: &mut Criterion) {
         .into_iter()
         .map(|t| (t, subsidy_ingest::empty_table(t.spec())))
         .collect();
-    let settings = subsidy_rules::views::ViewSettings {
-        face_pass_score: 0.6,
-        uplift_max: 0.3,
-        default_standards: Vec::new(),
-    };
+    let settings = subsidy_rules::views::ViewSettings::default();
     let schemas = subsidy_rules::view_schemas(&empty, &settings).expect("schemas");
     let pack = subsidy_rules::pack::load(&files, &schemas).expect("pack");
     let params = subsidy_scoring::anomaly::Params::default();

@@ -30,6 +30,9 @@ pub struct GenerateArgs {
     /// Scenario rate override, NAME=RATE (planted cases per person); repeatable.
     #[arg(long = "rate", value_name = "NAME=RATE")]
     rates: Vec<String>,
+    /// A clean package: the same background data, nothing planted (labels.csv has a header only).
+    #[arg(long, conflicts_with = "rates")]
+    clean: bool,
     /// Print nothing.
     #[arg(long, short)]
     quiet: bool,
@@ -67,6 +70,9 @@ pub fn run(a: GenerateArgs) -> Result<u8, Failure> {
     }
     cfg.format = format;
     cfg.rates = rates;
+    if a.clean {
+        cfg = cfg.without_scenarios();
+    }
     let t = Instant::now();
     let summary = subsidy_synth::generate(&a.out, &cfg)
         .with_context(|| format!("generating into {}", a.out.display()))?;

@@ -12,6 +12,8 @@ pub struct Manifest {
     pub engine_version: &'static str,
     pub rule_pack: Option<RulePackInfo>,
     pub rule_runs: Vec<subsidy_rules::RuleRun>,
+    /// rules that flagged more than the pack's share of the rows they examined
+    pub alarms: Vec<subsidy_rules::alarm::Alarm>,
     /// what the anomaly detectors scored and flagged, with the k chosen and the seed
     pub anomalies: serde_json::Value,
     pub package: String,

@@ -59,11 +59,7 @@ pub fn load(dir: Option<&Path>) -> Result<Pack, Failure> {
 /// Loads a pack from its files.
 pub fn load_files(files: &[(String, String)], label: &str) -> Result<Pack, Failure> {
     // view schemas depend only on the settings' shape, not on thresholds: build them with defaults
-    let settings = subsidy_rules::views::ViewSettings {
-        face_pass_score: 0.6,
-        uplift_max: 0.3,
-        default_standards: Vec::new(),
-    };
+    let settings = subsidy_rules::views::ViewSettings::default();
     let schemas = subsidy_rules::view_schemas(&empty_frames(), &settings).map_err(|e| Failure {
         code: EXIT_RULES,
         error: anyhow::anyhow!("building view schemas: {e}"),

@@ -10,8 +10,9 @@ use chrono::Datelike;
 use polars::prelude::*;
 use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
 use subsidy_report::html::{Lang, ReviewMark};
+use subsidy_report::mask::Masker;
 use subsidy_report::rejected::RejectedRow;
-use subsidy_report::xlsx::{Sheet, Value, write_workbook};
+use subsidy_report::xlsx::{Layout, Sheet, Value, write_workbook};
 
 use crate::scan::ReportLang;
 
@@ -32,7 +33,53 @@ pub struct Context<'a> {
     pub marks: &'a BTreeMap<String, ReviewMark>,
     pub rejected: &'a [RejectedRow<'a>],
     pub lang: ReportLang,
-    pub reveal: bool,
+    /// masks personal data in both reports (built by [`masker`])
+    pub mask: &'a Masker,
+    /// base-rate alarms, shown on the summary sheet and at the top of report.html
+    pub alarms: &'a [subsidy_rules::alarm::Alarm],
+    /// how long tables are laid out over sheets
+    pub layout: Layout,
+}
+
+/// The masker for a package's reports: every ID number, phone and account the package holds
+/// (persons, claims, staff), masked wherever it appears, besides anything that looks like one.
+pub fn masker(pkg: &subsidy_ingest::Package, reveal: bool) -> Masker {
+    use subsidy_model::contract::Table;
+    let mut m = Masker::new(reveal);
+    if reveal {
+        return m;
+    }
+    for (table, cols) in [
+        (Table::Persons, &["person_id", "phone", "bank_account"][..]),
+        (Table::Claims, &["person_id", "payee_account"][..]),
+        (Table::PersonStatus, &["person_id"][..]),
+        (Table::Staff, &["person_id"][..]),
+    ] {
+        let Some(df) = pkg.tables.get(&table) else {
+            continue;
+        };
+        for c in cols {
+            let Ok(col) = df.column(c) else { continue };
+            let Ok(s) = col.str() else { continue };
+            for v in s.iter().flatten() {
+                m.add(v);
+            }
+        }
+    }
+    // a claim filed by the trainee names them as claimant
+    if let Some(df) = pkg.tables.get(&Table::Claims)
+        && let (Ok(c), Ok(p)) = (df.column("claimant_id"), df.column("person_id"))
+        && let (Ok(c), Ok(p)) = (c.str(), p.str())
+    {
+        for (c, p) in c.iter().zip(p.iter()) {
+            if let (Some(c), Some(p)) = (c, p)
+                && c == p
+            {
+                m.add(c);
+            }
+        }
+    }
+    m
 }
 
 /// Writes report.xlsx, report.html and docs/; returns the files written.
@@ -42,7 +89,19 @@ pub fn write(c: &Context<'_>) -> anyhow::Result<Vec<String>> {
     std::fs::write(docs.join("rules.md"), subsidy_rules::docs::markdown(c.pack))
         .context("writing docs/rules.md")?;
     std::fs::write(docs.join("detectors.md"), DETECTORS_MD).context("writing docs/detectors.md")?;
-    let (xlsx, html) = rayon::join(|| workbook(c), || html(c));
+    let t = std::time::Instant::now();
+    let (xlsx, html) = rayon::join(
+        || {
+            let r = workbook(c);
+            subsidy_model::trace::lap("report.xlsx written", t);
+            r
+        },
+        || {
+            let r = html(c);
+            subsidy_model::trace::lap("report.html written", t);
+            r
+        },
+    );
     xlsx.context("writing report.xlsx")?;
     html.context("writing report.html")?;
     Ok(vec![
@@ -91,9 +150,14 @@ fn workbook(c: &Context<'_>) -> anyhow::Result<()> {
         ),
         (
             "personal data".to_string(),
-            text(if c.reveal { "shown" } else { "masked" }.to_string()),
+            text(if c.mask.reveals() { "shown" } else { "masked" }.to_string()),
         ),
+        ("base-rate alarms".to_string(), count(c.alarms.len())),
     ];
+    let mut summary = summary;
+    for a in c.alarms {
+        summary.push((format!("ALARM {}", a.rule), text(a.message.clone())));
+    }
     // the identities sheet lists merged registrations only (a million singletons help no one)
     let ids = c.identities.column("identity_id")?.str()?.clone();
     let mut seen = BTreeMap::<&str, usize>::new();
@@ -134,7 +198,8 @@ fn workbook(c: &Context<'_>) -> anyhow::Result<()> {
         &summary,
         &sheets,
         c.rejected,
-        c.reveal,
+        c.mask,
+        c.layout,
     )?;
     Ok(())
 }
@@ -158,7 +223,12 @@ fn html(c: &Context<'_>) -> anyhow::Result<()> {
             ReportLang::Zh => Lang::Zh,
             ReportLang::En => Lang::En,
         },
-        reveal: c.reveal,
+        mask: c.mask,
+        alarms: &c
+            .alarms
+            .iter()
+            .map(|a| a.message.clone())
+            .collect::<Vec<_>>(),
     })?;
     std::fs::write(c.out.join("report.html"), html)?;
     Ok(())

@@ -117,6 +117,10 @@ impl Stage {
         self.t = Instant::now();
     }
     fn done(&mut self, name: &'static str) {
+        if subsidy_model::trace::enabled() {
+            let peak = subsidy_model::trace::peak_rss_mib().unwrap_or(0);
+            subsidy_model::trace::lap(&format!("stage {name} (peak so far {peak} MiB)"), self.t);
+        }
         self.timings
             .insert(name, self.t.elapsed().as_millis() as u64);
         self.bar.inc(1);
@@ -171,7 +175,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         Some(p) => crate::reviews::read(p)?,
         None => Default::default(),
     };
+    let mask = crate::reports::masker(&pkg, a.reveal_pii);
     let outcome = audit(&mut pkg, &pack, &identities, as_of, &detected)?;
+    let alarms = subsidy_rules::alarm::alarms(&pack, &outcome.runs);
     let applied = crate::reviews::apply(&reviews, &outcome.findings, as_of)?;
     // dismissals in force take their findings out before recoveries and parties are settled
     let (all, dismissed, recoveries, parties) = if applied.suppressed.is_empty() {
@@ -198,6 +204,8 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         )?;
         (kept, gone, r, p)
     };
+    // the views (gigabytes at scale) are not read again: free them before the outputs
+    drop(outcome.views);
     let findings = public_findings(&all)?;
     let dismissed = public_findings(&dismissed)?;
     stage.done("rules");
@@ -248,7 +256,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         marks: &applied.marks,
         rejected: &rows,
         lang: a.lang,
-        reveal: a.reveal_pii,
+        mask: &mask,
+        alarms: &alarms,
+        layout: Default::default(),
     })?);
     stage.done("reports");
     stage.bar.finish_and_clear();
@@ -293,6 +303,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
             rules: pack.rules.len(),
         }),
         rule_runs: outcome.runs.clone(),
+        alarms: alarms.clone(),
         anomalies: serde_json::json!(anomaly_summary),
         package: pkg_dir.display().to_string(),
         started_at: started.to_rfc3339(),
@@ -338,6 +349,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         );
         if !skipped.is_empty() {
             eprintln!("  skipped (data absent): {}", skipped.join(", "));
+        }
+        for al in &alarms {
+            eprintln!("  ALARM {}", al.message);
         }
         if !pkg.rejected.is_empty() {
             eprintln!("  rejected rows are in {}/rejected/", a.out.display());

@@ -724,8 +724,14 @@ fn report_html_is_self_contained_and_renders_in_headless_chromium() {
     assert_eq!(kpi("kpi-recover"), subsidy_model::money::format_yuan(total));
     assert_eq!(kpi("kpi-parties"), parties.len().to_string());
     // the top institution's dossier, with its recovery
+    // its dossier's anchor is its rank, not its id (which may be a person's ID number)
+    let link_at = dom
+        .find(&format!("\">{}</a>", top["responsible_party"]))
+        .expect("the top institution is listed with a link");
+    let href = &dom[..link_at];
+    let anchor = &href[href.rfind("href=\"#").expect("a link") + 7..];
     let dossier_at = dom
-        .find(&format!("id=\"d-{}\"", top["responsible_party"]))
+        .find(&format!("id=\"{anchor}\""))
         .expect("the top institution has a dossier");
     let dossier = &dom[dossier_at..];
     let dossier = &dossier[..dossier.find("</article>").expect("dossier ends")];
@@ -771,10 +777,12 @@ fn reviews_dismiss_confirm_and_notice_changed_evidence() {
         .find(|r| !r["finding_ids"].contains(';'))
         .expect("a claim with one finding");
     let dismissed = rec["finding_ids"].clone();
+    // two findings the report shows (dossiers hold at most 100 rows each)
+    let shown = std::fs::read_to_string(first.path().join("report.html")).expect("html");
     let others: Vec<&String> = template
         .iter()
         .map(|r| &r["finding_id"])
-        .filter(|f| **f != dismissed)
+        .filter(|f| **f != dismissed && shown.contains(f.as_str()))
         .take(2)
         .collect();
     let hash = |f: &str| {
@@ -910,4 +918,177 @@ fn sign_ins_aggregated_in_passes_give_the_same_findings() {
             assert_eq!(a, b, "{f} differs for {}", package.display());
         }
     }
+}
+
+/// Every text of both reports: the whole of report.html, and every cell of every sheet of
+/// report.xlsx.
+fn report_texts(out: &Path) -> Vec<(String, String)> {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut texts = vec![(
+        "report.html".to_string(),
+        std::fs::read_to_string(out.join("report.html")).expect("html"),
+    )];
+    let mut wb: Xlsx<_> = open_workbook(out.join("report.xlsx")).expect("opens");
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).expect("sheet");
+        for (r, row) in range.rows().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                texts.push((format!("report.xlsx {name} r{r}c{c}"), cell.to_string()));
+            }
+        }
+    }
+    texts
+}
+
+/// The demo copied, with a claim its trainee filed with no class (its responsible party is the
+/// trainee, a person) and a persons row that is rejected (its raw record holds the ID, phone and
+/// account).
+fn demo_with_a_trainee_party() -> tempfile::TempDir {
+    let pkg = tempfile::tempdir().expect("tmp");
+    for e in std::fs::read_dir(root().join("fixtures/demo")).expect("demo") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, pkg.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    let append = |file: &str, line: &str| {
+        let p = pkg.path().join(file);
+        let mut t = std::fs::read_to_string(&p).expect("read");
+        if !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t.push_str(line);
+        t.push('\n');
+        std::fs::write(&p, t).expect("write");
+    };
+    let persons = read_rows(&pkg.path().join("persons.csv"));
+    let p = &persons[0];
+    // filed by the trainee, no class or evaluation, paid to another account than the trainee's
+    append(
+        "claims.csv",
+        &format!(
+            "CM900000001,training,{id},{id},,,,{occ},junior,1100.00,1100.00,2026-01-20,2026-02-20,6222029999888877776,employment_fund,人社局",
+            id = p["person_id"],
+            occ = read_rows(&pkg.path().join("claims.csv"))[0]["occupation_code"],
+        ),
+    );
+    // a bad birth date: rejected, with the whole record
+    append(
+        "persons.csv",
+        "110105198802290033,错日期,m,13987654321,6222021111222233334,110105,1988-02-30,北京市朝阳区,,",
+    );
+    pkg
+}
+
+#[test]
+fn reports_mask_every_id_phone_and_account_of_the_package() {
+    let pkg = demo_with_a_trainee_party();
+    let out = tempfile::tempdir().expect("tmp");
+    let o = run(&["scan", "--quiet", s(pkg.path()), "--out", s(out.path())]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // the trainee answers for a finding, and the rejected row is there
+    let parties = read_rows(&out.path().join("parties.csv"));
+    let persons = read_rows(&pkg.path().join("persons.csv"));
+    let trainee = &persons[0]["person_id"];
+    assert!(
+        parties.iter().any(|p| &p["responsible_party"] == trainee),
+        "a trainee is a responsible party"
+    );
+    assert!(out.path().join("rejected/persons.csv").exists());
+
+    let mut secrets: Vec<String> = Vec::new();
+    for p in &persons {
+        for c in ["person_id", "phone", "bank_account"] {
+            secrets.push(p[c].clone());
+        }
+    }
+    for c in read_rows(&pkg.path().join("claims.csv")) {
+        secrets.push(c["payee_account"].clone());
+    }
+    secrets.retain(|v| v.len() >= 6);
+    secrets.sort();
+    secrets.dedup();
+    assert!(secrets.len() > 300);
+    let mut leaks = Vec::new();
+    for (at, t) in report_texts(out.path()) {
+        for v in &secrets {
+            if t.contains(v.as_str()) {
+                leaks.push(format!("{at}: {v}"));
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "{} unmasked: {:?}",
+        leaks.len(),
+        &leaks[..leaks.len().min(10)]
+    );
+    // --reveal-pii shows them
+    let open = tempfile::tempdir().expect("tmp");
+    let o = run(&[
+        "scan",
+        "--quiet",
+        "--reveal-pii",
+        s(pkg.path()),
+        "--out",
+        s(open.path()),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let html = std::fs::read_to_string(open.path().join("report.html")).expect("html");
+    assert!(html.contains(trainee.as_str()));
+}
+
+#[test]
+fn a_rule_flagging_most_rows_raises_the_base_rate_alarm() {
+    let flood = root().join("fixtures/packs/flood");
+    let out = tempfile::tempdir().expect("tmp");
+    let o = run(&["scan", "--rules", s(&flood), "--out", s(out.path())]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("ALARM FL-01 flagged 100 % of the"),
+        "{stderr}"
+    );
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let alarms = m["alarms"].as_array().expect("alarms");
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    let a = &alarms[0];
+    assert_eq!(a["rule"], "FL-01");
+    assert_eq!(a["flagged"], a["examined"]);
+    assert!(a["examined"].as_u64().expect("n") >= 100);
+    assert_eq!(a["share"], 1.0);
+    let msg = a["message"].as_str().expect("message");
+    assert!(msg.contains("check the package's conventions before acting on these findings"));
+    // the workbook's summary and the top of report.html say so
+    let texts = report_texts(out.path());
+    assert!(
+        texts
+            .iter()
+            .any(|(at, t)| at.starts_with("report.xlsx summary") && t == msg)
+    );
+    let html = &texts[0].1;
+    let alarm_at = html.find(r#"id="alarms""#).expect("alarm section");
+    assert!(alarm_at < html.find(r#"id="dashboard""#).expect("dashboard"));
+    assert!(html.contains(&msg.replace('\'', "&#39;")));
+
+    // the shipped pack on the demo raises none
+    let d = scan_demo(&[]);
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(m["alarms"], serde_json::json!([]));
+    let html = std::fs::read_to_string(d.path().join("report.html")).expect("html");
+    assert!(!html.contains(r#"id="alarms""#));
 }

@@ -209,6 +209,36 @@ impl<'s> TableBuilder<'s> {
         self.reject(line, "", "", reason, message, fields);
     }
 
+    /// Rejects one physical line of a file whose record could not be split into fields (a line
+    /// swallowed by an unclosed quote): `record` is the line as it stands in the file, `pos` the
+    /// field at fault if the line holds it, and `value` its text on that line.
+    pub fn reject_line(
+        &mut self,
+        line: u64,
+        pos: Option<usize>,
+        value: &str,
+        reason: Reason,
+        message: String,
+        record: &str,
+    ) {
+        let column = pos.map(|p| self.header_name(p)).unwrap_or_default();
+        self.rejected.push(Rejection {
+            table: self.spec.table.name(),
+            file: self.file.to_string(),
+            line,
+            column,
+            value: clip(value, 200),
+            reason,
+            message,
+            record: clip(record, 2000),
+        });
+    }
+
+    /// The header name of the field at position `pos` (empty if the header names none there).
+    pub fn column_name(&self, pos: usize) -> String {
+        self.header_name(pos)
+    }
+
     /// Rejects a row for a fault in the field at position `pos`.
     pub fn reject_field(
         &mut self,

@@ -12,11 +12,28 @@ use crate::lines::Lines;
 use crate::reject::{Reason, Rejection};
 
 /// Reads one CSV file's bytes as table `spec`.
+///
+/// This is the lowest-level entry point for one table: `file` is the name rejections and errors
+/// carry, `raw` the file's bytes as found on disk. It never panics on bad input: an unusable
+/// header is an [`IngestError`], a bad row a [`Rejection`] in [`TableRead::rejected`].
 pub fn read_csv(
     spec: &TableSpec,
     file: &str,
     raw: Vec<u8>,
     choice: EncodingChoice,
+) -> Result<TableRead, IngestError> {
+    read_csv_chunked(spec, file, raw, choice, None)
+}
+
+/// [`read_csv`] with the size of the chunks parsed in parallel forced to about `chunk_bytes`
+/// (`None`: the size [`read_csv`] picks, at least 4 MiB). The result must not depend on it:
+/// tests and the fuzz targets use small chunks to check that on small files.
+pub fn read_csv_chunked(
+    spec: &TableSpec,
+    file: &str,
+    raw: Vec<u8>,
+    choice: EncodingChoice,
+    chunk_bytes: Option<usize>,
 ) -> Result<TableRead, IngestError> {
     let Decoded {
         bytes,
@@ -62,7 +79,8 @@ pub fn read_csv(
     let layout = crate::layout(spec, file, &names)?;
 
     let data = &bytes[data_start..];
-    let chunks = split_chunks(data, chunk_target(data.len()));
+    let target = chunk_bytes.map_or_else(|| chunk_target(data.len()), |n| n.max(1));
+    let chunks = split_chunks(data, target);
     // line number at each chunk's start
     let mut starts = Vec::with_capacity(chunks.len());
     let mut line = header_lines + 1;
@@ -72,13 +90,29 @@ pub fn read_csv(
         starts.push(line);
         prev = a;
     }
-    let parts: Vec<(DataFrame, Lines, Vec<Rejection>, u64)> = chunks
+    let mut parts: Vec<Part> = chunks
         .par_iter()
         .zip(starts.par_iter())
         .map(|(&(a, b), &first_line)| {
             parse_chunk(spec, &layout, file, &data[a..b], first_line, lossy)
         })
         .collect();
+    // The split counts quotes; a broken quote throws that count off, and a chunk after it may
+    // start inside a quoted field. The chunks up to the first broken one started where a reader
+    // going through the whole file would have: read the rest from there in one go, as it would.
+    if let Some(k) = parts.iter().position(|p| p.broken_quote)
+        && k + 1 < parts.len()
+    {
+        parts.truncate(k);
+        parts.push(parse_chunk(
+            spec,
+            &layout,
+            file,
+            &data[chunks[k].0..],
+            starts[k],
+            lossy,
+        ));
+    }
     // the text is no longer needed: free it before the chunks are stacked
     drop(chunks);
     drop(bytes);
@@ -86,11 +120,11 @@ pub fn read_csv(
     let mut lines = Vec::with_capacity(parts.len());
     let mut rejected = Vec::new();
     let mut records = 0;
-    for (df, l, rej, n) in parts {
-        frames.push(df);
-        lines.push(l);
-        rejected.extend(rej);
-        records += n;
+    for p in parts {
+        frames.push(p.frame);
+        lines.push(p.lines);
+        rejected.extend(p.rejected);
+        records += p.rows;
     }
     if frames.is_empty() {
         // header only: an empty table of the right shape
@@ -158,6 +192,17 @@ pub fn split_chunks(data: &[u8], target: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// One chunk of a CSV file, parsed.
+struct Part {
+    frame: DataFrame,
+    lines: Lines,
+    rejected: Vec<Rejection>,
+    /// data rows read (a line swallowed by an unclosed quote counts as one)
+    rows: u64,
+    /// whether a record's quoting broke (the chunk split after it cannot be trusted)
+    broken_quote: bool,
+}
+
 fn parse_chunk(
     spec: &TableSpec,
     layout: &Layout,
@@ -165,7 +210,7 @@ fn parse_chunk(
     data: &[u8],
     first_line: u64,
     lossy: bool,
-) -> (DataFrame, Lines, Vec<Rejection>, u64) {
+) -> Part {
     let mut b = TableBuilder::new(spec, layout, file, data.len() / 64 + 16);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -173,6 +218,7 @@ fn parse_chunk(
         .from_reader(data);
     let mut rec = csv::ByteRecord::new();
     let mut n = 0u64;
+    let mut broken_quote = false;
     // line numbers come from byte offsets: the csv reader's own count lags on CRLF files
     let (mut seen_byte, mut seen_line) = (0usize, first_line);
     let mut line_at = |byte: usize| -> u64 {
@@ -203,8 +249,30 @@ fn parse_chunk(
                 break;
             }
         }
+        let start = rec
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(data.len());
+        let line = line_at(start);
+        // the record's bytes, from its first line (blank lines before it skipped) to the start of
+        // the next record
+        let end = (rdr.position().byte() as usize).clamp(start, data.len());
+        let first = start
+            + data[start..end]
+                .iter()
+                .take_while(|c| matches!(c, b'\r' | b'\n'))
+                .count();
+        // the fast path costs one comparison: only a record that runs over more than one line
+        // (or is followed by blank lines, or ends the chunk) is looked at for broken quoting
+        let next = line_at(end);
+        if (next > line + 1 || (end == data.len() && next > line))
+            && let Some((at, to_eof)) = broken_quote_at(&rec, layout.width, &data[first..end])
+        {
+            broken_quote = true;
+            n += reject_swallowed(&mut b, &rec, at, line, &data[first..end], to_eof);
+            continue;
+        }
         n += 1;
-        let line = line_at(rec.position().map_or(0, |p| p.byte() as usize));
         let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
         let mut bad: Option<usize> = None;
         for (i, f) in rec.iter().enumerate() {
@@ -225,28 +293,170 @@ fn parse_chunk(
             b.reject_field(line, i, Reason::InvalidEncoding, format!("field {} holds bytes that are not valid text in this file's encoding (try --encoding gb18030)", i + 1), &refs);
             continue;
         }
-        if fields.len() != layout.width && fields.iter().any(|f| f.contains('\n')) {
-            let span = fields
-                .iter()
-                .map(|f| bytecount(f.as_bytes(), b'\n'))
-                .sum::<usize>();
-            let msg = format!(
-                "a quoted field opened on line {line} never closes: the record runs over {} lines (to line {})",
-                span + 1,
-                line + span as u64
-            );
-            b.reject_row(line, Reason::UnterminatedQuote, msg, &fields);
-            continue;
-        }
         b.push_row(line, &fields);
     }
-    let (df, lines, rej) = b.finish();
-    (df, lines, rej, n)
+    let (frame, lines, rejected) = b.finish();
+    Part {
+        frame,
+        lines,
+        rejected,
+        rows: n,
+        broken_quote,
+    }
+}
+
+/// Whether a record that holds a line break is really several rows run together by a quote that
+/// never closed (or closed lines later, on another row's quote), and if so the field where the
+/// quote opened, and whether that quote never closes. `raw` is the record's text in the file,
+/// from its first line to the next record.
+///
+/// A legitimate quoted field may hold line breaks (a multi-line address). The record is broken
+/// when a field holds a line break and:
+/// - the record has more or fewer fields than the header (the quote opened in one column and
+///   closed in another, or never); or
+/// - it ends inside an open quote (the quote ran to the end of the file, or of the chunk: then the
+///   chunk split was wrong); or
+/// - it holds an odd number of quote characters (a quote closed on a later row's opening quote,
+///   whose partner then stands alone); or
+/// - a line inside a field has as many commas as a whole row (at least one): the field swallowed
+///   a record.
+fn broken_quote_at(rec: &csv::ByteRecord, width: usize, raw: &[u8]) -> Option<(usize, bool)> {
+    let newlines = |f: &[u8]| bytecount(f, b'\n');
+    // the field that swallowed most: the first with the most line breaks
+    let (at, most) =
+        rec.iter().map(newlines).enumerate().fold(
+            (0, 0),
+            |best, (i, k)| if k > best.1 { (i, k) } else { best },
+        );
+    if most == 0 {
+        return None;
+    }
+    let row_commas = width.saturating_sub(1).max(1);
+    let swallowed_a_row = || {
+        rec.iter().any(|f| {
+            f.split(|c| *c == b'\n')
+                .skip(1)
+                .any(|l| bytecount(l, b',') >= row_commas)
+        })
+    };
+    let open = ends_in_open_quote(raw);
+    let broken =
+        rec.len() != width || open || !bytecount(raw, b'"').is_multiple_of(2) || swallowed_a_row();
+    broken.then_some((at, open))
+}
+
+/// Whether the text of one record, read as the csv reader does (`,` separates, `"` quotes, `""`
+/// inside quotes is a quote, a quote elsewhere is a character), ends inside a quoted field.
+fn ends_in_open_quote(raw: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum S {
+        Start,
+        Plain,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut s = S::Start;
+    for &c in raw {
+        s = match (s, c) {
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) => S::Quoted,
+            (S::Start, b'"') | (S::QuoteInQuoted, b'"') => S::Quoted,
+            (_, b',') => S::Start,
+            (_, b'\r' | b'\n') => return false,
+            (_, _) => S::Plain,
+        };
+    }
+    s == S::Quoted
+}
+
+/// Rejects every line of a record broken by the unclosed quote in field `at`: the line where the
+/// record starts (`line`), the one where the quote opened, and each line it swallowed, each with
+/// its own line number and its text as it stands in the file (`to_eof`: the quote never closes).
+/// Blank lines in the span are no rows and are skipped. Returns the number of lines rejected.
+fn reject_swallowed(
+    b: &mut TableBuilder<'_>,
+    rec: &csv::ByteRecord,
+    at: usize,
+    line: u64,
+    raw: &[u8],
+    to_eof: bool,
+) -> u64 {
+    let text = String::from_utf8_lossy(raw);
+    let text = text.trim_end_matches(['\r', '\n']);
+    let before: u64 = rec
+        .iter()
+        .take(at)
+        .map(|f| bytecount(f, b'\n') as u64)
+        .sum();
+    let open = line + before;
+    let last = line + bytecount(text.as_bytes(), b'\n') as u64;
+    let col = match b.column_name(at) {
+        c if c.is_empty() => format!("{}", at + 1),
+        c => c,
+    };
+    let eof = if to_eof {
+        ", to the end of the file"
+    } else {
+        ""
+    };
+    let what = if last > open + 1 {
+        format!(
+            "unclosed quote opened in column {col} at line {open} swallows lines {}–{last}{eof}",
+            open + 1
+        )
+    } else if last == open + 1 {
+        format!("unclosed quote opened in column {col} at line {open} swallows line {last}{eof}")
+    } else {
+        format!("unclosed quote opened in column {col} at line {open} never closes{eof}")
+    };
+    let value = rec.get(at).map_or_else(String::new, |f| {
+        let f = String::from_utf8_lossy(f);
+        f.split('\n')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('\r')
+            .to_string()
+    });
+    let mut n = 0;
+    for (l, t) in (line..).zip(text.split('\n')) {
+        let t = t.trim_end_matches('\r');
+        if l != line && t.trim().is_empty() {
+            continue;
+        }
+        let message = if l == open {
+            what.clone()
+        } else if l < open {
+            format!("record from line {line} broken: {what}")
+        } else {
+            format!("line {l} swallowed: {what}")
+        };
+        if l == open {
+            b.reject_line(l, Some(at), &value, Reason::UnterminatedQuote, message, t);
+        } else {
+            b.reject_line(l, None, "", Reason::UnterminatedQuote, message, t);
+        }
+        n += 1;
+    }
+    n
 }
 
 #[cfg(test)]
 mod tests {
-    use super::split_chunks;
+    use super::{ends_in_open_quote, split_chunks};
+
+    #[test]
+    fn the_open_quote_state_follows_the_csv_reader() {
+        assert!(ends_in_open_quote(b"a,\"b\nc"));
+        assert!(ends_in_open_quote(b"\"b\n"));
+        assert!(!ends_in_open_quote(b"a,\"b\nc\"\n"));
+        assert!(!ends_in_open_quote(b"a,\"b\nc\""));
+        // an escaped quote keeps the field open
+        assert!(ends_in_open_quote(b"a,\"b\"\"\nc"));
+        // a quote inside a plain field is a character; one after a closed quote too
+        assert!(!ends_in_open_quote(b"a,b\"c,d\n"));
+        assert!(!ends_in_open_quote(b"a,\"b\"c\",d\n"));
+        assert!(ends_in_open_quote(b"a,\"b\",\"c\nd"));
+    }
 
     #[test]
     fn chunks_never_split_a_quoted_newline() {

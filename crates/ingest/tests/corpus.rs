@@ -167,18 +167,156 @@ fn ragged_row_long() {
 #[test]
 fn broken_quote_rejects_the_swallowed_lines_and_says_so() {
     let p = read_case("broken_quote");
-    assert_one(
+    let what =
+        "unclosed quote opened in column name at line 3 swallows line 4, to the end of the file";
+    assert_lines(
         &p,
+        "broken_quote",
         "persons",
-        3,
-        "",
-        Reason::UnterminatedQuote,
-        "a quoted field opened on line 3 never closes: the record runs over 3 lines (to line 5)",
+        &[
+            (3, "name", what.into()),
+            (4, "", format!("line 4 swallowed: {what}")),
+        ],
     );
     assert_eq!(height(&p, Table::Persons), 1);
     // whatever pointed at the lost persons is rejected too, never dropped
     assert_eq!(count(&p, "attendance", "orphan_reference"), 4);
     assert_eq!(count(&p, "claims", "orphan_reference"), 1);
+}
+
+/// The rejections of `table` are exactly these (line, column, message), all for a broken quote,
+/// each carrying its line of the file as its record.
+fn assert_lines(p: &Package, case: &str, table: &str, want: &[(u64, &str, String)]) {
+    let r = rejected(p, table);
+    let got: Vec<(u64, &str, String)> = r
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.message.clone()))
+        .collect();
+    assert_eq!(got, want, "{r:#?}");
+    assert!(
+        r.iter().all(|r| r.reason == Reason::UnterminatedQuote),
+        "{r:#?}"
+    );
+    let path = fixtures().join("bad").join(case).join(&r[0].file);
+    let file = std::fs::read_to_string(path).expect("read");
+    let lines: Vec<&str> = file.lines().collect();
+    for r in &r {
+        assert_eq!(r.record, lines[r.line as usize - 1], "{r:#?}");
+    }
+    let counted = p.inputs.iter().find(|i| i.table == table).expect("input");
+    assert_eq!(counted.rejected as usize, want.len());
+    assert_eq!(count(p, table, "unterminated_quote") as usize, want.len());
+}
+
+fn claim_ids(p: &Package) -> Vec<String> {
+    p.frame(Table::Claims)
+        .column("claim_id")
+        .expect("col")
+        .str()
+        .expect("str")
+        .iter()
+        .map(|c| c.unwrap_or_default().to_string())
+        .collect()
+}
+
+/// An unclosed quote in the last field of a claims row: it swallowed the five rows after it (a
+/// quote on the fifth closed it), and the row that opened it kept a plausible field count.
+#[test]
+fn unclosed_quote_in_the_last_field_rejects_the_row_and_the_five_lines_it_swallowed() {
+    let dir = case_dir("unclosed_quote_mid");
+    let p = read_package(dir.path(), &Options::default()).expect("reads");
+    let what = "unclosed quote opened in column approver at line 12 swallows lines 13–17";
+    let mut want = vec![(12, "approver", what.to_string())];
+    want.extend((13..=17).map(|l| (l, "", format!("line {l} swallowed: {what}"))));
+    assert_lines(&p, "unclosed_quote_mid", "claims", &want);
+    let opener = rejected(&p, "claims")[0];
+    assert_eq!(opener.value, "人社局350203");
+    // every other claim is read, the two-line approver after the span too, with its own line
+    let mut ids = claim_ids(&p);
+    ids.sort_by_key(|c| c[2..].parse::<u32>().expect("number"));
+    let expected: Vec<String> = (1..=10).chain(17..=19).map(|i| format!("CM{i}")).collect();
+    assert_eq!(ids, expected);
+    let claims = p.frame(Table::Claims);
+    let approver = claims.column("approver").expect("col").str().expect("str");
+    assert_eq!(approver.get(10), Some("人社局350203\n经办二科"));
+    assert!(
+        approver.iter().take(10).all(|a| a == Some("人社局350203")),
+        "no approver holds swallowed rows"
+    );
+    let input = p
+        .inputs
+        .iter()
+        .find(|i| i.table == "claims")
+        .expect("input");
+    assert_eq!((input.rows, input.accepted, input.rejected), (19, 13, 6));
+}
+
+#[test]
+fn unclosed_quote_running_to_the_end_of_the_file_rejects_every_line_it_swallowed() {
+    let p = read_case("unclosed_quote_eof");
+    let what = "unclosed quote opened in column approver at line 5 swallows lines 6–8, to the end of the file";
+    let mut want = vec![(5, "approver", what.to_string())];
+    want.extend((6..=8).map(|l| (l, "", format!("line {l} swallowed: {what}"))));
+    assert_lines(&p, "unclosed_quote_eof", "claims", &want);
+    assert_eq!(claim_ids(&p), ["CM1", "CM2", "CM3"]);
+}
+
+#[test]
+fn a_quoted_field_over_two_lines_is_a_value_not_a_broken_quote() {
+    let p = read_case("multiline_field");
+    assert_one(
+        &p,
+        "persons",
+        6,
+        "birth_date",
+        Reason::BadDate,
+        &rejected(&p, "persons")[0].message,
+    );
+    let persons = p.frame(Table::Persons);
+    assert_eq!(persons.height(), 3);
+    let address = persons.column("address").expect("col").str().expect("str");
+    assert_eq!(address.get(1), Some("上海市徐汇区,\n建设路2号, 3楼"));
+    assert!(
+        p.rejected.iter().all(|r| r.table == "persons"),
+        "{:#?}",
+        p.rejected
+    );
+}
+
+/// The parallel split counts quotes, which a broken quote throws off: small chunks must read
+/// the file exactly as one chunk does.
+#[test]
+fn small_chunks_read_a_broken_quote_as_one_chunk_does() {
+    use subsidy_ingest::csv_reader::read_csv_chunked;
+    let spec = Table::Claims.spec();
+    for case in ["unclosed_quote_mid", "unclosed_quote_eof"] {
+        let raw =
+            std::fs::read(fixtures().join("bad").join(case).join("claims.csv")).expect("read");
+        let whole = read_csv_chunked(spec, "claims.csv", raw.clone(), EncodingChoice::Auto, None)
+            .expect("reads");
+        for chunk in [1, 50, 300, 700, 1500] {
+            let split = read_csv_chunked(
+                spec,
+                "claims.csv",
+                raw.clone(),
+                EncodingChoice::Auto,
+                Some(chunk),
+            )
+            .expect("reads");
+            assert_eq!(split.rejected, whole.rejected, "{case}, chunks of {chunk}");
+            assert_eq!(split.rows, whole.rows, "{case}, chunks of {chunk}");
+            assert!(
+                split.frame.equals_missing(&whole.frame),
+                "{case}, chunks of {chunk}"
+            );
+            let lines = |r: &subsidy_ingest::builder::TableRead| {
+                (0..r.lines.len())
+                    .map(|i| r.lines.get(i))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(lines(&split), lines(&whole), "{case}, chunks of {chunk}");
+        }
+    }
 }
 
 #[test]
@@ -960,4 +1098,149 @@ fn parquet_duplicate_after_a_faulty_row_names_the_files_lines() {
         )
     );
     assert_eq!(height(&p, Table::Persons), 2);
+}
+
+/// The same unclosed quote in a file with no line break after its last line.
+#[test]
+fn unclosed_quote_in_a_file_without_a_final_line_break() {
+    use subsidy_ingest::csv_reader::read_csv;
+    let file = std::fs::read_to_string(fixtures().join("bad/unclosed_quote_eof/claims.csv"))
+        .expect("read");
+    let raw = file.trim_end().as_bytes().to_vec();
+    let read = read_csv(
+        Table::Claims.spec(),
+        "claims.csv",
+        raw,
+        EncodingChoice::Auto,
+    )
+    .expect("reads");
+    let got: Vec<(u64, Reason)> = read.rejected.iter().map(|r| (r.line, r.reason)).collect();
+    let want: Vec<(u64, Reason)> = (5..=8).map(|l| (l, Reason::UnterminatedQuote)).collect();
+    assert_eq!(got, want, "{:#?}", read.rejected);
+    assert_eq!((read.frame.height(), read.rows), (3, 7));
+}
+
+/// Every CSV file of the fixtures reads the same in chunks of a few bytes as in one chunk.
+#[test]
+fn every_fixture_reads_the_same_in_small_chunks() {
+    use subsidy_ingest::builder::TableRead;
+    use subsidy_ingest::csv_reader::read_csv_chunked;
+    let lines = |r: &TableRead| {
+        (0..r.lines.len())
+            .map(|i| r.lines.get(i))
+            .collect::<Vec<_>>()
+    };
+    let mut dirs = vec![fixtures().join("minimal")];
+    for e in std::fs::read_dir(fixtures().join("bad")).expect("bad") {
+        dirs.push(e.expect("entry").path());
+    }
+    let mut checked = 0;
+    for dir in dirs {
+        for e in std::fs::read_dir(&dir).expect("case") {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let Some(table) = name.strip_suffix(".csv").and_then(Table::from_name) else {
+                continue;
+            };
+            let raw = std::fs::read(&path).expect("read");
+            let read = |chunk| {
+                read_csv_chunked(
+                    table.spec(),
+                    &name,
+                    raw.clone(),
+                    EncodingChoice::Auto,
+                    chunk,
+                )
+            };
+            let whole = read(None);
+            for chunk in [1, 7, 64, 333] {
+                let at = format!("{}, chunks of {chunk}", path.display());
+                match (&whole, read(Some(chunk))) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.rejected, b.rejected, "{at}");
+                        assert_eq!(a.rows, b.rows, "{at}");
+                        assert!(a.frame.equals_missing(&b.frame), "{at}");
+                        assert_eq!(lines(a), lines(&b), "{at}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
+                    (a, b) => panic!("{at}: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} files");
+}
+
+/// Fixture CSV files with quotes, line breaks and commas thrown in at random (a fixed seed;
+/// `SUBSIDY_MUTATIONS` sets how many) read the same in small chunks as in one, and never panic.
+#[test]
+fn mutated_files_read_the_same_in_small_chunks() {
+    use subsidy_ingest::builder::TableRead;
+    use subsidy_ingest::csv_reader::read_csv_chunked;
+    let n: usize = std::env::var("SUBSIDY_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
+    let lines = |r: &TableRead| {
+        (0..r.lines.len())
+            .map(|i| r.lines.get(i))
+            .collect::<Vec<_>>()
+    };
+    let sources: Vec<(Table, Vec<u8>)> = ["claims", "persons", "attendance", "evaluations"]
+        .iter()
+        .map(|t| {
+            let raw = std::fs::read(fixtures().join("minimal").join(format!("{t}.csv")));
+            (Table::from_name(t).expect("table"), raw.expect("read"))
+        })
+        .collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |m: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % m as u64) as usize
+    };
+    for i in 0..n {
+        let (table, base) = &sources[i % sources.len()];
+        let mut raw = base.clone();
+        // keep the header: mutate the rows only
+        let header = raw.iter().position(|c| *c == b'\n').expect("header") + 1;
+        for _ in 0..1 + next(4) {
+            let at = header + next(raw.len() - header + 1);
+            let what: &[u8] = [&b"\""[..], b"\n", b",", b"\"\"", b"\r\n", b"x\"y"][next(6)];
+            raw.splice(at..at, what.iter().copied());
+        }
+        let read = |chunk| {
+            read_csv_chunked(
+                table.spec(),
+                "t.csv",
+                raw.clone(),
+                EncodingChoice::Auto,
+                chunk,
+            )
+        };
+        let whole = read(None);
+        for chunk in [1, 5, 40] {
+            let at = format!("{}", String::from_utf8_lossy(&raw));
+            match (&whole, read(Some(chunk))) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.rejected, b.rejected, "chunks of {chunk}:\n{at}");
+                    assert_eq!(a.rows, b.rows, "chunks of {chunk}:\n{at}");
+                    assert!(a.frame.equals_missing(&b.frame), "chunks of {chunk}:\n{at}");
+                    assert_eq!(lines(a), lines(&b), "chunks of {chunk}:\n{at}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!(
+                    "chunks of {chunk}: {:?} vs {:?}:\n{at}",
+                    a.is_ok(),
+                    b.is_ok()
+                ),
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! region, the distribution of party risk, the top institutions) and a dossier per flagged
 //! institution (its findings with evidence, the claims to recover, the disposition and its legal
 //! basis, links to the rule docs). Chinese by default, English with [`Lang::En`]. Personal data
-//! is masked unless `reveal` is set.
+//! is masked by the scan's [`Masker`] wherever it appears (headings, anchors, cells, evidence).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -12,7 +12,7 @@ use polars::prelude::*;
 use subsidy_model::money::format_yuan;
 
 use crate::ReportError;
-use crate::mask::mask_text;
+use crate::mask::Masker;
 
 /// The report's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +64,10 @@ pub struct Input<'a> {
     pub docs: &'a str,
     /// language
     pub lang: Lang,
-    /// show personal data unmasked
-    pub reveal: bool,
+    /// masks personal data (or, built to reveal, shows it)
+    pub mask: &'a Masker,
+    /// warnings shown at the top of the report (base-rate alarms, a capped workbook)
+    pub alarms: &'a [String],
 }
 
 /// Dossiers for this many institutions at most (by risk); the rest are in report.xlsx.
@@ -88,21 +90,29 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// Rows of a frame as text maps (money as fen text).
-fn rows(df: &DataFrame) -> PolarsResult<Vec<BTreeMap<String, String>>> {
-    let cols: Vec<(String, Column)> = df
-        .columns()
-        .iter()
-        .map(|c| (c.name().to_string(), c.clone()))
-        .collect();
-    let mut out = vec![BTreeMap::new(); df.height()];
-    for (name, c) in cols {
-        let c = c.cast(&DataType::String)?;
-        for (i, v) in c.str()?.iter().enumerate() {
-            out[i].insert(name.clone(), v.unwrap_or("").to_string());
+/// A frame's columns as text (money as fen text), one chunk each, read by row index: nothing is
+/// copied per row, so a million findings cost their columns, not a map per row.
+struct Texts(BTreeMap<String, StringChunked>, usize);
+
+impl Texts {
+    fn new(df: &DataFrame) -> PolarsResult<Texts> {
+        let mut m = BTreeMap::new();
+        for c in df.columns() {
+            let t = c.cast(&DataType::String)?.str()?.rechunk().into_owned();
+            m.insert(c.name().to_string(), t);
         }
+        Ok(Texts(m, df.height()))
     }
-    Ok(out)
+    fn len(&self) -> usize {
+        self.1
+    }
+    fn is_empty(&self) -> bool {
+        self.1 == 0
+    }
+    /// The cell at row `i` of column `c` ("" when null or absent).
+    fn get(&self, c: &str, i: usize) -> &str {
+        self.0.get(c).and_then(|t| t.get(i)).unwrap_or("")
+    }
 }
 
 fn fen(s: &str) -> i64 {
@@ -193,12 +203,15 @@ fn top_money(
 /// Renders the report.
 pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     let l = i.lang;
-    let text = |s: &str| -> String { if i.reveal { esc(s) } else { esc(&mask_text(s)) } };
-    let findings = rows(i.findings)?;
-    let recoveries = rows(i.recoveries)?;
-    let parties = rows(i.parties)?;
-    let dismissed = rows(i.dismissed)?;
-    let total: i64 = recoveries.iter().map(|r| fen(&r["recover_amount"])).sum();
+    // every value that comes from the data goes through here: masked, then escaped
+    let text = |s: &str| -> String { esc(&i.mask.text(s)) };
+    let findings = Texts::new(i.findings)?;
+    let recoveries = Texts::new(i.recoveries)?;
+    let parties = Texts::new(i.parties)?;
+    let dismissed = Texts::new(i.dismissed)?;
+    let total: i64 = (0..recoveries.len())
+        .map(|k| fen(recoveries.get("recover_amount", k)))
+        .sum();
     let institutional = |k: &str| matches!(k, "training_institution" | "evaluation_organisation");
 
     let mut h = String::new();
@@ -219,17 +232,33 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             "Skills-training subsidy audit report"
         ),
         l.t("数据包", "package"),
-        esc(i.package),
+        text(i.package),
         l.t("基准日", "as of"),
         esc(i.as_of),
         esc(i.versions)
     );
+    if !i.alarms.is_empty() {
+        let _ = write!(
+            h,
+            r#"<section id="alarms" class="alarms"><h2>{}</h2><ul>"#,
+            l.t(
+                "警示：请先核对数据包的口径",
+                "Warning: check the package's conventions first"
+            )
+        );
+        for a in i.alarms {
+            let _ = write!(h, "<li>{}</li>", text(a));
+        }
+        h.push_str("</ul></section>");
+    }
 
     // dashboard
     h.push_str(r#"<section id="dashboard"><h2>"#);
     h.push_str(l.t("总览", "Dashboard"));
     h.push_str("</h2><div class=\"kpis\">");
-    let flagged_inst = parties.iter().filter(|p| institutional(&p["kind"])).count();
+    let inst: Vec<usize> = (0..parties.len())
+        .filter(|&k| institutional(parties.get("kind", k)))
+        .collect();
     for (id, label, value) in [
         (
             "kpi-findings",
@@ -254,7 +283,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         (
             "kpi-institutions",
             l.t("涉及机构", "institutions"),
-            flagged_inst.to_string(),
+            inst.len().to_string(),
         ),
     ] {
         let _ = write!(
@@ -267,13 +296,13 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
 
     let mut by_cat: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &findings {
-        *by_cat.entry(f["category"].as_str()).or_default() += 1;
-        *by_rule.entry(f["rule_id"].as_str()).or_default() += 1;
+    for k in 0..findings.len() {
+        *by_cat.entry(findings.get("category", k)).or_default() += 1;
+        *by_rule.entry(findings.get("rule_id", k)).or_default() += 1;
     }
     let cat: Vec<(String, f64, String)> = by_cat
         .iter()
-        .map(|(k, v)| (k.to_string(), *v as f64, v.to_string()))
+        .map(|(k, v)| (i.mask.text(k).into_owned(), *v as f64, v.to_string()))
         .collect();
     h.push_str(r#"<div class="grid">"#);
     figure(
@@ -287,7 +316,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     let rule_bars: Vec<(String, f64, String)> = rules
         .iter()
         .take(15)
-        .map(|(k, v)| (k.to_string(), *v as f64, v.to_string()))
+        .map(|(k, v)| (i.mask.text(k).into_owned(), *v as f64, v.to_string()))
         .collect();
     figure(
         &mut h,
@@ -295,12 +324,13 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         l.t("按规则的问题线索（前15）", "Findings by rule (top 15)"),
         &rule_bars,
     );
-    let by_party = parties
-        .iter()
-        .map(|p| {
+    let by_party = (0..parties.len())
+        .map(|k| {
             (
-                mask_or(&p["responsible_party"], i.reveal),
-                fen(&p["recover_amount"]),
+                i.mask
+                    .text(parties.get("responsible_party", k))
+                    .into_owned(),
+                fen(parties.get("recover_amount", k)),
             )
         })
         .filter(|p| p.1 > 0);
@@ -315,14 +345,14 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     );
     // region: the administrative-division digits of the institution's credit code (3rd to 8th)
     let mut by_region: BTreeMap<String, i64> = BTreeMap::new();
-    for r in &recoveries {
-        let inst = &r["institution_id"];
+    for k in 0..recoveries.len() {
+        let inst = recoveries.get("institution_id", k);
         let region = if inst.len() >= 8 && inst.is_ascii() {
             inst[2..8].to_string()
         } else {
             l.t("未知", "unknown").to_string()
         };
-        *by_region.entry(region).or_default() += fen(&r["recover_amount"]);
+        *by_region.entry(region).or_default() += fen(recoveries.get("recover_amount", k));
     }
     figure(
         &mut h,
@@ -334,8 +364,8 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         &top_money(by_region, 15),
     );
     let mut bins = [0usize; 10];
-    for p in &parties {
-        let r: f64 = p["risk_score"].parse().unwrap_or(0.0);
+    for k in 0..parties.len() {
+        let r: f64 = parties.get("risk_score", k).parse().unwrap_or(0.0);
         bins[((r * 10.0).floor() as usize).min(9)] += 1;
     }
     let risk_bars: Vec<(String, f64, String)> = bins
@@ -357,11 +387,8 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     );
     h.push_str("</div>");
 
-    // top institutions
-    let inst: Vec<&BTreeMap<String, String>> = parties
-        .iter()
-        .filter(|p| institutional(&p["kind"]))
-        .collect();
+    // top institutions; a dossier's anchor is its rank (`d-1` …), never the party's id, which
+    // may be a person's ID number
     let _ = write!(
         h,
         r#"<h3>{}</h3><table id="top-institutions"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
@@ -374,38 +401,54 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         l.t("应追回（元）", "to recover (yuan)"),
         l.t("处置", "disposition"),
     );
-    for (k, p) in inst.iter().take(25).enumerate() {
-        let id = &p["responsible_party"];
+    for (k, &p) in inst.iter().take(25).enumerate() {
+        let id = parties.get("responsible_party", p);
+        let anchor = if k < MAX_DOSSIERS {
+            format!(r##"<a href="#d-{}">{}</a>"##, k + 1, text(id))
+        } else {
+            text(id)
+        };
         let _ = write!(
             h,
-            r##"<tr><td>{}</td><td><a href="#d-{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>"##,
+            r#"<tr><td>{}</td><td>{anchor}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>"#,
             k + 1,
-            esc(id),
-            esc(id),
-            esc(&p["kind"]),
-            esc(&p["risk_score"]),
-            esc(&p["anomaly_score"]),
-            esc(&p["findings"]),
-            format_yuan(fen(&p["recover_amount"])),
-            disposition(&p["disposition"], l).0
+            text(parties.get("kind", p)),
+            text(parties.get("risk_score", p)),
+            text(parties.get("anomaly_score", p)),
+            text(parties.get("findings", p)),
+            format_yuan(fen(parties.get("recover_amount", p))),
+            disposition(parties.get("disposition", p), l).0
         );
     }
     h.push_str("</tbody></table></section>");
 
-    // dossiers
-    let mut f_by_party: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
-    for f in &findings {
-        f_by_party
-            .entry(f["responsible_party"].as_str())
-            .or_default()
-            .push(f);
+    // dossiers: the rows of the parties shown only, at most MAX_ROWS_PER_DOSSIER each (with
+    // the full count)
+    let shown: BTreeMap<&str, usize> = inst
+        .iter()
+        .take(MAX_DOSSIERS)
+        .enumerate()
+        .map(|(k, &p)| (parties.get("responsible_party", p), k))
+        .collect();
+    let mut f_rows: Vec<(Vec<usize>, usize)> = vec![(Vec::new(), 0); shown.len()];
+    for k in 0..findings.len() {
+        if let Some(&d) = shown.get(findings.get("responsible_party", k)) {
+            let e = &mut f_rows[d];
+            if e.0.len() < MAX_ROWS_PER_DOSSIER {
+                e.0.push(k);
+            }
+            e.1 += 1;
+        }
     }
-    let mut r_by_party: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
-    for r in &recoveries {
-        r_by_party
-            .entry(r["responsible_party"].as_str())
-            .or_default()
-            .push(r);
+    let mut r_rows: Vec<(Vec<usize>, usize)> = vec![(Vec::new(), 0); shown.len()];
+    for k in 0..recoveries.len() {
+        if let Some(&d) = shown.get(recoveries.get("responsible_party", k)) {
+            let e = &mut r_rows[d];
+            if e.0.len() < MAX_ROWS_PER_DOSSIER {
+                e.0.push(k);
+            }
+            e.1 += 1;
+        }
     }
     let _ = write!(
         h,
@@ -434,20 +477,20 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             String::new()
         }
     };
-    for p in inst.iter().take(MAX_DOSSIERS) {
-        let id = p["responsible_party"].as_str();
-        let (dname, basis) = disposition(&p["disposition"], l);
+    for (d, &p) in inst.iter().take(MAX_DOSSIERS).enumerate() {
+        let id = parties.get("responsible_party", p);
+        let (dname, basis) = disposition(parties.get("disposition", p), l);
         let _ = write!(
             h,
             r#"<article class="dossier" id="d-{}"><h3>{}</h3><p class="meta">{}: {} · {}: {} · {}: <span class="recover">{}</span> {}</p><p class="disp"><b>{}: {}</b><br>{}: {}</p>"#,
-            esc(id),
-            esc(id),
+            d + 1,
+            text(id),
             l.t("风险", "risk"),
-            esc(&p["risk_score"]),
+            text(parties.get("risk_score", p)),
             l.t("问题线索", "findings"),
-            esc(&p["findings"]),
+            text(parties.get("findings", p)),
             l.t("应追回", "to recover"),
-            format_yuan(fen(&p["recover_amount"])),
+            format_yuan(fen(parties.get("recover_amount", p))),
             l.t("元", "yuan"),
             l.t("建议处置", "proposed disposition"),
             dname,
@@ -464,21 +507,22 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             l.t("复核", "review"),
             l.t("证据", "evidence"),
         );
-        let fs = f_by_party.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        for f in fs.iter().take(MAX_ROWS_PER_DOSSIER) {
+        let (fs, f_total) = &f_rows[d];
+        for &k in fs {
+            let fid = findings.get("finding_id", k);
             let review = i
                 .reviews
-                .get(&f["finding_id"])
+                .get(fid)
                 .map(|m| {
                     format!(
                         r#"<span class="rv {}">{}</span> {}"#,
                         esc(&m.state),
                         esc(&m.state),
-                        esc(&m.detail)
+                        text(&m.detail)
                     )
                 })
                 .unwrap_or_default();
-            let rule = &f["rule_id"];
+            let rule = findings.get("rule_id", k);
             let anchor = rule.to_lowercase();
             let doc = if rule.starts_with("AN-") {
                 "detectors.md"
@@ -489,42 +533,43 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
                 h,
                 r##"<tr><td><a href="{}{doc}#{}">{}</a></td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary><code>{}</code></details></td></tr>"##,
                 esc(i.docs),
-                esc(&anchor),
-                esc(rule),
-                esc(&f["severity"]),
-                esc(&f["entity_kind"]),
-                text(&f["entity_id"]),
-                text(&f["message"]),
+                text(&anchor),
+                text(rule),
+                text(findings.get("severity", k)),
+                text(findings.get("entity_kind", k)),
+                text(findings.get("entity_id", k)),
+                text(findings.get("message", k)),
                 review,
-                esc(&f["finding_id"]),
-                text(&f["evidence"])
+                text(fid),
+                text(findings.get("evidence", k))
             );
         }
         h.push_str("</tbody></table>");
-        h.push_str(&more(fs.len()));
-        if let Some(rs) = r_by_party.get(id) {
+        h.push_str(&more(*f_total));
+        let (rs, r_total) = &r_rows[d];
+        if *r_total > 0 {
             let _ = write!(
                 h,
                 r#"<details class="claims"><summary>{} ({})</summary><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
                 l.t("应追回的申领", "Claims to recover"),
-                rs.len(),
+                r_total,
                 l.t("申领", "claim"),
                 l.t("已拨付（元）", "paid (yuan)"),
                 l.t("追回（元）", "recover (yuan)"),
                 l.t("依据规则", "basis"),
             );
-            for r in rs.iter().take(MAX_ROWS_PER_DOSSIER) {
+            for &k in rs {
                 let _ = write!(
                     h,
                     r#"<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
-                    text(&r["claim_id"]),
-                    format_yuan(fen(&r["amount_paid"])),
-                    format_yuan(fen(&r["recover_amount"])),
-                    esc(&r["basis"])
+                    text(recoveries.get("claim_id", k)),
+                    format_yuan(fen(recoveries.get("amount_paid", k))),
+                    format_yuan(fen(recoveries.get("recover_amount", k))),
+                    text(recoveries.get("basis", k))
                 );
             }
             h.push_str("</tbody></table>");
-            h.push_str(&more(rs.len()));
+            h.push_str(&more(*r_total));
             h.push_str("</details>");
         }
         h.push_str("</article>");
@@ -545,18 +590,19 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             l.t("说明", "finding"),
             l.t("复核", "review"),
         );
-        for f in dismissed.iter().take(MAX_DOSSIERS * MAX_ROWS_PER_DOSSIER) {
+        for k in (0..dismissed.len()).take(MAX_DOSSIERS * MAX_ROWS_PER_DOSSIER) {
+            let fid = dismissed.get("finding_id", k);
             let detail = i
                 .reviews
-                .get(&f["finding_id"])
-                .map(|m| esc(&m.detail))
+                .get(fid)
+                .map(|m| text(&m.detail))
                 .unwrap_or_default();
             let _ = write!(
                 h,
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-                esc(&f["finding_id"]),
-                esc(&f["rule_id"]),
-                text(&f["message"]),
+                text(fid),
+                text(dismissed.get("rule_id", k)),
+                text(dismissed.get("message", k)),
                 detail
             );
         }
@@ -573,14 +619,6 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     Ok(h)
 }
 
-fn mask_or(s: &str, reveal: bool) -> String {
-    if reveal {
-        s.to_string()
-    } else {
-        mask_text(s).into_owned()
-    }
-}
-
 const CSS: &str = "body{font-family:-apple-system,'Segoe UI','PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#1d2733}\
 h1{font-size:22px}h2{border-bottom:2px solid #1f4e79;padding-bottom:4px;margin-top:32px}\
 .kpis{display:flex;gap:16px;flex-wrap:wrap}.kpi{background:#f0f4f8;border-radius:6px;padding:12px 18px;min-width:140px}\
@@ -591,4 +629,5 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px soli
 th{background:#e8eef4}td.num{text-align:right;font-variant-numeric:tabular-nums}\
 .dossier{border:1px solid #c8d1db;border-radius:6px;padding:8px 16px;margin:16px 0}\
 .disp{background:#fff4e5;padding:6px}code{white-space:pre-wrap;word-break:break-all;font-size:11px}\
-.rv{padding:1px 4px;border-radius:3px;background:#ddd}.rv.confirmed{background:#f8d7da}.rv.dismissed{background:#d4edda}.rv.changed{background:#fff3cd}";
+.rv{padding:1px 4px;border-radius:3px;background:#ddd}.rv.confirmed{background:#f8d7da}.rv.dismissed{background:#d4edda}.rv.changed{background:#fff3cd}\
+.alarms{background:#fdecea;border:1px solid #e0a3a3;border-radius:6px;padding:4px 16px}";

@@ -1,4 +1,147 @@
 //! Masking personal data in human-facing reports (unless the user asks to reveal it).
+//!
+//! [`Masker`] is what the reports use: it masks every identifier the package itself holds (ID
+//! numbers, phones, bank accounts, registered with [`Masker::add`]) wherever it stands in a text,
+//! and, through [`mask_text`], anything else that looks like one.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// Masks the personal data of one package in report text.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    reveal: bool,
+    /// hashes of the known identifiers (upper-cased, separators removed)
+    known: HashSet<u64>,
+}
+
+fn key(s: &str) -> u64 {
+    // SipHash with fixed keys: the same on every run; a collision only masks a little more
+    let mut h = DefaultHasher::new();
+    for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
+        b.to_ascii_uppercase().hash(&mut h);
+    }
+    h.finish()
+}
+
+/// A masked form of a known identifier, shaped by what it looks like.
+fn mask_known(s: &str) -> String {
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    if s.len() == 18 && digits >= 17 {
+        mask_id(s)
+    } else if s.len() == 11 && digits == 11 && s.starts_with('1') {
+        mask_phone(s)
+    } else {
+        mask_account(s)
+    }
+}
+
+impl Masker {
+    /// A masker that masks (`reveal` false) or shows everything as it is (`reveal` true).
+    pub fn new(reveal: bool) -> Masker {
+        Masker {
+            reveal,
+            known: HashSet::new(),
+        }
+    }
+
+    /// Whether personal data is shown unmasked.
+    pub fn reveals(&self) -> bool {
+        self.reveal
+    }
+
+    /// Registers one of the package's identifiers (an ID number, a phone, an account): wherever
+    /// it stands in a text as a whole token (also written with `-` or space between its digit
+    /// groups), it is masked. Values shorter than 6 characters are not identifiers and are
+    /// ignored.
+    pub fn add(&mut self, value: &str) {
+        if self.reveal {
+            return;
+        }
+        let n = value.bytes().filter(u8::is_ascii_alphanumeric).count();
+        if n >= 6 && value.bytes().any(|b| b.is_ascii_digit()) {
+            self.known.insert(key(value));
+        }
+    }
+
+    /// How many identifiers are registered.
+    pub fn known(&self) -> usize {
+        self.known.len()
+    }
+
+    /// `s` with personal data masked (unchanged when revealing).
+    pub fn text<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        if self.reveal || !s.bytes().any(|b| b.is_ascii_digit()) {
+            return Cow::Borrowed(s);
+        }
+        let b = s.as_bytes();
+        let mut out = String::new();
+        let mut last = 0;
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            // a span: alphanumeric tokens joined by single `-` or space between two digits
+            let start = i;
+            let mut tokens = Vec::new();
+            loop {
+                let t0 = i;
+                while i < b.len() && b[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                tokens.push((t0, i));
+                if i + 1 < b.len()
+                    && matches!(b[i], b'-' | b' ')
+                    && b[i - 1].is_ascii_digit()
+                    && b[i + 1].is_ascii_digit()
+                {
+                    i += 1;
+                    continue;
+                }
+                break;
+            }
+            let span = &s[start..i];
+            let mut replaced: Option<String> = None;
+            if tokens.len() > 1 && !self.known.is_empty() && self.known.contains(&key(span)) {
+                let compact: String = span.chars().filter(char::is_ascii_alphanumeric).collect();
+                replaced = Some(mask_known(&compact.to_ascii_uppercase()));
+            } else {
+                let mut o = String::new();
+                let mut changed = false;
+                let mut prev = start;
+                for (a, z) in tokens {
+                    o.push_str(&s[prev..a]);
+                    let t = &s[a..z];
+                    if !self.known.is_empty() && t.len() >= 6 && self.known.contains(&key(t)) {
+                        o.push_str(&mask_known(&t.to_ascii_uppercase()));
+                        changed = true;
+                    } else {
+                        let m = mask_text(t);
+                        changed |= matches!(m, Cow::Owned(_));
+                        o.push_str(&m);
+                    }
+                    prev = z;
+                }
+                if changed {
+                    replaced = Some(o);
+                }
+            }
+            if let Some(r) = replaced {
+                out.push_str(&s[last..start]);
+                out.push_str(&r);
+                last = i;
+            }
+        }
+        if last == 0 {
+            return Cow::Borrowed(s);
+        }
+        out.push_str(&s[last..]);
+        Cow::Owned(out)
+    }
+}
 
 /// A resident ID: the first 6 and last 4 characters kept (`110105********002X`).
 pub fn mask_id(id: &str) -> String {
@@ -24,7 +167,7 @@ pub fn mask_account(acct: &str) -> String {
 /// ids): a run of 17 digits and a digit or `X` whose birth digits form a date is an ID; a run of
 /// 11 digits starting with 1 is a phone; a run of 16 to 19 digits is an account. Other runs (claim
 /// ids, credit codes, amounts) are left as they are.
-pub fn mask_text(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn mask_text(s: &str) -> Cow<'_, str> {
     let b = s.as_bytes();
     if !b.iter().any(u8::is_ascii_digit) {
         return s.into();
@@ -94,6 +237,25 @@ mod tests {
         assert_eq!(mask_account("6222021234567891234"), "****1234");
         assert_eq!(mask_account("12"), "****");
         assert_eq!(mask_id("123"), "***");
+    }
+
+    #[test]
+    fn known_identifiers_are_masked_wherever_they_stand() {
+        let mut m = Masker::new(false);
+        // an ID whose birth digits are no date, a short account, a phone written in groups
+        m.add("11010519491331002X");
+        m.add("62220212345");
+        m.add("139-1234-5678");
+        assert_eq!(
+            m.text("d-11010519491331002x acct 62220212345 tel 139 1234 5678."),
+            "d-110105********002X acct ****2345 tel 139****5678."
+        );
+        // what only looks like one is masked as before; other codes stay
+        assert_eq!(
+            m.text("CM000001105 13812345678 2026-01-12"),
+            "CM000001105 138****5678 2026-01-12"
+        );
+        assert_eq!(Masker::new(true).text("13812345678"), "13812345678");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The contract's output tables as CSV and Parquet.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -27,20 +28,60 @@ pub fn write_csv(path: &Path, cols: &[(&str, OutType)], df: &DataFrame) -> Resul
         path: path.display().to_string(),
         source: e,
     };
-    let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
+    let f = std::fs::File::create(path).map_err(|e| ReportError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
     w.write_record(cols.iter().map(|(n, _)| *n))
         .map_err(csv_err)?;
-    let columns: Vec<Column> = cols
+    // row by row from the columns: no column is turned into a vector of strings first
+    enum Cells {
+        Str(StringChunked),
+        Money(Int64Chunked),
+        Int(Int64Chunked),
+        Float(Float64Chunked),
+    }
+    let cells: Vec<Cells> = cols
         .iter()
-        .map(|(n, _)| df.column(n).cloned())
+        .map(|(n, t)| -> PolarsResult<Cells> {
+            let c = df.column(n)?;
+            Ok(match t {
+                OutType::Str => Cells::Str(c.str()?.rechunk().into_owned()),
+                OutType::Money => Cells::Money(c.i64()?.rechunk().into_owned()),
+                OutType::Int => Cells::Int(c.i64()?.rechunk().into_owned()),
+                OutType::Float => Cells::Float(c.f64()?.rechunk().into_owned()),
+            })
+        })
         .collect::<PolarsResult<_>>()?;
-    let texts: Vec<Vec<String>> = columns
-        .iter()
-        .zip(cols)
-        .map(|(c, (_, t))| column_text(c, *t))
-        .collect::<PolarsResult<_>>()?;
+    let mut buf: Vec<String> = vec![String::new(); cells.len()];
     for i in 0..df.height() {
-        w.write_record(texts.iter().map(|t| t[i].as_str()))
+        for (b, c) in buf.iter_mut().zip(&cells) {
+            b.clear();
+            match c {
+                Cells::Str(ca) => {
+                    if let Some(v) = ca.get(i) {
+                        b.push_str(&spreadsheet_safe(v));
+                    }
+                }
+                Cells::Money(ca) => {
+                    if let Some(v) = ca.get(i) {
+                        b.push_str(&format_yuan(v));
+                    }
+                }
+                Cells::Int(ca) => {
+                    if let Some(v) = ca.get(i) {
+                        let _ = write!(b, "{v}");
+                    }
+                }
+                Cells::Float(ca) => {
+                    if let Some(v) = ca.get(i) {
+                        b.push_str(&format_float(v));
+                    }
+                }
+            }
+        }
+        w.write_record(buf.iter().map(String::as_str))
             .map_err(csv_err)?;
     }
     w.flush().map_err(|e| ReportError::Io {

@@ -30,12 +30,14 @@ fn weight(sev: &str) -> f64 {
     }
 }
 
-struct Candidate {
+/// A finding's claim on one claim's money (text borrowed from the findings' columns: at a
+/// million findings, owned copies cost hundreds of megabytes).
+struct Candidate<'a> {
     amount: i64,
-    rule: String,
-    finding: String,
-    party: String,
-    category: String,
+    rule: &'a str,
+    finding: &'a str,
+    party: &'a str,
+    category: &'a str,
 }
 
 /// Recoveries and parties from the runner's findings and the claim view.
@@ -49,10 +51,10 @@ pub fn settle(
     };
     let (cid, cinst) = (s(claims, "claim_id")?, s(claims, "institution_id")?);
     let cpaid = claims.column("amount_paid")?.i64()?.clone();
-    let mut paid: BTreeMap<String, (i64, Option<String>)> = BTreeMap::new();
+    let mut paid: BTreeMap<&str, (i64, Option<&str>)> = BTreeMap::new();
     for i in 0..claims.height() {
         if let (Some(id), Some(p)) = (cid.get(i), cpaid.get(i)) {
-            paid.insert(id.to_string(), (p, cinst.get(i).map(str::to_string)));
+            paid.insert(id, (p, cinst.get(i)));
         }
     }
     let (fid, rule, cat, sev, party, cl, rec, role, date) = (
@@ -70,7 +72,7 @@ pub fn settle(
     let detector = s(findings, "detector")?;
     let score = findings.column("score")?.f64()?.clone();
     let at_risk = findings.column("amount_at_risk")?.i64()?.clone();
-    let mut by_claim: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let mut by_claim: BTreeMap<&str, Vec<Candidate<'_>>> = BTreeMap::new();
     for i in 0..findings.height() {
         let mode = rec.get(i).unwrap_or("none");
         if mode == "none" {
@@ -83,12 +85,12 @@ pub fn settle(
             } else {
                 *p
             };
-            by_claim.entry(c.to_string()).or_default().push(Candidate {
+            by_claim.entry(c).or_default().push(Candidate {
                 amount,
-                rule: rule.get(i).unwrap_or("").to_string(),
-                finding: fid.get(i).unwrap_or("").to_string(),
-                party: party.get(i).unwrap_or("unknown").to_string(),
-                category: cat.get(i).unwrap_or("").to_string(),
+                rule: rule.get(i).unwrap_or(""),
+                finding: fid.get(i).unwrap_or(""),
+                party: party.get(i).unwrap_or("unknown"),
+                category: cat.get(i).unwrap_or(""),
             });
         }
     }
@@ -100,8 +102,8 @@ pub fn settle(
     let mut r_amount = Vec::new();
     let mut r_fids = Vec::new();
     let mut r_basis = Vec::new();
-    let mut party_recover: BTreeMap<String, i64> = BTreeMap::new();
-    let mut party_deliberate: BTreeMap<String, i64> = BTreeMap::new();
+    let mut party_recover: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut party_deliberate: BTreeMap<&str, i64> = BTreeMap::new();
     for (c, cands) in &by_claim {
         let best = cands
             .iter()
@@ -110,27 +112,27 @@ pub fn settle(
         if best.amount <= 0 {
             continue;
         }
-        let (p, inst) = &paid[c];
+        let (p, inst) = &paid[*c];
         let fids: BTreeSet<&str> = cands
             .iter()
             .filter(|x| x.amount > 0)
-            .map(|x| x.finding.as_str())
+            .map(|x| x.finding)
             .collect();
         let basis: BTreeSet<&str> = cands
             .iter()
             .filter(|x| x.amount > 0)
-            .map(|x| x.rule.as_str())
+            .map(|x| x.rule)
             .collect();
-        r_claim.push(c.clone());
-        r_party.push(best.party.clone());
-        r_inst.push(inst.clone());
+        r_claim.push(c.to_string());
+        r_party.push(best.party.to_string());
+        r_inst.push(inst.map(str::to_string));
         r_paid.push(*p);
         r_amount.push(best.amount);
         r_fids.push(fids.into_iter().collect::<Vec<_>>().join(";"));
         r_basis.push(basis.into_iter().collect::<Vec<_>>().join(";"));
-        *party_recover.entry(best.party.clone()).or_default() += best.amount;
-        if t.deliberate_categories.contains(&best.category) {
-            *party_deliberate.entry(best.party.clone()).or_default() += best.amount;
+        *party_recover.entry(best.party).or_default() += best.amount;
+        if t.deliberate_categories.iter().any(|c| c == best.category) {
+            *party_deliberate.entry(best.party).or_default() += best.amount;
         }
     }
     let recoveries = DataFrame::new_infer_height(vec![
@@ -144,17 +146,17 @@ pub fn settle(
     ])?;
 
     // parties
-    struct P {
-        kinds: BTreeMap<String, usize>,
+    struct P<'a> {
+        kinds: BTreeMap<&'a str, usize>,
         findings: usize,
-        claims: BTreeSet<String>,
+        claims: BTreeSet<&'a str>,
         keep: f64,
-        recover_dates: Vec<String>,
+        recover_dates: Vec<&'a str>,
         anomaly: Option<f64>,
     }
-    let mut parties: BTreeMap<String, P> = BTreeMap::new();
+    let mut parties: BTreeMap<&str, P<'_>> = BTreeMap::new();
     for i in 0..findings.height() {
-        let pid = party.get(i).unwrap_or("unknown").to_string();
+        let pid = party.get(i).unwrap_or("unknown");
         let p = parties.entry(pid).or_insert(P {
             kinds: BTreeMap::new(),
             findings: 0,
@@ -163,17 +165,10 @@ pub fn settle(
             recover_dates: Vec::new(),
             anomaly: None,
         });
-        *p.kinds
-            .entry(role.get(i).unwrap_or("").to_string())
-            .or_default() += 1;
+        *p.kinds.entry(role.get(i).unwrap_or("")).or_default() += 1;
         p.findings += 1;
-        p.claims.extend(
-            cl.get(i)
-                .unwrap_or("")
-                .split(';')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string),
-        );
+        p.claims
+            .extend(cl.get(i).unwrap_or("").split(';').filter(|x| !x.is_empty()));
         // an anomaly finding weighs by its score (1 = at the flagging threshold)
         let w = weight(sev.get(i).unwrap_or(""));
         let w = match (detector.get(i), score.get(i)) {
@@ -185,7 +180,7 @@ pub fn settle(
         };
         p.keep *= 1.0 - w;
         if rec.get(i) != Some("none") && at_risk.get(i).unwrap_or(0) > 0 {
-            p.recover_dates.push(date.get(i).unwrap_or("").to_string());
+            p.recover_dates.push(date.get(i).unwrap_or(""));
         }
     }
     let mut rows: Vec<(
@@ -204,10 +199,10 @@ pub fn settle(
             .kinds
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.to_string())
             .unwrap_or_default();
-        let recover = party_recover.get(&pid).copied().unwrap_or(0);
-        let deliberate = party_deliberate.get(&pid).copied().unwrap_or(0);
+        let recover = party_recover.get(pid).copied().unwrap_or(0);
+        let deliberate = party_deliberate.get(pid).copied().unwrap_or(0);
         let institutional = matches!(
             kind.as_str(),
             "training_institution" | "evaluation_organisation"
@@ -229,7 +224,7 @@ pub fn settle(
         };
         let risk = ((1.0 - p.keep) * 1e6).round() / 1e6;
         rows.push((
-            pid,
+            pid.to_string(),
             kind,
             risk,
             p.findings as i64,
@@ -289,7 +284,7 @@ pub fn settle(
 }
 
 /// Whether `n` of the dates (YYYY-MM-DD) fall within `months` of each other.
-fn within_window(dates: &[String], n: usize, months: u32) -> bool {
+fn within_window(dates: &[&str], n: usize, months: u32) -> bool {
     if n == 0 || dates.len() < n {
         return false;
     }
@@ -310,7 +305,7 @@ mod tests {
 
     #[test]
     fn windows() {
-        let d = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let d = |v: &[&'static str]| v.to_vec();
         assert!(within_window(&d(&["2025-01-01", "2026-12-31"]), 2, 24));
         assert!(!within_window(&d(&["2023-01-01", "2025-02-01"]), 2, 24));
         assert!(!within_window(&d(&["2025-01-01"]), 2, 24));

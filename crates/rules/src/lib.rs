@@ -11,12 +11,14 @@
 //! - [`pack`]: loading and checking a pack with file:line:col diagnostics.
 //! - [`runner`]: running a pack into findings; [`entitlement`]: differentiated subsidies
 //!   (clause 17); [`accountability`]: recoveries and dispositions (clause 18).
-//! - [`docs`]: `docs/rules.md`.
+//! - [`docs`]: `docs/rules.md`; [`alarm`]: the base-rate alarm (a rule flagging most rows).
 
 pub mod accountability;
+pub mod alarm;
 pub mod docs;
 pub mod entitlement;
 pub mod expr;
+pub mod hours;
 pub mod pack;
 pub mod primitives;
 pub mod rule;
@@ -61,6 +63,7 @@ pub fn view_settings(pack: &Pack) -> views::ViewSettings {
         face_pass_score: pack.views.face_pass_score,
         uplift_max: pack.views.uplift_max,
         default_standards: pack.standards.clone(),
+        untimetabled_daily_cap_hours: pack.views.untimetabled_daily_cap_hours,
     }
 }
 
@@ -85,11 +88,7 @@ pub fn run(
     let views = views::build(inputs, &view_settings(pack))?;
     let (mut findings, runs) = runner::run(pack, &views, present)?;
     if !detected.is_empty() {
-        findings = findings
-            .vstack(&runner::detector_findings(detected)?)?
-            .lazy()
-            .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
-            .collect()?;
+        findings = runner::sort_findings(findings.vstack(&runner::detector_findings(detected)?)?)?;
     }
     let (recoveries, parties) =
         accountability::settle(&findings, &views.frames["claim"], &pack.thresholds)?;

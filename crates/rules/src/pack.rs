@@ -88,6 +88,13 @@ pub struct ViewConfig {
     pub face_pass_score: f64,
     /// the highest uplift
     pub uplift_max: f64,
+    /// a class without sessions: the most 学时 one day's sign-in span is credited with
+    #[serde(default = "default_daily_cap")]
+    pub untimetabled_daily_cap_hours: f64,
+}
+
+fn default_daily_cap() -> f64 {
+    crate::views::ViewSettings::default().untimetabled_daily_cap_hours
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +119,8 @@ struct PackFile {
     version: String,
     thresholds: Thresholds,
     views: ViewConfig,
+    #[serde(default)]
+    alarms: crate::alarm::AlarmConfig,
     standards: Vec<StandardRow>,
     /// identity-resolution settings, read by the scoring crate's own struct
     #[serde(default)]
@@ -131,6 +140,8 @@ pub struct Pack {
     pub views: ViewConfig,
     /// the `[identity]` section as written (identity resolution reads it into its own settings)
     pub identity: toml::Table,
+    /// the base-rate alarm's limits
+    pub alarms: crate::alarm::AlarmConfig,
     /// default standards
     pub standards: Vec<Standard>,
     /// rules, by id then effective date
@@ -251,7 +262,6 @@ pub fn load(
                         "end",
                         "differ",
                         "min_overlap_minutes",
-                        "later_by",
                         "rank",
                         "time",
                         "window_minutes",
@@ -349,6 +359,7 @@ pub fn load(
         thresholds: pack.thresholds,
         views: pack.views,
         identity: pack.identity,
+        alarms: pack.alarms,
         standards,
         rules,
     })
@@ -561,14 +572,10 @@ fn check_rule(
             end,
             differ,
             min_overlap_minutes,
-            later_by,
             cond,
         } => {
             for (k, c) in [("key", key), ("start", start), ("end", end)] {
                 col_ok(k, c, &mut d);
-            }
-            if let Some(l) = later_by {
-                col_ok("later_by", l, &mut d);
             }
             for c in differ {
                 col_ok("differ", c, &mut d);

@@ -152,21 +152,18 @@ pub fn run(
             end,
             differ,
             min_overlap_minutes,
-            later_by,
             ..
         } => {
-            let later = later_by.as_deref().unwrap_or(start);
-            let mut cols: Vec<&str> =
-                vec![key.as_str(), start.as_str(), end.as_str(), later, "entity"];
+            let mut cols: Vec<&str> = vec![key.as_str(), start.as_str(), end.as_str(), "entity"];
             cols.extend(differ.iter().map(String::as_str));
+            // a total order: rows tied on key and start are ordered by what tells them apart
+            let mut order: Vec<&str> = vec![key.as_str(), start.as_str(), "entity"];
+            order.extend(differ.iter().map(String::as_str));
             let df = narrow(view, rule, columns, &cols)
-                .sort(
-                    [key.as_str(), start.as_str(), "entity"],
-                    SortMultipleOptions::default(),
-                )
+                .sort(order, SortMultipleOptions::default())
                 .collect()?;
             let min_ms = (number(min_overlap_minutes, p) * 60_000.0) as i64;
-            let flags = overlaps(&df, key, start, end, differ, later, min_ms)?;
+            let flags = overlaps(&df, key, start, end, differ, min_ms)?;
             take(view, &flags)
         }
         Check::WindowDistinct {
@@ -209,21 +206,20 @@ fn text(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
         .into_owned())
 }
 
-/// Sweep per key over rows sorted by start: of two overlapping rows that differ in every `differ`
-/// column, the one with the later `later_by` value is flagged (`_other` names the first `differ`
-/// value of the other row).
+/// Sweep per key over rows sorted by start: both rows of every pair that overlaps and differs in
+/// every `differ` column are flagged. The evidence does not say which of two records that cannot
+/// both be true is the false one (DATA_CONTRACT.md, "Impossible pairs"); `_other` names the
+/// first `differ` value of the other row (the earliest-starting one, where a row has several).
 fn overlaps(
     df: &DataFrame,
     key: &str,
     start: &str,
     end: &str,
     differ: &[String],
-    later_by: &str,
     min_ms: i64,
 ) -> PolarsResult<DataFrame> {
     let keys = text(df, key)?;
     let (s, e) = (ms(df, start)?, ms(df, end)?);
-    let order = ms(df, later_by)?;
     let diffs: Vec<StringChunked> = differ
         .iter()
         .map(|c| text(df, c))
@@ -232,6 +228,7 @@ fn overlaps(
     let diffv: Vec<Vec<Option<&str>>> = diffs.iter().map(|d| d.iter().collect()).collect();
     let mut pairs: BTreeMap<usize, Option<String>> = BTreeMap::new();
     let mut active: Vec<usize> = Vec::new();
+    let other_of = |i: usize| diffv.first().and_then(|d| d[i].map(str::to_string));
     for j in 0..df.height() {
         if j > 0 && keyv[j] != keyv[j - 1] {
             active.clear();
@@ -244,11 +241,8 @@ fn overlaps(
             for &i in active.iter().filter(|&&i| {
                 e[i].unwrap_or(0).min(ej) - sj >= min_ms && diffv.iter().all(|d| d[i] != d[j])
             }) {
-                // the row that is later by `later_by` (ties: the later start, i.e. j)
-                let (flag, other) = if order[i] > order[j] { (i, j) } else { (j, i) };
-                pairs
-                    .entry(flag)
-                    .or_insert_with(|| diffv.first().and_then(|d| d[other].map(str::to_string)));
+                pairs.entry(i).or_insert_with(|| other_of(j));
+                pairs.entry(j).or_insert_with(|| other_of(i));
             }
         }
         active.push(j);

@@ -37,7 +37,7 @@ pub enum Check {
         flag: String,
     },
     /// Per `key`, intervals `[start, end)` of rows that differ in every `differ` column and
-    /// overlap by at least `min_overlap_minutes`: the later-starting row is flagged.
+    /// overlap by at least `min_overlap_minutes`: both rows of each such pair are flagged.
     OverlapPerKey {
         /// the key
         key: String,
@@ -49,9 +49,6 @@ pub enum Check {
         differ: Vec<String>,
         /// minimum overlap (a number or `$param`)
         min_overlap_minutes: toml::Value,
-        /// which of the two rows is flagged: the one with the later value here (default: `start`)
-        #[serde(default)]
-        later_by: Option<String>,
         /// pre-filter
         #[serde(rename = "where", default)]
         cond: Option<String>,

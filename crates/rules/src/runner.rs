@@ -22,6 +22,11 @@ pub struct RuleRun {
     pub id: String,
     /// findings raised
     pub findings: usize,
+    /// rows of the rule's view it judged: the view's rows in the rule's effective period (0 when
+    /// skipped); the base of the base-rate alarm ([`crate::alarm`])
+    pub examined: usize,
+    /// rows of the view it flagged (several rows of one entity make one finding)
+    pub flagged: usize,
     /// why it did not run (a table or column it needs is absent)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -162,9 +167,12 @@ pub fn run(
             .filter_map(|(i, p)| Some((i?.to_string(), p?)))
             .collect()
     };
-    let mut rows: Vec<BTreeMap<&'static str, Option<String>>> = Vec::new();
+    // the findings' text columns, filled row by row (no map per finding: at a million findings
+    // that map cost gigabytes)
+    let mut rows: BTreeMap<&'static str, Vec<Option<String>>> = BTreeMap::new();
     let mut nums: Vec<(Option<i64>, Option<i64>)> = Vec::new(); // (amount_at_risk, excess)
-    // paid training claims by (class, person), for the views without claim ids
+    // paid training claims by (class, person), for the views without claim ids (a living
+    // allowance or an evaluation subsidy is judged by its own rules)
     let enrolment_claims: BTreeMap<(String, String), Vec<String>> = {
         let c = &views.frames["claim"];
         let (id, cl, pe, sc) = (
@@ -178,7 +186,7 @@ pub fn run(
         for i in 0..c.height() {
             if let (Some(id), Some(cl), Some(pe), Some(_)) =
                 (id.get(i), cl.get(i), pe.get(i), paid.get(i))
-                && sc.get(i) != Some("living_allowance")
+                && !matches!(sc.get(i), Some("living_allowance" | "evaluation"))
             {
                 m.entry((cl.to_string(), pe.to_string()))
                     .or_default()
@@ -189,7 +197,11 @@ pub fn run(
     };
     let mut runs = Vec::new();
     let trace_t = std::time::Instant::now();
-    for rule in &pack.rules {
+    // per finding: the rule it came from (its constant columns are built from that at the end,
+    // not copied per finding) and whether it holds across merged registrations
+    let mut of_rule: Vec<usize> = Vec::new();
+    let mut merged_rows: Vec<bool> = Vec::new();
+    for (ri, rule) in pack.rules.iter().enumerate() {
         let f = &rule.file;
         let used = columns_of(rule);
         let missing: Vec<&str> = needs(&f.view, &used)
@@ -201,6 +213,8 @@ pub fn run(
             runs.push(RuleRun {
                 id: f.id.clone(),
                 findings: 0,
+                examined: 0,
+                flagged: 0,
                 skipped: Some(format!("table {} absent", missing.join(", "))),
             });
             continue;
@@ -224,7 +238,10 @@ pub fn run(
             }
             None => view.clone(),
         };
+        let examined = view.height();
         let mut flagged = primitives::run(rule, &view, &columns)?;
+        drop(view);
+        let flagged_rows = flagged.height();
         if f.recover == "excess" {
             let e = expr::lower(
                 &rule.exprs["excess"],
@@ -268,11 +285,26 @@ pub fn run(
                 .str()?
                 .clone()
         };
-        let mut by_entity: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
+        // one finding per entity; in the views without claim ids (a row per day or sign-in), one
+        // per entity and responsible party, so that each institution answers for its own
+        // classes when one trainee or device spans two
+        let per_party = ENROLMENT_VIEWS.contains(&f.view.as_str());
+        let party_of = |i: usize| {
+            cell(&flagged, &format!("party_{}", f.role), i)
+                .or_else(|| cell(&flagged, "institution_id", i))
+                .or_else(|| cell(&flagged, "claimant_id", i))
+                .unwrap_or_else(|| "unknown".into())
+        };
+        let mut by_entity: BTreeMap<(String, String), (usize, BTreeSet<String>)> = BTreeMap::new();
         for i in 0..flagged.height() {
             let Some(e) = entity.get(i) else { continue };
+            let party = if per_party {
+                party_of(i)
+            } else {
+                String::new()
+            };
             let entry = by_entity
-                .entry(e.to_string())
+                .entry((e.to_string(), party))
                 .or_insert((i, BTreeSet::new()));
             entry.1.extend(
                 claims
@@ -284,7 +316,7 @@ pub fn run(
             );
         }
         let n = by_entity.len();
-        for (ent, (i, cids)) in by_entity {
+        for ((ent, split_party), (i, cids)) in by_entity {
             let evidence: serde_json::Map<String, serde_json::Value> = f
                 .evidence
                 .iter()
@@ -310,31 +342,27 @@ pub fn run(
                 "full" => Some(cids.iter().filter_map(|c| claim_paid.get(c)).sum()),
                 _ => Some(0),
             };
-            let party = cell(&flagged, &format!("party_{}", f.role), i)
-                .or_else(|| cell(&flagged, "institution_id", i))
-                .or_else(|| cell(&flagged, "claimant_id", i))
-                .unwrap_or_else(|| "unknown".into());
+            let party = party_of(i);
+            let id_key = if per_party {
+                format!("{ent}\u{1f}{split_party}")
+            } else {
+                ent.clone()
+            };
             let date = date_column(&f.view)
                 .and_then(|dc| cell(&flagged, dc, i))
                 .map(|d| d.chars().take(10).collect());
-            let mut row: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
-            row.insert("finding_id", Some(finding_id(&f.id, &f.entity, &ent)));
-            row.insert("rule_id", Some(f.id.clone()));
-            row.insert("category", Some(f.category.clone()));
-            row.insert("severity", Some(f.severity.clone()));
+            let mut row = |k: &'static str, v: Option<String>| rows.entry(k).or_default().push(v);
+            row("finding_id", Some(finding_id(&f.id, &f.entity, &id_key)));
             // a finding that only holds across two registrations of one resolved identity
             let merged = cell(&flagged, "identity_persons", i)
                 .and_then(|v| v.parse::<i64>().ok())
                 .is_some_and(|n| n > 1);
-            row.insert(
-                "detector",
-                Some(if merged { "identity" } else { "rule" }.into()),
-            );
-            row.insert("entity_kind", Some(f.entity.clone()));
-            row.insert("entity_id", Some(ent.clone()));
-            row.insert("institution_id", cell(&flagged, "institution_id", i));
-            row.insert("responsible_party", Some(party));
-            row.insert(
+            of_rule.push(ri);
+            merged_rows.push(merged);
+            row("entity_id", Some(ent.clone()));
+            row("institution_id", cell(&flagged, "institution_id", i));
+            row("responsible_party", Some(party));
+            row(
                 "claim_ids",
                 Some(cids.into_iter().collect::<Vec<_>>().join(";")),
             );
@@ -345,28 +373,48 @@ pub fn run(
                 message.push_str(" It would be cleared by: ");
                 message.push_str(clears);
             }
-            row.insert("message", Some(message));
-            row.insert("evidence", Some(ev.to_string()));
-            row.insert("_recover", Some(f.recover.clone()));
-            row.insert("_role", Some(f.role.clone()));
-            row.insert("_date", date);
-            rows.push(row);
+            row("message", Some(message));
+            row("evidence", Some(ev.to_string()));
+            row("_date", date);
             nums.push((at_risk, excess));
         }
         subsidy_model::trace::lap(&format!("rule {} done", f.id), trace_t);
         runs.push(RuleRun {
             id: f.id.clone(),
             findings: n,
+            examined,
+            flagged: flagged_rows,
             skipped: None,
         });
     }
-    let text = |k: &str| -> Column {
-        Column::new(
-            k.into(),
-            rows.iter()
-                .map(|r| r.get(k).cloned().flatten())
-                .collect::<Vec<Option<String>>>(),
-        )
+    let height = nums.len();
+    let mut text = |k: &'static str| -> Column {
+        let of = |g: &dyn Fn(&crate::rule::RuleFile) -> &str| -> Column {
+            let ca: StringChunked = of_rule
+                .iter()
+                .map(|&r| Some(g(&pack.rules[r].file)))
+                .collect();
+            ca.with_name(k.into()).into_column()
+        };
+        match k {
+            "rule_id" => of(&|f| f.id.as_str()),
+            "category" => of(&|f| f.category.as_str()),
+            "severity" => of(&|f| f.severity.as_str()),
+            "entity_kind" => of(&|f| f.entity.as_str()),
+            "_recover" => of(&|f| f.recover.as_str()),
+            "_role" => of(&|f| f.role.as_str()),
+            "detector" => {
+                let ca: StringChunked = merged_rows
+                    .iter()
+                    .map(|&m| Some(if m { "identity" } else { "rule" }))
+                    .collect();
+                ca.with_name(k.into()).into_column()
+            }
+            _ => {
+                let v = rows.remove(k).unwrap_or_else(|| vec![None; height]);
+                Column::new(k.into(), v)
+            }
+        }
     };
     let mut cols: Vec<Column> = [
         "finding_id",
@@ -380,14 +428,14 @@ pub fn run(
         "responsible_party",
         "claim_ids",
     ]
-    .iter()
-    .map(|k| text(k))
+    .into_iter()
+    .map(&mut text)
     .collect();
     cols.push(Column::new(
         "amount_at_risk".into(),
         nums.iter().map(|n| n.0).collect::<Vec<_>>(),
     ));
-    cols.push(Column::new("score".into(), vec![None::<f64>; rows.len()]));
+    cols.push(Column::new("score".into(), vec![None::<f64>; height]));
     for k in ["message", "evidence", "_recover", "_role"] {
         cols.push(text(k));
     }
@@ -396,12 +444,28 @@ pub fn run(
         nums.iter().map(|n| n.1).collect::<Vec<_>>(),
     ));
     cols.push(text("_date"));
-    let df = DataFrame::new_infer_height(cols)?;
-    let df = df
-        .lazy()
-        .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
-        .collect()?;
+    let df = sort_findings(DataFrame::new_infer_height(cols)?)?;
     Ok((df, runs))
+}
+
+/// Findings in output order (rule id, entity id). The order is computed on those two columns
+/// alone, and the frame, wide with messages and evidence, is gathered only when it is not in
+/// that order already (a runner's findings usually are: one copy of a million findings spared).
+pub fn sort_findings(df: DataFrame) -> PolarsResult<DataFrame> {
+    const IDX: &str = "_sort_index";
+    let order = df
+        .select(["rule_id", "entity_id"])?
+        .lazy()
+        .with_row_index(IDX, None)
+        .sort(["rule_id", "entity_id"], SortMultipleOptions::default())
+        .select([col(IDX)])
+        .collect()?;
+    let idx = order.column(IDX)?.idx()?.clone();
+    let in_order = idx
+        .iter()
+        .enumerate()
+        .all(|(i, v)| v.is_some_and(|v| v as usize == i));
+    if in_order { Ok(df) } else { df.take(&idx) }
 }
 
 /// The findings frame (the runner's columns) of detector findings, each with its stable id.

@@ -8,13 +8,17 @@
 //! | `institution` | institution | institutions + credit-code checks |
 //! | `class` | class | classes + institution + busiest day + paid claims |
 //! | `evaluation` | candidate sitting | evaluations + panel size + paid claims |
-//! | `presence` | trainee, class and day | first sign-in, last sign-out (trainees in two or more classes only) |
+//! | `presence` | trainee, class and day | first sign-in, last sign-out, credited presence envelope (trainees in two or more classes only) |
 //! | `teaching` | session | sessions + class venue and institution |
 //! | `signin` | sign-in event | attendance (direction `in`) on devices used by two or more trainees |
 //! | `enterprise_funds` | enterprise and year | enterprise_funds + frontline share |
 //!
-//! Conventions: a day's credited 学时 are `min(7, span × 7 / 8 h)` where span runs from the first
-//! sign-in to the last sign-out; a face check fails below `face_pass_score` (pack setting).
+//! Conventions (DATA_CONTRACT.md, "Conventions the rules rely on"): a day's credited 学时 are the
+//! minutes of presence inside the class's timetabled sessions over 45, or for a class without
+//! sessions the first-sign-in-to-last-sign-out span over 45 capped at the pack's
+//! `untimetabled_daily_cap_hours` ([`crate::hours`]); a claim finds its class on the claim, else
+//! on its evaluation row, else in the person's enrolments ([`claim_classes`]); a face check fails
+//! below `face_pass_score` (pack setting).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,6 +57,21 @@ pub struct ViewSettings {
     pub uplift_max: f64,
     /// the shipped default standards, used when the package has no `subsidy_standards`
     pub default_standards: Vec<Standard>,
+    /// a class without sessions: the most 学时 one day's sign-in span is credited with
+    pub untimetabled_daily_cap_hours: f64,
+}
+
+impl Default for ViewSettings {
+    /// The shipped pack's settings without its standards: what view schemas are built with
+    /// (they depend on the settings' shape only).
+    fn default() -> Self {
+        ViewSettings {
+            face_pass_score: 0.6,
+            uplift_max: 0.3,
+            default_standards: Vec::new(),
+            untimetabled_daily_cap_hours: 8.0,
+        }
+    }
 }
 
 /// All views of one scan.
@@ -135,7 +154,7 @@ pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
     lap("evaluation");
     frames.insert("presence", presence_view(inp, per_day)?);
     lap("presence");
-    frames.insert("teaching", teaching_view(inp)?);
+    frames.insert("teaching", teaching_view(inp, &paid)?);
     lap("teaching");
     frames.insert("enterprise_funds", funds_view(inp)?);
     frames.insert("claim", claim);
@@ -217,27 +236,31 @@ fn institution_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
 }
 
 /// Per (class, person, day) from attendance: first sign-in, last sign-out, face checks and
-/// failures, farthest sign-in from the venue, and the day's credited 学时. Computed once: the
-/// enrolment statistics and the presence view both read it.
+/// failures, farthest sign-in from the venue, the day's credited 学时 and its presence envelope
+/// (see [`crate::hours`]). Computed once: the enrolment statistics and the presence view both
+/// read it.
 ///
 /// Aggregated in passes over shares of the classes (see [`subsidy_model::passes`]).
 fn per_day_frame(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> {
     let venues = venue_frame(inp)?;
+    let timetable = crate::hours::Timetable::from_sessions(&inp.frames[&Table::Sessions])?;
     aggregate_in_passes(
         &inp.frames[&Table::Attendance],
         "class_id",
         ROWS_PER_PASS,
         |rows| {
-            per_day_plan(rows, venues.clone().lazy(), s)
-                // the one aggregation over every sign-in: the streaming engine does it in half
-                // the time; one plan, one in-memory sink: always a single frame
-                .collect_with_engine(Engine::Streaming)
-                .map(|r| r.unwrap_single())
+            let day = per_day_plan(rows, venues.clone().lazy(), s).collect()?;
+            crate::hours::add_credit(day, &timetable, s.untimetabled_daily_cap_hours)
         },
     )
 }
 
 fn per_day_plan(rows: LazyFrame, venues: LazyFrame, s: &ViewSettings) -> LazyFrame {
+    let by_time = || {
+        SortMultipleOptions::default()
+            .with_maintain_order(true)
+            .with_nulls_last(true)
+    };
     rows.left_on(venues, &["class_id"])
         .with_columns([
             col("ts").dt().date().alias("day"),
@@ -253,6 +276,7 @@ fn per_day_plan(rows: LazyFrame, venues: LazyFrame, s: &ViewSettings) -> LazyFra
                 .eq(lit("face"))
                 .and(col("face_score").lt(lit(s.face_pass_score))))
             .alias("face_fail"),
+            col("direction").eq(lit("in")).alias("_is_in"),
         ])
         .group_by([col("class_id"), col("person_id"), col("day")])
         .agg([
@@ -267,6 +291,13 @@ fn per_day_plan(rows: LazyFrame, venues: LazyFrame, s: &ViewSettings) -> LazyFra
             col("is_face").sum().alias("face_checks"),
             col("face_fail").sum().alias("face_fails"),
             col("distance_m").max().alias("max_distance_m"),
+            // the day's events in time order, a sign-out before a sign-in at one instant
+            col("ts")
+                .sort_by([col("ts"), col("_is_in")], by_time())
+                .alias("_ts"),
+            col("_is_in")
+                .sort_by([col("ts"), col("_is_in")], by_time())
+                .alias("_in"),
         ])
         .with_columns([((col("last_out") - col("first_in"))
             .dt()
@@ -274,18 +305,27 @@ fn per_day_plan(rows: LazyFrame, venues: LazyFrame, s: &ViewSettings) -> LazyFra
             .cast(DataType::Float64)
             / lit(60.0))
         .alias("span_h")])
-        .with_columns([when(col("span_h").gt(lit(0.0)))
-            .then(
-                when(col("span_h").gt(lit(8.0)))
-                    .then(lit(7.0))
-                    .otherwise(col("span_h") * lit(7.0 / 8.0)),
-            )
-            .otherwise(lit(0.0))
-            .alias("credited_h")])
 }
 
-/// Per (class, person): days attended, credited hours, longest day, face checks, farthest sign-in.
+/// Per (class, person): days attended, credited 学时, longest day, face checks, farthest sign-in.
 fn enrolment_stats(per_day: &DataFrame) -> PolarsResult<DataFrame> {
+    let by_class = per_day
+        .clone()
+        .lazy()
+        .group_by([col("class_id")])
+        .agg([
+            col("face_checks").sum().alias("_checks"),
+            col("face_fails").sum().alias("_fails"),
+        ])
+        .select([
+            col("class_id"),
+            when(col("_checks").gt(lit(0)))
+                .then(
+                    col("_fails").cast(DataType::Float64) / col("_checks").cast(DataType::Float64),
+                )
+                .otherwise(null_of(DataType::Float64))
+                .alias("class_face_fail_share"),
+        ]);
     per_day
         .clone()
         .lazy()
@@ -298,6 +338,7 @@ fn enrolment_stats(per_day: &DataFrame) -> PolarsResult<DataFrame> {
                 .alias("days_attended"),
             col("credited_h").sum().alias("verified_hours"),
             col("span_h").max().alias("max_span_h"),
+            col("credited_h").max().alias("max_day_hours"),
             col("face_checks")
                 .sum()
                 .cast(DataType::Int64)
@@ -308,6 +349,7 @@ fn enrolment_stats(per_day: &DataFrame) -> PolarsResult<DataFrame> {
                 .alias("face_fails"),
             col("max_distance_m").max().alias("max_distance_m"),
         ])
+        .left_on(by_class, &["class_id"])
         .collect()
 }
 
@@ -361,6 +403,145 @@ fn level_digit_expr(c: &str) -> Expr {
     e
 }
 
+/// The claims with their class and evaluation found by the contract's convention: the claim's
+/// own `class_id`; else the class on its evaluation row; else the person's enrolment in a class
+/// of the claim's occupation and level whose dates cover, or most recently precede, the exam (or,
+/// with no exam, the claim date). The evaluation is the claim's own `evaluation_id`, else the
+/// person's evaluation row carrying the claim's certificate number. `claim_class_id` and
+/// `claim_evaluation_id` keep what the claim itself said; `class_source` says where the class
+/// came from (`claim`, `evaluation`, `enrollment`; null: no class, e.g. direct recognition).
+fn claim_classes(inp: &Inputs<'_>) -> LazyFrame {
+    let evals = lf(inp, Table::Evaluations);
+    let by_certificate = evals
+        .clone()
+        .filter(col("certificate_no").is_not_null())
+        .group_by([col("certificate_no"), col("person_id")])
+        .agg([col("evaluation_id").min().alias("_cert_eval")]);
+    let eval_class = evals.select([
+        col("evaluation_id"),
+        col("class_id").alias("_eval_class"),
+        col("starts_at").dt().date().alias("_exam_day"),
+    ]);
+    let claims = lf(inp, Table::Claims)
+        .with_columns([
+            col("class_id").alias("claim_class_id"),
+            col("evaluation_id").alias("claim_evaluation_id"),
+        ])
+        .left_on(by_certificate, &["certificate_no", "person_id"])
+        .with_columns([col("evaluation_id")
+            .fill_null(col("_cert_eval"))
+            .alias("evaluation_id")])
+        .left_on(eval_class, &["evaluation_id"])
+        .with_columns([
+            col("class_id")
+                .fill_null(col("_eval_class"))
+                .alias("class_id"),
+            when(col("class_id").is_not_null())
+                .then(lit("claim"))
+                .when(col("_eval_class").is_not_null())
+                .then(lit("evaluation"))
+                .otherwise(null_of(DataType::String))
+                .alias("class_source"),
+            col("_exam_day")
+                .fill_null(col("claimed_on"))
+                .alias("_ref_day"),
+        ]);
+    let classes = lf(inp, Table::Classes).select([
+        col("class_id").alias("_enrol_class"),
+        col("occupation_code"),
+        col("level"),
+        col("start_date").alias("_start"),
+        col("end_date").alias("_end"),
+    ]);
+    let enrolled = lf(inp, Table::Enrollments)
+        .select([col("person_id"), col("class_id").alias("_enrol_class")])
+        .unique(None, UniqueKeepStrategy::First)
+        .join(
+            classes,
+            [col("_enrol_class")],
+            [col("_enrol_class")],
+            JoinArgs::new(JoinType::Inner),
+        );
+    let from_enrolments = claims
+        .clone()
+        .filter(col("class_id").is_null())
+        .select([
+            col("claim_id"),
+            col("person_id"),
+            col("occupation_code"),
+            col("level"),
+            col("_ref_day"),
+        ])
+        .join(
+            enrolled,
+            [col("person_id"), col("occupation_code"), col("level")],
+            [col("person_id"), col("occupation_code"), col("level")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("_start").lt_eq(col("_ref_day")))
+        .with_columns([col("_end").gt_eq(col("_ref_day")).alias("_covers")])
+        .group_by([col("claim_id")])
+        // covering classes first, then the most recent; the class id breaks ties
+        .agg([col("_enrol_class")
+            .sort_by(
+                [col("_covers"), col("_start"), col("_enrol_class")],
+                SortMultipleOptions::default().with_order_descending_multi([true, true, false]),
+            )
+            .first()]);
+    claims
+        .left_on(from_enrolments, &["claim_id"])
+        .with_columns([
+            when(
+                col("class_id")
+                    .is_null()
+                    .and(col("_enrol_class").is_not_null()),
+            )
+            .then(lit("enrollment"))
+            .otherwise(col("class_source"))
+            .alias("class_source"),
+            col("class_id")
+                .fill_null(col("_enrol_class"))
+                .alias("class_id"),
+        ])
+        .drop(cols([
+            "_cert_eval",
+            "_eval_class",
+            "_exam_day",
+            "_ref_day",
+            "_enrol_class",
+        ]))
+}
+
+/// One sitting: an evaluation organisation's exam of one occupation and level, at one site and
+/// start time.
+const SITTING: [&str; 5] = [
+    "evaluation_org_id",
+    "site_id",
+    "starts_at",
+    "occupation_code",
+    "level",
+];
+
+/// Per sitting: candidates, whether all passed, and the smaller of the theory and practical
+/// scores' standard deviations (each over the candidates with that score; FE-02's uniform half).
+fn sitting_scores(evals: &LazyFrame) -> PolarsResult<LazyFrame> {
+    Ok(evals
+        .clone()
+        .group_by(SITTING.map(col))
+        .agg([
+            len().cast(DataType::Int64).alias("sitting_candidates"),
+            col("passed").all(true).alias("sitting_all_passed"),
+            col("theory_score").std(1).alias("_sd_theory"),
+            col("practical_score").std(1).alias("_sd_practical"),
+        ])
+        .with_columns([polars::lazy::dsl::min_horizontal([
+            col("_sd_theory"),
+            col("_sd_practical"),
+        ])?
+        .alias("sitting_score_sd")])
+        .drop(cols(["_sd_theory", "_sd_practical"])))
+}
+
 fn claim_view(
     inp: &Inputs<'_>,
     s: &ViewSettings,
@@ -382,16 +563,34 @@ fn claim_view(
         col("id_birth_date"),
         col("id_male"),
     ]);
-    let classes = lf(inp, Table::Classes).select([
-        col("class_id"),
-        col("institution_id").alias("class_institution_id"),
-        col("filed_on"),
-        col("start_date").alias("class_start"),
-        col("end_date").alias("class_end"),
-        col("planned_hours"),
-        col("fee_per_trainee"),
-        col("teacher_id"),
-    ]);
+    let timetabled = lf(inp, Table::Sessions)
+        .filter(col("ends_at").gt(col("starts_at")))
+        .unique(
+            Some(cols(["class_id", "starts_at", "ends_at"])),
+            UniqueKeepStrategy::First,
+        )
+        .group_by([col("class_id")])
+        .agg([((col("ends_at") - col("starts_at"))
+            .dt()
+            .total_minutes(false)
+            .cast(DataType::Float64)
+            .sum()
+            / lit(45.0))
+        .alias("timetabled_hours")]);
+    let classes = lf(inp, Table::Classes)
+        .left_on(timetabled, &["class_id"])
+        .select([
+            col("class_id"),
+            col("timetabled_hours"),
+            col("mode").alias("class_mode"),
+            col("institution_id").alias("class_institution_id"),
+            col("filed_on"),
+            col("start_date").alias("class_start"),
+            col("end_date").alias("class_end"),
+            col("planned_hours"),
+            col("fee_per_trainee"),
+            col("teacher_id"),
+        ]);
     let i = insts.clone().lazy().select([
         col("institution_id"),
         col("kind").alias("inst_kind"),
@@ -435,9 +634,33 @@ fn claim_view(
                 a
             },
         )
+        .join(
+            sitting_scores(&evals)?,
+            SITTING.map(col),
+            SITTING.map(col),
+            {
+                let mut a = JoinArgs::new(JoinType::Left);
+                a.nulls_equal = true;
+                a
+            },
+        )
+        .left_on(
+            insts.clone().lazy().select([
+                col("institution_id").alias("evaluation_org_id"),
+                col("region_code")
+                    .str()
+                    .slice(lit(0), lit(2))
+                    .alias("eval_org_province"),
+            ]),
+            &["evaluation_org_id"],
+        )
         .select([
             col("evaluation_id"),
             col("evaluation_org_id"),
+            col("eval_org_province"),
+            col("sitting_candidates"),
+            col("sitting_all_passed"),
+            col("sitting_score_sd"),
             col("starts_at").alias("eval_starts_at"),
             col("starts_at").dt().date().alias("eval_date"),
             col("certificate_issued_on").alias("eval_cert_issued_on"),
@@ -495,7 +718,7 @@ fn claim_view(
             .select([col("person_id"), col("person_id").alias("identity_id")]),
     };
 
-    let mut q = lf(inp, Table::Claims)
+    let mut q = claim_classes(inp)
         .left_on(p, &["person_id"])
         .left_on(identity, &["person_id"])
         .left_on(classes, &["class_id"])
@@ -667,6 +890,24 @@ fn claim_view(
             col("approver").alias("party_approving_department"),
             col("claim_id").alias("entity"),
             col("claim_id").alias("claim_ids"),
+            // judged as a 职业技能等级证书 (FE-05): a claim at a level with a certificate digit
+            // (初级 … 高级技师) whose scheme pays on a level certificate, or whose number is of
+            // that family (Y/S and four digits) or was issued at a sitting; special-ability and training
+            // certificates follow provincial numbering and are not judged
+            col("certificate_no")
+                .is_not_null()
+                .and(col("level_digit").is_not_null())
+                .and(
+                    col("scheme")
+                        .is_in(
+                            lit(Series::new("s".into(), ["skill_upgrade", "evaluation"]))
+                                .implode(false),
+                            false,
+                        )
+                        .or(col("cert_level_family"))
+                        .or(col("cert_holder").is_not_null()),
+                )
+                .alias("cert_is_level"),
         ])
         .sort(["claim_id"], SortMultipleOptions::default())
         .collect()?;
@@ -678,27 +919,30 @@ fn add_certificate_checks(df: &mut DataFrame) -> PolarsResult<()> {
     let mut ok: Vec<Option<bool>> = Vec::with_capacity(certs.len());
     let mut digit: Vec<Option<i64>> = Vec::with_capacity(certs.len());
     let mut year: Vec<Option<i64>> = Vec::with_capacity(certs.len());
+    // the province of a provincially filed number (organisation code 0000)
+    let mut province: Vec<Option<String>> = Vec::with_capacity(certs.len());
+    // of the level-certificate family: Y or S, then the four digits of an organisation code
+    let mut family: Vec<bool> = Vec::with_capacity(certs.len());
     for c in certs.iter() {
-        match c {
-            None => {
-                ok.push(None);
-                digit.push(None);
-                year.push(None);
-            }
-            Some(c) => match parse_certificate_no(c) {
-                Some(p) => {
-                    ok.push(Some(true));
-                    digit.push(Some(i64::from(p.level_digit)));
-                    year.push(Some(2000 + i64::from(p.year)));
-                }
-                None => {
-                    ok.push(Some(false));
-                    digit.push(None);
-                    year.push(None);
-                }
-            },
-        }
+        family.push(c.is_some_and(|c| {
+            let b = c.trim().as_bytes();
+            b.len() >= 5
+                && matches!(b[0], b'Y' | b'S' | b'y' | b's')
+                && b[1..5].iter().all(u8::is_ascii_digit)
+        }));
+        let parsed = c.map(|c| parse_certificate_no(c.trim()));
+        ok.push(parsed.as_ref().map(Option::is_some));
+        let p = parsed.flatten();
+        digit.push(p.as_ref().map(|p| i64::from(p.level_digit)));
+        year.push(p.as_ref().map(|p| 2000 + i64::from(p.year)));
+        province.push(
+            p.as_ref()
+                .filter(|p| p.org == "0000")
+                .map(|p| p.province.to_string()),
+        );
     }
+    df.with_column(Column::new("cert_filed_province".into(), province))?;
+    df.with_column(Column::new("cert_level_family".into(), family))?;
     df.with_column(Column::new("cert_structure_ok".into(), ok))?;
     df.with_column(Column::new("cert_level_digit".into(), digit))?;
     df.with_column(Column::new("cert_year".into(), year))?;
@@ -736,7 +980,12 @@ fn paid_claims(claim: &DataFrame) -> PolarsResult<DataFrame> {
         )
         .select([
             col("claim_id"),
-            col("class_id"),
+            // a class-level finding bears on the claims that paid for the training; an
+            // evaluation claim answers for its sitting (through `evaluation_id`)
+            when(col("scheme").eq(lit("evaluation")))
+                .then(null_of(DataType::String))
+                .otherwise(col("class_id"))
+                .alias("class_id"),
             col("person_id"),
             col("evaluation_id"),
         ])
@@ -845,11 +1094,12 @@ fn presence_view(inp: &Inputs<'_>, per_day: DataFrame) -> PolarsResult<DataFrame
             [col("person_id")],
             JoinArgs::new(JoinType::Semi),
         )
+        // credited presence only: inside the timetable where the class has one, so a late
+        // sign-out in one class does not collide with the next class's session
         .filter(
-            col("first_in")
+            col("present_from")
                 .is_not_null()
-                .and(col("last_out").is_not_null())
-                .and(col("last_out").gt(col("first_in"))),
+                .and(col("present_until").gt(col("present_from"))),
         )
         .select([
             col("class_id"),
@@ -857,6 +1107,8 @@ fn presence_view(inp: &Inputs<'_>, per_day: DataFrame) -> PolarsResult<DataFrame
             col("day"),
             col("first_in"),
             col("last_out"),
+            col("present_from"),
+            col("present_until"),
         ])
         .left_on(classes, &["class_id"])
         .with_columns([
@@ -869,12 +1121,13 @@ fn presence_view(inp: &Inputs<'_>, per_day: DataFrame) -> PolarsResult<DataFrame
         .collect()
 }
 
-fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+fn teaching_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([
         col("class_id"),
         col("institution_id"),
         col("venue_lat"),
         col("venue_lon"),
+        col("mode"),
         col("teacher_id").alias("class_teacher"),
     ]);
     lf(inp, Table::Sessions)
@@ -899,8 +1152,10 @@ fn teaching_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         .with_columns([
             col("institution_id").alias("party_training_institution"),
             col("teacher").alias("entity"),
-            lit("").alias("claim_ids"),
         ])
+        // the claims of the classes whose sessions collide: named, not recovered
+        .left_on(ids_by(paid, &["class_id"]), &["class_id"])
+        .with_columns([col("claim_ids").fill_null(lit(""))])
         .filter(col("teacher").is_not_null())
         .sort(
             ["teacher", "starts_at", "class_id"],

@@ -18,11 +18,7 @@ fn schemas() -> BTreeMap<String, BTreeMap<String, subsidy_rules::expr::Ty>> {
         .into_iter()
         .map(|t| (t, subsidy_ingest::empty_table(t.spec())))
         .collect();
-    let s = views::ViewSettings {
-        face_pass_score: 0.6,
-        uplift_max: 0.3,
-        default_standards: Vec::new(),
-    };
+    let s = views::ViewSettings::default();
     subsidy_rules::view_schemas(&empty, &s).expect("schemas")
 }
 

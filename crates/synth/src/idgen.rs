@@ -58,3 +58,30 @@ pub fn certificate(province: &str, site: u32, year: i32, level_digit: u8, serial
         serial % 1_000_000
     )
 }
+
+/// A 专项职业能力证书 number. It is not a level certificate: each province numbers its own, and
+/// the generator uses three such patterns, by province (18, 16 and 17 characters), e.g.
+/// `ZX2124000000000018`, `44ZX202500012345`, `ZXNL3320250000123`.
+pub fn special_certificate(province: &str, year: i32, serial: u64) -> String {
+    let p: u32 = province.parse().unwrap_or(0);
+    match p % 3 {
+        0 => format!(
+            "ZX{province}{:02}{:012}",
+            year % 100,
+            serial % 1_000_000_000_000
+        ),
+        1 => format!("{province}ZX{year}{:08}", serial % 100_000_000),
+        _ => format!("ZXNL{province}{year}{:07}", serial % 10_000_000),
+    }
+}
+
+/// A 培训合格证书 number, issued by the training institution in its own numbering: `PX` +
+/// region + year + serial, or the institution's credit-code tail, year and serial joined by `-`.
+pub fn training_certificate(region: &str, institution: &str, year: i32, serial: u64) -> String {
+    if region.as_bytes().last().is_some_and(|b| b % 2 == 0) {
+        format!("PX{region}{year}{:07}", serial % 10_000_000)
+    } else {
+        let tail = &institution[institution.len().saturating_sub(6)..];
+        format!("{tail}-{year}-{:06}", serial % 1_000_000)
+    }
+}

@@ -7,13 +7,46 @@
 //! evaluations and claims are made, scenarios are planted among them, and everything is written
 //! before the next cohort starts, so memory stays bounded however large the package.
 //!
-//! Conventions the data follows (and the rules rely on):
-//! - a class day is one session, 08:30–16:30, credited as 7 学时; trainees sign in and out once a
-//!   day, on their own phone (the device id), with a face check;
-//! - a class is filed 7–20 days before it starts; its planned hours are the occupation's
-//!   standard hours (higher levels add 14 学时 per step);
-//! - claims are priced at the entitlement: base by scheme and level × (1 + uplift of the
-//!   occupation's shortage tier), see [`world::entitled`].
+//! The background data varies everything a real export may legitimately vary under
+//! `DATA_CONTRACT.md` ("Conventions the rules rely on"), so that a rule assuming more than the
+//! contract says fails on our own packages and not first on someone else's. At scale s the
+//! shares are about (see `tests/variations.rs`, which checks them):
+//! - **timetables**: class days of 3.5, 5.25 and 7 hours of teaching (210, 315, 420 minutes:
+//!   4⅔, 7 and 9⅓ 学时 of 45 minutes), about 40 %, 37 % and 22 % of the timetabled days;
+//!   about half the days are split into a morning and an afternoon session, each with its own
+//!   sign-in and sign-out. `planned_hours` is always the timetabled minutes over all class days
+//!   / 45 (so it may have decimals), reaching the occupation's standard hours (+14 学时 per
+//!   level above junior);
+//! - **sessions rows**: about 70 % of classes write their timetable to `sessions`, the rest do
+//!   not (only the attendance tells presence); those keep their days to 3.5 or 5.25 h, within
+//!   the daily cap the rules assume for them ([`NO_SESSION_DAILY_CAP_MIN`], 8 学时 = 6 h);
+//! - **sign-ins**: a trainee signs in 1–15 minutes before each session and out 0–10 minutes
+//!   after it (78 %), 10–45 minutes (17 %) or 1–2 hours after the day's last session (5 %; a
+//!   morning sign-out stays before the afternoon sign-in), and misses at most a tenth of the
+//!   days: every clean trainee is present for at least 90 % of the timetabled minutes;
+//! - **modes**: about 75 % offline, 15 % blended (odd days online), 10 % online; online
+//!   sign-ins have no location and are made on the trainee's phone or computer (another
+//!   device id); online classes have no venue or capacity;
+//! - **routes**: about 75 % of classes end in the institution's training claim (class on the
+//!   claim); 15 % are self-paid and their trainees claim the evaluation subsidy (scheme
+//!   `evaluation`, no `class_id`: the class is on the evaluation row for half of them, only in
+//!   `enrollments` for the other half); about 8 % (junior classes) end in a 培训合格证书 of the
+//!   institution's own numbering and a training claim with no evaluation (6 % of training
+//!   claims). 20 % of the other evaluation rows do not name their class either;
+//! - **certificates**: level certificates have 22 characters; 专项职业能力 (`special_ability`,
+//!   three occupations, 8 % of classes, 13 % of claims with a certificate) follow one of
+//!   three provincial numberings, training certificates two institutional ones;
+//! - **direct recognition** (社会化评价): 4 % of persons are evaluated without any class and
+//!   claim the evaluation subsidy;
+//! - **exams**: 2–10 days after the class, morning or afternoon, 90–150 minutes; about 4 % of
+//!   candidates fail; a quarter of sittings pass everyone with normally spread scores, and some
+//!   sittings under 30 candidates give everyone the same practical mark (hard negatives for
+//!   FE-02's uniform-score half).
+//!
+//! Other conventions: a class is filed 7–20 days before it starts; claims are priced at the
+//! entitlement: base by scheme and level × (1 + uplift of the occupation's shortage tier), see
+//! [`world::entitled`]. A clean package (nothing planted) is [`Config::clean`], or
+//! `generate --clean`.
 
 mod generator;
 pub mod idgen;
@@ -21,7 +54,9 @@ pub mod scenario;
 pub mod sink;
 pub mod world;
 
-pub use generator::{Config, Scale, Summary, generate};
+pub use generator::{
+    Config, DayLength, Mode, NO_SESSION_DAILY_CAP_MIN, Route, Scale, Summary, generate,
+};
 pub use sink::Format;
 
 /// Reads a CSV the generator or the engine wrote (a package table, `labels.csv`, an output) as

@@ -19,7 +19,8 @@ use subsidy_model::money::format_yuan;
 
 use crate::SynthError;
 use crate::generator::{
-    AttMode, Claim, Cohort, Enroll, Ids, World, d, entitled, make_eval, new_class, tier_on,
+    AttMode, Claim, Cohort, Enroll, Grading, Ids, Mode, Route, Timetable, World, d, entitled,
+    grant, is_level_certificate, is_special, make_eval, new_class, route_claim,
 };
 use crate::world::{NAME_VARIANTS, OCCUPATIONS, REGIONS};
 
@@ -171,7 +172,7 @@ pub const SCENARIOS: &[Scenario] = &[
         category: "fake_training",
         caught_by: "DC-06",
         rate: 0.002,
-        what: "a trainee attending two classes at the same hours at different venues",
+        what: "a trainee attending two classes at the same hours at different venues (both claims labelled: the evidence does not say which is false)",
     },
     Scenario {
         name: "living_allowance_twice",
@@ -185,7 +186,7 @@ pub const SCENARIOS: &[Scenario] = &[
         category: "fake_training",
         caught_by: "TP-01",
         rate: 0.003,
-        what: "a trainee present on about 40 % of class days, claimed in full",
+        what: "a trainee credited under 80 % of the planned 学时 (presence inside the timetabled sessions), claimed in full: present on 40 % of the days, or leaving after 45 % of each session, or signing in hours early and leaving after 40 % of the first session, or attending only the mornings of two-session days",
     },
     Scenario {
         name: "ghost_trainee",
@@ -265,6 +266,13 @@ pub const SCENARIOS: &[Scenario] = &[
         what: "six candidates of one sitting with the same answer-sheet hash",
     },
     Scenario {
+        name: "uniform_scores",
+        category: "fake_evaluation",
+        caught_by: "FE-02",
+        rate: 0.0003,
+        what: "a sitting of at least 31 candidates, all passed, practical scores with a standard deviation under 2 (every claim of the sitting labelled)",
+    },
+    Scenario {
         name: "too_few_examiners",
         category: "fake_evaluation",
         caught_by: "FE-03",
@@ -276,7 +284,7 @@ pub const SCENARIOS: &[Scenario] = &[
         category: "fake_evaluation",
         caught_by: "FE-04",
         rate: 0.001,
-        what: "one candidate sitting two exams in different rooms at the same time",
+        what: "one candidate sitting two exams in different rooms at the same time (both evaluations and both claims labelled)",
     },
     Scenario {
         name: "malformed_certificate",
@@ -550,7 +558,7 @@ pub fn plant_world(
 fn paid_claims_of(c: &Cohort, class_id: &str) -> Vec<usize> {
     (0..c.claims.len())
         .filter(|&k| {
-            c.claims[k].class.as_deref() == Some(class_id)
+            c.claims[k].of_class.as_deref() == Some(class_id)
                 && c.claims[k].paid.is_some()
                 && c.claims[k].scheme != "living_allowance"
         })
@@ -635,15 +643,49 @@ fn untrained(c: &Cohort) -> Option<usize> {
         .find(|p| !enrolled.contains(p) && !claimed.contains(c.persons[*p].id.as_str()))
 }
 
-/// Classes with at least one paid claim and nothing planted yet.
-fn clean_classes(c: &Cohort, used: &BTreeSet<usize>) -> Vec<usize> {
+/// Classes with at least one paid claim and nothing planted yet, that suit class scenario
+/// `name` (see [`fits`]).
+fn clean_classes(c: &Cohort, used: &BTreeSet<usize>, name: &str) -> Vec<usize> {
     (0..c.classes.len())
         .filter(|k| {
             !used.contains(k)
+                && fits(name, c, *k)
                 && c.enrolls.iter().filter(|e| e.class == *k).count() >= 5
                 && !paid_claims_of(c, &c.classes[*k].id).is_empty()
         })
         .collect()
+}
+
+/// Whether class `k` can host class scenario `name` under its shape: venue scenarios need an
+/// offline class, exam scenarios a class with a sitting, claim-amount scenarios training
+/// claims, the teacher scenario timetabled sessions, the uniform-score scenario a sitting of at
+/// least 31 candidates.
+fn fits(name: &str, c: &Cohort, k: usize) -> bool {
+    let cls = &c.classes[k];
+    match name {
+        "over_capacity" | "shared_device" => cls.mode == Mode::Offline,
+        "teacher_double_booked" => cls.mode == Mode::Offline && cls.tt.written,
+        "exam_before_training_end" | "identical_answers" | "too_few_examiners" => {
+            cls.route != Route::TrainingCertificate
+        }
+        "uniform_scores" => {
+            cls.route != Route::TrainingCertificate
+                && c.enrolls.iter().filter(|e| e.class == k).count() >= 31
+        }
+        "shortened_class" | "fee_inversion" => cls.route != Route::Evaluation,
+        "shared_payee_account" => cls.route == Route::Training,
+        _ => true,
+    }
+}
+
+/// Whether claim `ci` cites a 职业技能等级证书 from an evaluation (the certificate scenarios'
+/// hosts).
+fn has_level_certificate(c: &Cohort, ci: usize) -> bool {
+    c.claims[ci].eval.is_some()
+        && c.claims[ci]
+            .cert
+            .as_deref()
+            .is_some_and(is_level_certificate)
 }
 
 /// Plants the per-person and per-class scenarios in a cohort.
@@ -669,8 +711,9 @@ pub fn plant_cohort(
             .is_some_and(|id| colluding_classes.contains(id))
             && ev.passed
         {
-            ev.theory = (88.0 + rng.gen_range(0.0..6.0_f64)).round();
-            ev.practical = (90.0 + rng.gen_range(0.0..5.0_f64)).round();
+            // high and tight, but spread enough (sd ≈ 3) not to cross FE-02's uniform half
+            ev.theory = (84.0 + rng.gen_range(0.0..12.0_f64)).round();
+            ev.practical = (86.0 + rng.gen_range(0.0..11.0_f64)).round();
         }
     }
 
@@ -692,11 +735,14 @@ pub fn plant_cohort(
         }
     }
 
-    macro_rules! hosts {
-        ($name:expr, $body:expr) => {{
+    macro_rules! hosts_if {
+        ($name:expr, $fits:expr, $body:expr) => {{
             let n = q.take($name, people);
             for _ in 0..n {
-                let hs = clean_hosts(c, &used_people);
+                let hs: Vec<(usize, usize)> = clean_hosts(c, &used_people)
+                    .into_iter()
+                    .filter(|&(ei, ci)| ($fits)(&*c, ei, ci))
+                    .collect();
                 let Some(&(ei, ci)) = hs.choose(rng) else {
                     break;
                 };
@@ -707,9 +753,14 @@ pub fn plant_cohort(
             }
         }};
     }
+    macro_rules! hosts {
+        ($name:expr, $body:expr) => {
+            hosts_if!($name, |_: &Cohort, _: usize, _: usize| true, $body)
+        };
+    }
 
     // ---- class-level scenarios first: their members are then no person-level host ----
-    let class_scenarios: [&'static str; 10] = [
+    let class_scenarios: [&'static str; 11] = [
         "shared_device",
         "shortened_class",
         "teacher_double_booked",
@@ -717,6 +768,7 @@ pub fn plant_cohort(
         "late_filing",
         "exam_before_training_end",
         "identical_answers",
+        "uniform_scores",
         "too_few_examiners",
         "fee_inversion",
         "shared_payee_account",
@@ -724,7 +776,27 @@ pub fn plant_cohort(
     for name in class_scenarios {
         let n = q.take(name, people);
         for _ in 0..n {
-            let cands = clean_classes(c, &used_classes);
+            let mut cands = clean_classes(c, &used_classes, name);
+            if name == "exam_before_training_end" {
+                // in turn on a class whose claims name it, on one whose trainees' evaluation
+                // claims find it on the evaluation row, and on one found only through enrolments
+                let turn = q.planted.get(name).copied().unwrap_or(0) % 3;
+                let shaped: Vec<usize> = cands
+                    .iter()
+                    .copied()
+                    .filter(|&k| {
+                        let x = &c.classes[k];
+                        match turn {
+                            0 => x.route == Route::Training,
+                            1 => x.route == Route::Evaluation && x.exam_names_class,
+                            _ => x.route == Route::Evaluation && !x.exam_names_class,
+                        }
+                    })
+                    .collect();
+                if !shaped.is_empty() {
+                    cands = shaped;
+                }
+            }
             let Some(&k) = cands.choose(rng) else { break };
             used_classes.insert(k);
             let before = c.labels.len();
@@ -733,7 +805,7 @@ pub fn plant_cohort(
             // others reserve only the trainees whose claims they label
             let reshapes = matches!(
                 name,
-                "shortened_class" | "fee_inversion" | "exam_before_training_end"
+                "shortened_class" | "fee_inversion" | "exam_before_training_end" | "uniform_scores"
             );
             let labelled: BTreeSet<String> = c.labels[before..]
                 .iter()
@@ -1027,8 +1099,9 @@ pub fn plant_cohort(
             label_claim(c, "lower_after_higher", k2, None);
         }
     );
-    hosts!(
+    hosts_if!(
         "cross_scheme_certificate",
+        |c: &Cohort, _ei: usize, ci: usize| has_level_certificate(c, ci),
         |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
             let p = c.persons[c.enrolls[ei].person].clone();
             // an insured employee, so that only the double route is wrong
@@ -1061,7 +1134,10 @@ pub fn plant_cohort(
     {
         let n = q.take("certificate_reused", people);
         for _ in 0..n {
-            let hs = clean_hosts(c, &used_people);
+            let hs: Vec<(usize, usize)> = clean_hosts(c, &used_people)
+                .into_iter()
+                .filter(|&(_, ci)| has_level_certificate(c, ci))
+                .collect();
             if hs.len() < 2 {
                 break;
             }
@@ -1088,8 +1164,9 @@ pub fn plant_cohort(
             q.count("certificate_reused");
         }
     }
-    hosts!(
+    hosts_if!(
         "overlapping_classes",
+        |c: &Cohort, ei: usize, _ci: usize| c.classes[c.enrolls[ei].class].mode == Mode::Offline,
         |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, ids: &mut Ids| {
             let e = c.enrolls[ei].clone();
             let cls = c.classes[e.class].clone();
@@ -1097,12 +1174,19 @@ pub fn plant_cohort(
             let Some(&occ) = w.training[inst2].approved.iter().find(|o| **o != cls.occ) else {
                 return;
             };
-            let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+            let level = if is_special(occ) {
                 "special_ability"
             } else {
                 "junior"
             };
-            let k = add_solo_training(
+            // the second class keeps the first one's hours (and writes sessions or not as it
+            // does), at another institution's venue, from the first one's second day
+            let shape = Solo {
+                route: Route::Training,
+                tt: Some(cls.tt.clone()),
+                mode: Some(Mode::Offline),
+            };
+            let k = add_solo(
                 w,
                 c,
                 rng,
@@ -1112,8 +1196,10 @@ pub fn plant_cohort(
                 occ,
                 level,
                 cls.start + Duration::days(1),
-                ci,
+                &shape,
             );
+            // an impossible pair: both sides are flagged
+            label_claim(c, "overlapping_classes", ci, None);
             label_claim(c, "overlapping_classes", k, None);
         }
     );
@@ -1183,99 +1269,99 @@ pub fn plant_cohort(
         ("face_check_failures", AttMode::FaceFail),
         ("geofence_breach", AttMode::FarAway),
     ] {
-        hosts!(name, |c: &mut Cohort,
-                      _rng: &mut Xoshiro256PlusPlus,
-                      ei: usize,
-                      ci: usize,
-                      _ids: &mut Ids| {
-            c.enrolls[ei].att = mode;
-            label_claim(c, name, ci, None);
-        });
-    }
-    hosts!("proxy_exam", |c: &mut Cohort,
-                          rng: &mut Xoshiro256PlusPlus,
-                          _ei: usize,
-                          ci: usize,
-                          ids: &mut Ids| {
-        let pid = c.claims[ci].person.clone();
-        let Some(ev) = c
-            .evals
-            .iter()
-            .find(|ev| ev.person == pid && ev.class.is_some())
-            .cloned()
-        else {
-            return;
-        };
-        let org2 = (ev.org + 1) % w.evaluators.len();
-        let occ2 = (ev.occ + 3) % OCCUPATIONS.len();
-        let level = if OCCUPATIONS[occ2].code.starts_with('Z') {
-            "special_ability"
-        } else {
-            "senior"
-        };
-        let mut ev2 = make_eval(
-            rng,
-            ids,
-            &pid,
-            org2,
-            None,
-            occ2,
-            level,
-            &format!("SITE{org2:04}07"),
-            ev.starts + Duration::minutes(30),
-            w.evaluators[org2].staff.iter().take(3).cloned().collect(),
-            w,
+        hosts_if!(
+            name,
+            // a sign-in far from the venue needs a venue: offline classes only
+            |c: &Cohort, ei: usize, _ci: usize| name != "geofence_breach"
+                || c.classes[c.enrolls[ei].class].mode == Mode::Offline,
+            |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, ei: usize, ci: usize, _ids: &mut Ids| {
+                let mode = if name == "low_attendance" {
+                    low_attendance_shape(&c.classes[c.enrolls[ei].class].tt, rng)
+                } else {
+                    mode
+                };
+                c.enrolls[ei].att = mode;
+                label_claim(c, name, ci, None);
+            }
         );
-        if !ev2.passed {
-            ev2.passed = true;
-            ev2.theory = 75.0;
-            ev2.practical = 80.0;
-            let issued = ev2.starts.date() + Duration::days(10);
-            ev2.issued = Some(issued);
-            ids.cert += 1;
-            ev2.cert = Some(crate::idgen::certificate(
-                &REGIONS[w.evaluators[org2].region].code[..2],
-                org2 as u32,
-                issued.year(),
-                3,
-                ids.cert,
-            ));
+    }
+    hosts_if!(
+        "proxy_exam",
+        |c: &Cohort, _ei: usize, ci: usize| c.claims[ci].eval.is_some(),
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, ids: &mut Ids| {
+            let pid = c.claims[ci].person.clone();
+            let eval_id = c.claims[ci].eval.clone();
+            let Some(ev) = c
+                .evals
+                .iter()
+                .find(|ev| Some(&ev.id) == eval_id.as_ref())
+                .cloned()
+            else {
+                return;
+            };
+            let org2 = (ev.org + 1) % w.evaluators.len();
+            let occ2 = (ev.occ + 3) % OCCUPATIONS.len();
+            let level = if is_special(occ2) {
+                "special_ability"
+            } else {
+                "senior"
+            };
+            let mut ev2 = make_eval(
+                rng,
+                ids,
+                &pid,
+                org2,
+                None,
+                occ2,
+                level,
+                &format!("SITE{org2:04}07"),
+                ev.starts + Duration::minutes(30),
+                w.evaluators[org2].staff.iter().take(3).cloned().collect(),
+                w,
+                Grading::Normal,
+            );
+            grant(&mut ev2, rng, ids, w);
+            let p = c
+                .persons
+                .iter()
+                .find(|p| p.id == pid)
+                .cloned()
+                .expect("person");
+            let amount = entitled("*", "evaluation", level, 0);
+            let on = ev2.issued.expect("issued") + Duration::days(10);
+            c.claims.push(Claim {
+                id: ids.claim(),
+                scheme: "evaluation",
+                claimant: pid.clone(),
+                person: pid.clone(),
+                class: None,
+                of_class: None,
+                eval: Some(ev2.id.clone()),
+                cert: ev2.cert.clone(),
+                occ: occ2,
+                level,
+                claimed: amount,
+                paid: Some(amount),
+                on,
+                paid_on: Some(on + Duration::days(15)),
+                payee: p.account.clone(),
+                fund: "employment_fund",
+                approver: c.claims[ci].approver.clone(),
+                entitled: amount,
+            });
+            let k = c.claims.len() - 1;
+            let ev2_id = ev2.id.clone();
+            c.evals.push(ev2);
+            // an impossible pair: both sittings and both claims are flagged
+            label(c, "proxy_exam", "evaluation", &ev.id, None, 0);
+            label(c, "proxy_exam", "evaluation", &ev2_id, None, 0);
+            label_claim(c, "proxy_exam", ci, None);
+            label_claim(c, "proxy_exam", k, None);
         }
-        let p = c
-            .persons
-            .iter()
-            .find(|p| p.id == pid)
-            .cloned()
-            .expect("person");
-        let amount = entitled("*", "evaluation", level, 0);
-        let on = ev2.issued.expect("issued") + Duration::days(10);
-        c.claims.push(Claim {
-            id: ids.claim(),
-            scheme: "evaluation",
-            claimant: pid.clone(),
-            person: pid.clone(),
-            class: None,
-            eval: Some(ev2.id.clone()),
-            cert: ev2.cert.clone(),
-            occ: occ2,
-            level,
-            claimed: amount,
-            paid: Some(amount),
-            on,
-            paid_on: Some(on + Duration::days(15)),
-            payee: p.account.clone(),
-            fund: "employment_fund",
-            approver: c.claims[ci].approver.clone(),
-            entitled: amount,
-        });
-        let k = c.claims.len() - 1;
-        let ev2_id = ev2.id.clone();
-        c.evals.push(ev2);
-        label(c, "proxy_exam", "evaluation", &ev2_id, None, 0);
-        label_claim(c, "proxy_exam", k, None);
-    });
-    hosts!(
+    );
+    hosts_if!(
         "malformed_certificate",
+        |c: &Cohort, _ei: usize, ci: usize| has_level_certificate(c, ci),
         |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
             let Some(cert) = c.claims[ci].cert.clone() else {
                 return;
@@ -1305,23 +1391,23 @@ pub fn plant_cohort(
             label_claim(c, "malformed_certificate", ci, None);
         }
     );
-    hosts!("late_claim", |c: &mut Cohort,
-                          rng: &mut Xoshiro256PlusPlus,
-                          _ei: usize,
-                          ci: usize,
-                          _ids: &mut Ids| {
-        let ev_id = c.claims[ci].eval.clone();
-        let issued = c
-            .evals
-            .iter()
-            .find(|e| Some(&e.id) == ev_id.as_ref())
-            .and_then(|e| e.issued);
-        let Some(issued) = issued else { return };
-        let on = issued + Duration::days(rng.gen_range(400..500));
-        c.claims[ci].on = on;
-        c.claims[ci].paid_on = Some(on + Duration::days(20));
-        label_claim(c, "late_claim", ci, None);
-    });
+    hosts_if!(
+        "late_claim",
+        |c: &Cohort, _ei: usize, ci: usize| c.claims[ci].eval.is_some(),
+        |c: &mut Cohort, rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
+            let ev_id = c.claims[ci].eval.clone();
+            let issued = c
+                .evals
+                .iter()
+                .find(|e| Some(&e.id) == ev_id.as_ref())
+                .and_then(|e| e.issued);
+            let Some(issued) = issued else { return };
+            let on = issued + Duration::days(rng.gen_range(400..500));
+            c.claims[ci].on = on;
+            c.claims[ci].paid_on = Some(on + Duration::days(20));
+            label_claim(c, "late_claim", ci, None);
+        }
+    );
     hosts!(
         "over_standard_amount",
         |c: &mut Cohort, _rng: &mut Xoshiro256PlusPlus, _ei: usize, ci: usize, _ids: &mut Ids| {
@@ -1347,11 +1433,13 @@ pub fn plant_cohort(
         }
         let Some(p) = untrained(c) else { continue };
         let occ = t.approved[0];
-        let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+        let level = if is_special(occ) {
             "special_ability"
         } else {
             "junior"
         };
+        let revoked = t.until.is_none();
+        let id = t.id.clone();
         add_solo_training(
             w,
             c,
@@ -1364,11 +1452,44 @@ pub fn plant_cohort(
             date + Duration::days(20),
             0,
         );
+        // a revoked institution's class started after the revocation also ends in an
+        // evaluation claim, whose class is on the evaluation row or only in the enrolments
+        if revoked
+            && q.institutions_labelled
+                .insert(format!("evaluation claim {id}"))
+        {
+            let Some(p2) = untrained(c) else { continue };
+            let shape = Solo {
+                route: Route::Evaluation,
+                tt: None,
+                mode: None,
+            };
+            let k = add_solo(
+                w,
+                c,
+                rng,
+                ids,
+                p2,
+                i,
+                occ,
+                level,
+                date + Duration::days(25),
+                &shape,
+            );
+            let names = rng.gen_bool(0.5);
+            let ev_id = c.claims[k].eval.clone();
+            for ev in c.evals.iter_mut().filter(|e| Some(&e.id) == ev_id.as_ref()) {
+                ev.class_written = names;
+            }
+        }
     }
     // claims of institutions planted package-wide (last, so claims added by scenarios count too)
     let already: BTreeSet<String> = c.labels.iter().map(|l| l.claim_id.clone()).collect();
     for (k, cl) in c.claims.clone().iter().enumerate() {
-        let Some(class_id) = &cl.class else { continue };
+        // the class the claim is for, on the claim or not (an evaluation claim's)
+        let Some(class_id) = &cl.of_class else {
+            continue;
+        };
         let Some(cls) = c.classes.iter().find(|x| &x.id == class_id) else {
             continue;
         };
@@ -1378,7 +1499,11 @@ pub fn plant_cohort(
         }
         let scen = if inst.until.is_some_and(|u| cls.start > u) {
             Some("delisted_institution")
-        } else if inst.revoked.is_some_and(|r| cl.on > r) {
+        } else if inst.revoked.is_some_and(|r| {
+            // a claim of a class that started on or after the revocation (the training ran
+            // without the qualification; one that ran before it stays payable)
+            cls.start >= r
+        }) {
             Some("revoked_institution")
         } else {
             None
@@ -1395,8 +1520,53 @@ pub fn plant_cohort(
     }
 }
 
-/// Adds a class of one trainee (the person at `person`) with its evaluation and a paid claim
-/// modelled on claim `model`. Returns the new claim's index.
+/// The shape of a one-trainee class a scenario adds.
+#[derive(Debug, Clone)]
+struct Solo {
+    /// how it is subsidised
+    route: Route,
+    /// the timetable to copy (else a random one)
+    tt: Option<Timetable>,
+    /// the mode to force (else a random one)
+    mode: Option<Mode>,
+}
+
+impl Solo {
+    fn training() -> Solo {
+        Solo {
+            route: Route::Training,
+            tt: None,
+            mode: None,
+        }
+    }
+}
+
+/// How a low-attendance trainee falls short, under the contract's definition (presence inside
+/// the timetabled sessions, or for a class without `sessions` the day's sign-in span capped
+/// per day): missed days everywhere, early departures where they shorten the day's presence;
+/// where sessions are written, also a
+/// sign-in hours early with a short stay (the span looks full, the presence is not) and, on
+/// two-session days, the mornings only.
+fn low_attendance_shape(tt: &Timetable, rng: &mut Xoshiro256PlusPlus) -> AttMode {
+    let mut shapes = vec![AttMode::Partial(0.4)];
+    if tt.written {
+        shapes.push(AttMode::LeavesEarly(0.45));
+        shapes.push(AttMode::EarlyInShortStay);
+        if tt.slots.len() == 2 {
+            shapes.push(AttMode::MorningsOnly);
+        }
+    } else if tt.slots.len() == 2 {
+        // without sessions the day's span counts (lunch break included): leaving the
+        // afternoon early is not short, attending the mornings only is
+        shapes.push(AttMode::MorningsOnly);
+    } else {
+        shapes.push(AttMode::LeavesEarly(0.45));
+    }
+    shapes[rng.gen_range(0..shapes.len())]
+}
+
+/// Adds a class of one trainee (the person at `person`) with its evaluation and a paid training
+/// claim. Returns the new claim's index.
 #[allow(clippy::too_many_arguments)]
 fn add_solo_training(
     w: &World,
@@ -1408,9 +1578,49 @@ fn add_solo_training(
     occ: usize,
     level: &'static str,
     start: chrono::NaiveDate,
-    model: usize,
+    _model: usize,
 ) -> usize {
-    let cls = new_class(w, rng, ids, inst, occ, level, start, 1);
+    add_solo(
+        w,
+        c,
+        rng,
+        ids,
+        person,
+        inst,
+        occ,
+        level,
+        start,
+        &Solo::training(),
+    )
+}
+
+/// Adds a class of one trainee of the given shape, its sitting three days after it ends
+/// (passed) and the paid claim of its route. Returns the new claim's index.
+#[allow(clippy::too_many_arguments)]
+fn add_solo(
+    w: &World,
+    c: &mut Cohort,
+    rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
+    person: usize,
+    inst: usize,
+    occ: usize,
+    level: &'static str,
+    start: chrono::NaiveDate,
+    shape: &Solo,
+) -> usize {
+    let mut cls = new_class(w, rng, ids, inst, occ, level, start, 1);
+    cls.route = shape.route;
+    if let Some(tt) = &shape.tt {
+        cls.tt = tt.clone();
+        cls.fit_days(OCCUPATIONS[occ].hours + 14 * crate::generator::level_rank(level));
+    }
+    if let Some(m) = shape.mode {
+        cls.mode = m;
+    }
+    if cls.route == Route::Evaluation && cls.fee == 0 {
+        cls.fee = 150_000;
+    }
     let ci = c.classes.len();
     c.enrolls.push(Enroll {
         class: ci,
@@ -1436,51 +1646,25 @@ fn add_solo_training(
         when,
         evs,
         w,
+        Grading::Normal,
     );
-    if !ev.passed {
-        ev.theory = 72.0;
-        ev.practical = 75.0;
-        ev.passed = true;
-        let issued = when.date() + Duration::days(12);
-        ev.issued = Some(issued);
-        ids.cert += 1;
-        let digit = match level {
-            "intermediate" => 4,
-            "senior" => 3,
-            "technician" => 2,
-            _ => 5,
-        };
-        ev.cert = Some(crate::idgen::certificate(
-            &REGIONS[w.evaluators[org].region].code[..2],
-            org as u32,
-            issued.year(),
-            digit,
-            ids.cert,
-        ));
-    }
-    let region = REGIONS[w.training[inst].region].code;
-    let amount = entitled(region, "training", level, tier_on(occ, cls.start));
-    let on = ev.issued.expect("issued") + Duration::days(rng.gen_range(5..30));
-    let _ = model;
-    c.claims.push(Claim {
-        id: ids.claim(),
-        scheme: "training",
-        claimant: w.training[inst].id.clone(),
-        person: p.id.clone(),
-        class: Some(cls.id.clone()),
-        eval: Some(ev.id.clone()),
-        cert: ev.cert.clone(),
-        occ,
-        level,
-        claimed: amount,
-        paid: Some(amount),
-        on,
-        paid_on: Some(on + Duration::days(20)),
-        payee: w.training[inst].account.clone(),
-        fund: "employment_fund",
-        approver: format!("人社局{region}"),
-        entitled: amount,
-    });
+    ev.class_written = cls.exam_names_class;
+    grant(&mut ev, rng, ids, w);
+    let issued = ev.issued.unwrap_or(when.date());
+    let mut claim = route_claim(
+        w,
+        rng,
+        ids,
+        &cls,
+        &p,
+        Some(ev.id.clone()),
+        ev.cert.clone(),
+        issued,
+        false,
+    );
+    claim.paid = Some(claim.claimed);
+    claim.paid_on = Some(claim.on + Duration::days(20));
+    c.claims.push(claim);
     c.evals.push(ev);
     c.classes.push(cls);
     c.claims.len() - 1
@@ -1524,10 +1708,12 @@ fn plant_class(
             for i in members {
                 c.enrolls[i].att = AttMode::SharedDevice(dev);
                 let pid = c.persons[c.enrolls[i].person].id.clone();
+                // the claims that paid for the training: an evaluation subsidy answers for
+                // its sitting, not for the sign-ins
                 if let Some(ci) = claims
                     .iter()
                     .copied()
-                    .find(|&ci| c.claims[ci].person == pid)
+                    .find(|&ci| c.claims[ci].person == pid && c.claims[ci].scheme != "evaluation")
                 {
                     label_claim(c, name, ci, None);
                 }
@@ -1535,27 +1721,36 @@ fn plant_class(
             label(c, name, "device", &format!("DVSHARED{dev:06}"), None, 0);
         }
         "shortened_class" => {
+            // half the days the standard hours need: planned 学时 at most half the standard
             let std_hours = OCCUPATIONS[cls.occ].hours;
-            let days = (c.classes[k].hours / 7 / 2).max(1);
+            let full_days = (std_hours * 45).div_ceil(cls.tt.length.minutes());
+            let days = (full_days / 2).max(1);
             c.classes[k].days = days;
-            c.classes[k].hours = days * 7;
             c.classes[k].end = cls.start + Duration::days(i64::from(days) - 1);
+            // the planned hours as written (two decimals)
+            let planned: f64 = crate::generator::fmt_hours(c.classes[k].planned_hours())
+                .parse()
+                .unwrap_or(0.0);
             label(c, name, "class", &cls.id, None, 0);
             for ci in claims {
                 let paid = c.claims[ci].paid.unwrap_or(0);
                 // the shortfall share, as the rule computes it: paid × (standard − hours) / standard
-                let excess = paid * i64::from(std_hours - days * 7) / i64::from(std_hours);
+                let std = f64::from(std_hours);
+                let excess = (paid as f64 * (std - planned) / std).round() as i64;
                 label_claim(c, name, ci, Some(excess));
             }
         }
         "teacher_double_booked" => {
-            // another class of another institution on overlapping days gets the same teacher
+            // another class of another institution on overlapping days and at the same hours
+            // (both with timetabled sessions, at their venues) gets the same teacher
             let Some(other) = (0..c.classes.len()).find(|&j| {
                 j != k
                     && !used_classes.contains(&j)
                     && c.classes[j].inst != cls.inst
                     && c.classes[j].start <= cls.end
                     && c.classes[j].end >= cls.start
+                    && c.classes[j].mode == Mode::Offline
+                    && c.classes[j].tt == cls.tt
             }) else {
                 // none overlaps: a one-trainee class elsewhere on the same days, same teacher
                 let Some(p) = untrained(c) else { return };
@@ -1570,14 +1765,18 @@ fn plant_class(
                     return;
                 };
                 let occ = w.training[inst2].approved[0];
-                let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+                let level = if is_special(occ) {
                     "special_ability"
                 } else {
                     "junior"
                 };
-                let model = paid_claims_of(c, &cls.id).first().copied().unwrap_or(0);
                 let before = c.classes.len();
-                add_solo_training(w, c, rng, ids, p, inst2, occ, level, cls.start, model);
+                let shape = Solo {
+                    route: Route::Training,
+                    tt: Some(cls.tt.clone()),
+                    mode: Some(Mode::Offline),
+                };
+                add_solo(w, c, rng, ids, p, inst2, occ, level, cls.start, &shape);
                 c.classes[before].teacher = cls.teacher.clone();
                 used_classes.insert(before);
                 label(c, name, "teacher", &cls.teacher, None, 0);
@@ -1629,6 +1828,58 @@ fn plant_class(
                 }
             }
         }
+        "uniform_scores" => {
+            // every candidate of the sitting passes with a practical score of 84, 85 or 86
+            // (standard deviation under 1; the practical score is the one varied, theory keeps
+            // its normal spread): those who had failed get their certificate and claim
+            let members: Vec<usize> = (0..c.enrolls.len())
+                .filter(|&i| c.enrolls[i].class == k)
+                .collect();
+            for i in members {
+                let pid = c.persons[c.enrolls[i].person].id.clone();
+                let Some(ei) = c
+                    .evals
+                    .iter()
+                    .position(|ev| ev.person == pid && ev.class.as_deref() == Some(&cls.id))
+                else {
+                    continue;
+                };
+                let was_passed = c.evals[ei].passed;
+                {
+                    let mut ev = c.evals[ei].clone();
+                    ev.theory = ev.theory.max(f64::from(rng.gen_range(62..75)));
+                    ev.practical = 60.0; // below the new mark: grant keeps the larger one
+                    grant(&mut ev, rng, ids, w);
+                    ev.practical = f64::from(rng.gen_range(84..87));
+                    // a room of its own, so that no other class's sitting merges into it
+                    ev.site = format!("{}U", ev.site);
+                    c.evals[ei] = ev;
+                }
+                if !was_passed {
+                    let ev = &c.evals[ei];
+                    let (ev_id, cert) = (ev.id.clone(), ev.cert.clone());
+                    let issued = ev.issued.unwrap_or(ev.starts.date());
+                    let person = c.persons[c.enrolls[i].person].clone();
+                    let mut claim =
+                        route_claim(w, rng, ids, &cls, &person, Some(ev_id), cert, issued, false);
+                    claim.paid = Some(claim.claimed);
+                    claim.paid_on = Some(claim.on + Duration::days(20));
+                    c.claims.push(claim);
+                }
+            }
+            label(c, name, "class", &cls.id, None, 0);
+            for ci in 0..c.claims.len() {
+                let cl = &c.claims[ci];
+                // the paid claims (an unpaid one is flagged too, but has nothing to recover)
+                if cl.of_class.as_deref() == Some(&cls.id)
+                    && cl.eval.is_some()
+                    && cl.paid.is_some()
+                    && cl.scheme != "living_allowance"
+                {
+                    label_claim(c, name, ci, None);
+                }
+            }
+        }
         "too_few_examiners" => {
             let mut evs = Vec::new();
             for ev in c
@@ -1650,7 +1901,6 @@ fn plant_class(
                 .unwrap_or(100_000);
             let cl = &mut c.classes[k];
             cl.days = 1;
-            cl.hours = 7;
             cl.end = cl.start;
             cl.fee = amount * 6 / 10;
             label(c, name, "class", &cls.id, None, 0);

@@ -230,6 +230,20 @@ pub const OCCUPATIONS: &[Occupation] = &[
         tier: 0,
         hours: 49,
     },
+    Occupation {
+        code: "Z-00-00-02",
+        name: "电商直播(专项职业能力)",
+        sector: "digital_economy",
+        tier: 0,
+        hours: 49,
+    },
+    Occupation {
+        code: "Z-00-00-03",
+        name: "中式面点制作(专项职业能力)",
+        sector: "life_services",
+        tier: 0,
+        hours: 56,
+    },
 ];
 
 /// Common surnames: with the given names below, the same full name falls to many people.
