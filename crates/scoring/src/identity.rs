@@ -20,14 +20,25 @@
 //! u = P(level | two people).
 //!
 //! **Estimation.** u comes from [`LinkConfig::u_samples`] random pairs drawn with
-//! [`LinkConfig::seed`]. The identifier's u is drawn among random pairs *born on the same day*:
-//! an 18-character resident ID embeds the birth date, which the birth-date field already counts.
+//! [`LinkConfig::seed`]. An 18-character resident ID embeds the birth date and the region code,
+//! which the birth-date and hukou fields already count. So the identifier's u has four tables,
+//! one per context (do the pair's birth dates agree exactly? its hukou codes?): in a context
+//! where they agree, the other record's ID is compared as if it shared this one's birth and/or
+//! region segment. Two strangers born one day in one district, IDs two positions apart, are then
+//! one coincidence (birth and hukou), not three. (The `different` level keeps the plain table.)
+//!
 //! m is estimated by EM on the candidate pairs, u held fixed, one keyed blocking rule at a time:
 //! the pairs a rule produced, with the fields that rule compared left out (a pair found through
 //! its birth date says nothing about how often true matches share one; this is how Splink
-//! trains m); a field's m is the average over the rules that left it in, weighted by each rule's
-//! P(match) among its pairs (a rule whose pairs are mostly one person teaches m best). EM starts from m = 0.85 on the best level, 0.05 on "different" and the rest shared
-//! among the levels between, with P(match | candidate) = 0.1, and stops when neither m nor P(match) moves by more
+//! trains m). A rule's estimate counts only when its latent class is one of duplicates: P(match)
+//! among its pairs at least 0.5, and the class's evidence (the Kullback-Leibler divergence of m
+//! from u over the fields it estimates, in bits) at least log2(records), what it takes to single
+//! one record out. A rule whose pairs are mostly strangers lets EM settle on m = u (a class every
+//! pair fits, evidence near 0) or drift to whatever correlates (one district, one household);
+//! such a rule teaches nothing. A field's m is the average over the rules that teach it,
+//! weighted by their expected matches; a field no rule teaches keeps the starting m. EM starts
+//! from m = 0.85 on the best level, 0.05 on "different" and the rest shared among the levels
+//! between, with P(match | candidate) = 0.1, and stops when neither m nor P(match) moves by more
 //! than 1e-6 (or after [`LinkConfig::em_iterations`]). m is floored at 1e-3, so no single field
 //! can veto by more than about 10 bits. With m fixed, a last EM run over all candidates gives
 //! P(match | candidate); the prior, log2 of the odds that two random records match, is the
@@ -37,14 +48,20 @@
 //! bearing that name: 王伟 shared by thousands is weak evidence, a rare name strong.
 //!
 //! **Decision.** A pair merges when its match probability reaches [`LinkConfig::threshold`],
-//! except when both IDs are 18 characters that pass their check, share the region and birth
-//! segment and differ in the sequence (two numbers as issued: twins, or namesakes born the same
-//! day in one place), no phone or bank account agrees, and a phone or account differs or the
-//! given name is more than a typo apart (李明 and 李铭 are the sibling pattern): such a pair never merges,
-//! and when a phone or account differs it is a cannot-link for the clusters too. Merges are closed transitively
-//! (union-find over the accepted pairs, strongest first); two clusters never join when a
-//! cannot-link pair would end up inside one. Each identity is named by its smallest key.
-//! Confidence: the best accepted pair's match probability; 1.0 for a record alone.
+//! except in two patterns of two people that the model's independence cannot see:
+//! - *two IDs as issued*: both 18 characters that pass their check, sharing the region and
+//!   birth segment and differing in the sequence (twins, namesakes born the same day in one
+//!   place), no phone or bank account agreeing, and a phone or account differing or the given
+//!   name more than a typo apart (李明 and 李铭 are the sibling pattern);
+//! - *one household*: the given names (a CJK name: the whole name) wholly different, a phone or
+//!   account differing and none agreeing. Birth date, address and an ID of one district and day
+//!   are what twins share; a re-registration keeps its name within a typo, or its phone.
+//!
+//! Such a pair never merges, and (but for a two-IDs pair with no contact differing) it is a
+//! cannot-link for the clusters too. Merges are closed transitively (union-find over the
+//! accepted pairs, strongest first); two clusters never join when a cannot-link pair would end
+//! up inside one. Each identity is named by its smallest key. Confidence: the best accepted
+//! pair's match probability; 1.0 for a record alone.
 //!
 //! Written by hand: no maintained Rust crate estimates Fellegi–Sunter parameters by EM (the
 //! references are Python: recordlinkage's ECM and Splink); Jaro-Winkler comes from strsim.
@@ -679,6 +696,22 @@ fn two_issued_ids(a: &Prep, b: &Prep, c: &Comparison) -> Option<bool> {
     (ids && !contact && (contact_apart || names_apart)).then_some(contact_apart)
 }
 
+/// Whether the pair is two people of one household: the given names (a CJK name: the whole
+/// name) wholly different (not a typo, a variant or a swap: [`NameLevel::Different`]), a phone or bank account on both sides that
+/// differs, and none that agrees. A re-registration keeps its name within a typo or a look-alike
+/// character, or keeps its phone; what is left (one birth date, one address, IDs of one
+/// district and day) is what twins share. Such a pair is a cannot-link, however much else
+/// agrees: Fellegi-Sunter adds those shared fields as if independent, and they are not within a
+/// family.
+fn household(c: &Comparison) -> bool {
+    // the given name (a CJK name: the whole name); siblings share the surname
+    let names_apart = c.given == Some(NameLevel::Different);
+    let contact = c.phone == Some(ExactLevel::Exact) || c.account == Some(ExactLevel::Exact);
+    let contact_apart =
+        c.phone == Some(ExactLevel::Different) || c.account == Some(ExactLevel::Different);
+    names_apart && contact_apart && !contact
+}
+
 /// One blocking rule's counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleCount {
@@ -756,10 +789,10 @@ pub struct Link {
 }
 
 struct Model {
-    /// weights per field and level (log2 m/u)
+    /// weights per field and level (log2 m/u; the identifier's in its plain context)
     w: [Vec<f64>; NF],
     m: [Vec<f64>; NF],
-    u: [Vec<f64>; NF],
+    u: U,
     prior: f64,
     lambda: f64,
     iterations: usize,
@@ -968,8 +1001,41 @@ fn unpack(p: u64) -> (usize, usize) {
     ((p >> 32) as usize, (p & 0xffff_ffff) as usize)
 }
 
-/// u per field and level from seeded random pairs; the identifier's as if born the same day.
-fn estimate_u(prep: &[Prep], cfg: &LinkConfig) -> [Vec<f64>; NF] {
+/// u per field and level, from seeded random pairs. The identifier has four tables, one per
+/// context: whether the pair's birth dates agree exactly, and whether its hukou codes do.
+struct U {
+    /// per field (the identifier's entry is its no-agreement context)
+    base: [Vec<f64>; NF],
+    /// the identifier's, by [`id_context`]
+    id: [Vec<f64>; 4],
+}
+
+/// The identifier's context in a comparison vector: bit 0 the birth dates agree exactly, bit 1
+/// the hukou codes do. A resident ID embeds both (birth segment, region segment), so when the
+/// birth or hukou field already credits an agreement, the ID's own level is judged against
+/// strangers who share it too: two people born one day in one district, whose IDs then differ in
+/// the sequence code alone, are one coincidence, not three.
+fn id_context(codes: &[u8; NF]) -> usize {
+    usize::from(codes[Field::Birth as usize] == DateLevel::Exact as u8)
+        | usize::from(codes[Field::Hukou as usize] == RegionLevel::Exact as u8) << 1
+}
+
+impl U {
+    /// u of field `f` at level `l` in the pair whose vector is `codes`. An ID level that says
+    /// nothing of the segments (`different`) keeps the plain table: under an agreeing birth date
+    /// or hukou it means the ID disagrees with its own record, which random pairs drawn as if
+    /// agreeing cannot measure.
+    fn at(&self, f: usize, l: usize, codes: &[u8; NF]) -> f64 {
+        if f == Field::Id as usize && l != IdLevel::Different as usize {
+            self.id[id_context(codes)][l]
+        } else {
+            self.base[f][l]
+        }
+    }
+}
+
+/// u per field and level from seeded random pairs; the identifier's per [`id_context`].
+fn estimate_u(prep: &[Prep], cfg: &LinkConfig) -> U {
     let n = prep.len();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
     let mut draws: Vec<(u32, u32)> = Vec::with_capacity(cfg.u_samples);
@@ -1009,52 +1075,61 @@ fn estimate_u(prep: &[Prep], cfg: &LinkConfig) -> [Vec<f64>; NF] {
             )
     };
     let mut u = count(&draws);
-    // the identifier given the birth date: a resident ID embeds the birth date, which the birth
-    // field counts already, so the other record's ID is compared as if born the same day (its
-    // birth segment replaced by this one's, its check character recomputed when it passed)
-    let id = Field::Id as usize;
-    let ids = draws
-        .par_iter()
-        .fold(
-            || vec![0.0; IdLevel::LABELS.len()],
-            |mut acc, &(i, j)| {
-                let (a, b) = (&prep[i as usize], &prep[j as usize]);
-                let level = if a.id.len() == 18 && b.id.len() == 18 {
-                    let mut y = [0u8; 18];
-                    y.copy_from_slice(&b.id);
-                    y[6..14].copy_from_slice(&a.id[6..14]);
-                    if b.id_valid == Some(true)
-                        && let Ok(first17) = std::str::from_utf8(&y[..17])
-                        && let Some(c) = id_check_char(first17)
-                    {
-                        y[17] = c as u8;
+    let mut id_tables: [Vec<f64>; 4] = std::array::from_fn(|_| Vec::new());
+    // the identifier in each context: the other record's ID is compared as if it shared this
+    // one's birth segment (context bit 0) and region segment (bit 1), its check character
+    // recomputed when it passed; context 0 compares the IDs as they are
+    for (ctx, table) in id_tables.iter_mut().enumerate() {
+        *table = draws
+            .par_iter()
+            .fold(
+                || vec![0.0; IdLevel::LABELS.len()],
+                |mut acc, &(i, j)| {
+                    let (a, b) = (&prep[i as usize], &prep[j as usize]);
+                    let level = if ctx != 0 && a.id.len() == 18 && b.id.len() == 18 {
+                        let mut y = [0u8; 18];
+                        y.copy_from_slice(&b.id);
+                        if ctx & 1 != 0 {
+                            y[6..14].copy_from_slice(&a.id[6..14]);
+                        }
+                        if ctx & 2 != 0 {
+                            y[..6].copy_from_slice(&a.id[..6]);
+                        }
+                        if b.id_valid == Some(true)
+                            && let Ok(first17) = std::str::from_utf8(&y[..17])
+                            && let Some(c) = id_check_char(first17)
+                        {
+                            y[17] = c as u8;
+                        }
+                        id_level_raw(&a.id, a.id_valid, &y, b.id_valid)
+                    } else {
+                        id_level_raw(&a.id, a.id_valid, &b.id, b.id_valid)
+                    };
+                    if let Some(l) = level {
+                        acc[l as usize] += 1.0;
                     }
-                    id_level_raw(&a.id, a.id_valid, &y, b.id_valid)
-                } else {
-                    id_level_raw(&a.id, a.id_valid, &b.id, b.id_valid)
-                };
-                if let Some(l) = level {
-                    acc[l as usize] += 1.0;
-                }
-                acc
-            },
-        )
-        .reduce(
-            || vec![0.0; IdLevel::LABELS.len()],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
-    u[id] = ids;
+                    acc
+                },
+            )
+            .reduce(
+                || vec![0.0; IdLevel::LABELS.len()],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            );
+    }
     // add-half smoothing: a level never seen among random pairs is rare, not impossible
-    for v in &mut u {
+    for v in u.iter_mut().chain(id_tables.iter_mut()) {
         let t: f64 = v.iter().sum::<f64>() + 0.5 * v.len() as f64;
         for x in v.iter_mut() {
             *x = (*x + 0.5) / t;
         }
     }
-    u
+    U {
+        base: u,
+        id: id_tables,
+    }
 }
 
 const M_FLOOR: f64 = 1e-3;
@@ -1081,7 +1156,7 @@ fn start_m() -> [Vec<f64>; NF] {
 fn em(
     patterns: &[([u8; NF], f64)],
     mask: u16,
-    u: &[Vec<f64>; NF],
+    u: &U,
     mut m: [Vec<f64>; NF],
     fit_m: bool,
     cfg: &LinkConfig,
@@ -1098,7 +1173,7 @@ fn em(
             let mut llr = 0.0;
             for (f, &l) in codes.iter().enumerate() {
                 if l != NULL && mask & (1 << f) == 0 {
-                    llr += (m[f][l as usize] / u[f][l as usize]).ln();
+                    llr += (m[f][l as usize] / u.at(f, l as usize, codes)).ln();
                 }
             }
             let odds = (lambda / (1.0 - lambda)).ln() + llr;
@@ -1143,7 +1218,13 @@ fn em(
 /// m by EM one blocking rule at a time (Splink's way): the pairs a rule produced, with the
 /// fields that rule compared left out; each field's m is the average over the rules that left it
 /// in, weighted by their expected matches. Then P(match) among all candidates with m fixed.
-fn train(cands: &[(u64, u16)], codes: &[[u8; NF]], u: &[Vec<f64>; NF], cfg: &LinkConfig) -> Model {
+fn train(
+    records: usize,
+    cands: &[(u64, u16)],
+    codes: &[[u8; NF]],
+    u: &U,
+    cfg: &LinkConfig,
+) -> Model {
     let mut sum: [Vec<f64>; NF] = Field::ALL.map(|f| vec![0.0; f.levels().len()]);
     let mut weight = [0.0f64; NF];
     let mut iterations = 0;
@@ -1174,17 +1255,53 @@ fn train(cands: &[(u64, u16)], codes: &[[u8; NF]], u: &[Vec<f64>; NF], cfg: &Lin
         }
         let (m, seen, lambda, _, it) = em(&pats, *mask, u, start_m(), true, cfg);
         iterations += it;
-        // a rule's estimate counts by its pairs' P(match): a rule whose pairs are mostly one
-        // person (a shared phone) teaches m; one whose pairs are mostly strangers (a birth date
-        // and an initial among a million) lets EM's latent class drift to whatever correlates
-        // (one region: hukou, the ID's region, the address's city)
-        // (rules whose pairs are mostly strangers, P(match) under 0.5, teach nothing)
-        for f in 0..NF {
-            if seen[f] && mask & (1 << f) == 0 && lambda >= 0.5 {
-                for (acc, x) in sum[f].iter_mut().zip(&m[f]) {
-                    *acc += lambda * x;
+        // A rule's estimate counts, by its expected matches, only when its latent class is one
+        // of duplicates: most of the rule's pairs (P(match) at least 0.5), and evidence enough
+        // to single one record out of the package. A rule whose pairs are mostly strangers (a
+        // birth date and an initial among a million) lets EM's class drift to whatever
+        // correlates (one district: hukou, the ID's region, the address's city), or settle on
+        // m = u, a "class" that every pair fits and that says nothing: the fields' evidence,
+        // the Kullback-Leibler divergence of m from u in bits, is then near 0, where a class
+        // of duplicates needs log2(records) bits to stand out from the package's strangers.
+        let n_pairs: f64 = pats.iter().map(|p| p.1).sum();
+        let evidence: f64 = (0..NF)
+            .filter(|&f| seen[f] && mask & (1 << f) == 0)
+            .map(|f| {
+                m[f].iter()
+                    .zip(&u.base[f])
+                    .map(|(m, u)| m * (m / u).log2())
+                    .sum::<f64>()
+            })
+            .sum();
+        let teaches = lambda >= 0.5 && evidence >= (records.max(2) as f64).log2();
+        if subsidy_model::trace::enabled() {
+            let fmt = |f: Field| -> String {
+                if mask & f.bit() != 0 {
+                    return "masked".into();
                 }
-                weight[f] += lambda;
+                let v: Vec<String> = m[f as usize].iter().map(|x| format!("{x:.3}")).collect();
+                v.join("/")
+            };
+            eprintln!(
+                "trace: identity training {}: {n_pairs} pairs, P(match) {lambda:.4}, {it} iterations, evidence {evidence:.1} bits: {}; m of name {}, birth {}, id {}, phone {}, hukou {}, address {}",
+                RULES[k].0,
+                if teaches { "teaches m" } else { "left out" },
+                fmt(Field::Given),
+                fmt(Field::Birth),
+                fmt(Field::Id),
+                fmt(Field::Phone),
+                fmt(Field::Hukou),
+                fmt(Field::Address)
+            );
+        }
+        if teaches {
+            for f in 0..NF {
+                if seen[f] && mask & (1 << f) == 0 {
+                    for (acc, x) in sum[f].iter_mut().zip(&m[f]) {
+                        *acc += lambda * n_pairs * x;
+                    }
+                    weight[f] += lambda * n_pairs;
+                }
             }
         }
     }
@@ -1202,14 +1319,17 @@ fn train(cands: &[(u64, u16)], codes: &[[u8; NF]], u: &[Vec<f64>; NF], cfg: &Lin
     let w = Field::ALL.map(|f| {
         let i = f as usize;
         m[i].iter()
-            .zip(&u[i])
+            .zip(&u.base[i])
             .map(|(m, u)| (m / u).log2())
             .collect()
     });
     Model {
         w,
         m,
-        u: u.clone(),
+        u: U {
+            base: u.base.clone(),
+            id: u.id.clone(),
+        },
         prior: 0.0,
         lambda,
         iterations,
@@ -1224,7 +1344,11 @@ impl Model {
             if l == NULL {
                 continue;
             }
-            out[f] = self.w[f][l as usize];
+            out[f] = if f == Field::Id as usize {
+                (self.m[f][l as usize] / self.u.at(f, l as usize, codes)).log2()
+            } else {
+                self.w[f][l as usize]
+            };
             let field = Field::ALL[f];
             if matches!(field, Field::Given | Field::Surname) && l == NameLevel::Exact as u8 {
                 let v = if field == Field::Given {
@@ -1302,7 +1426,7 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
     subsidy_model::trace::lap("identity: candidates compared", lap);
     let u = estimate_u(&prep, cfg);
     subsidy_model::trace::lap("identity: u estimated", lap);
-    let mut model = train(&cands, &codes, &u, cfg);
+    let mut model = train(n, &cands, &codes, &u, cfg);
     subsidy_model::trace::lap("identity: m trained", lap);
     let expected = model.lambda * cands.len() as f64;
     let all_pairs = (n as f64) * (n as f64 - 1.0) / 2.0;
@@ -1322,7 +1446,12 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
                 return None;
             }
             let cmp = compare(&prep[i], &prep[j]);
-            Some((k, total, two_issued_ids(&prep[i], &prep[j], &cmp)))
+            let veto = if household(&cmp) {
+                Some(true)
+            } else {
+                two_issued_ids(&prep[i], &prep[j], &cmp)
+            };
+            Some((k, total, veto))
         })
         .collect();
     subsidy_model::trace::lap("identity: candidates scored", lap);
@@ -1418,10 +1547,34 @@ pub fn link_with(records: &[Record], cfg: &LinkConfig) -> (Vec<Link>, LinkReport
                 f.levels()
                     .iter()
                     .enumerate()
-                    .map(|(l, name)| (*name, model.m[i][l], model.u[i][l], model.w[i][l]))
+                    .map(|(l, name)| (*name, model.m[i][l], model.u.base[i][l], model.w[i][l]))
                     .collect(),
             )
         })
+        .chain(
+            [
+                "resident_id | birth agrees",
+                "resident_id | hukou agrees",
+                "resident_id | birth and hukou agree",
+            ]
+            .into_iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let (i, u) = (Field::Id as usize, &model.u.id[k + 1]);
+                (
+                    name,
+                    IdLevel::LABELS
+                        .iter()
+                        .enumerate()
+                        .filter(|(l, _)| *l != IdLevel::Different as usize)
+                        .map(|(l, level)| {
+                            let m = model.m[i][l];
+                            (*level, m, u[l], (m / u[l]).log2())
+                        })
+                        .collect(),
+                )
+            }),
+        )
         .collect();
     let report = LinkReport {
         records: n,
@@ -1828,6 +1981,12 @@ mod tests {
         // (without phones nothing tells them from one person re-registered: a known limit)
         let n1 = id("310104", "19800101", 16);
         let n2 = id("310104", "19800101", 24);
+        // twins at one address, one ID mistyped (it fails its check, two positions from the
+        // other's), names wholly different, phones of their own: a household, not a
+        // re-registration, though birth, address, hukou and an ID "typo" all agree
+        let h1 = id("330106", "19900715", 545);
+        let mut h2 = id("330106", "19900715", 515);
+        h2.replace_range(17.., if h2.ends_with('4') { "5" } else { "4" });
         // namesakes born the same day in two regions
         let r1 = id("440305", "19850505", 31);
         let r2 = id("510107", "19850505", 31);
@@ -1840,7 +1999,10 @@ mod tests {
             row(&n2, "王伟", "13700000004", "上海市徐汇区中山路75号"),
             row(&r1, "陈静", "", "深圳市南山区科技路3号"),
             row(&r2, "陈静", "", "成都市武侯区科华路3号"),
+            row(&h1, "赵海涛", "13700000005", "杭州市西湖区文一路15号"),
+            row(&h2, "赵雅琴", "13700000006", "杭州市西湖区文一路15号"),
         ]);
+        assert_ne!(ids[&h1].0, ids[&h2].0, "household: {}", ids[&h2].1);
         assert_ne!(ids[&t1].0, ids[&t2].0, "twins: {}", ids[&t2].1);
         assert_ne!(
             ids[&s1].0, ids[&s2].0,
