@@ -154,8 +154,14 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
             .with_context(|| format!("--as-of `{d}` is not a date YYYY-MM-DD"))?,
         None => latest_claim_date(&pkg).unwrap_or_else(|| chrono::Local::now().date_naive()),
     };
-    let identities = subsidy_scoring::identity::resolve(pkg.frame(Table::Persons), as_of)
-        .context("resolving identities")?;
+    let link_cfg: subsidy_scoring::identity::LinkConfig = pack
+        .identity
+        .clone()
+        .try_into()
+        .context("the rule pack's [identity] section")?;
+    let (identities, _) =
+        subsidy_scoring::identity::resolve_with(pkg.frame(Table::Persons), as_of, &link_cfg)
+            .context("resolving identities")?;
     stage.done("identities");
 
     stage.start("scoring anomalies");

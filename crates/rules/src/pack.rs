@@ -122,6 +122,9 @@ struct PackFile {
     #[serde(default)]
     alarms: crate::alarm::AlarmConfig,
     standards: Vec<StandardRow>,
+    /// identity-resolution settings, read by the scoring crate's own struct
+    #[serde(default)]
+    identity: toml::Table,
 }
 
 /// A loaded, checked pack.
@@ -135,6 +138,8 @@ pub struct Pack {
     pub thresholds: Thresholds,
     /// view settings
     pub views: ViewConfig,
+    /// the `[identity]` section as written (identity resolution reads it into its own settings)
+    pub identity: toml::Table,
     /// the base-rate alarm's limits
     pub alarms: crate::alarm::AlarmConfig,
     /// default standards
@@ -353,6 +358,7 @@ pub fn load(
         sha256,
         thresholds: pack.thresholds,
         views: pack.views,
+        identity: pack.identity,
         alarms: pack.alarms,
         standards,
         rules,

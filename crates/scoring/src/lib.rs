@@ -2,8 +2,9 @@
 //!
 //! Detectors beyond the declarative rules.
 //!
-//! - [`identity`]: identity resolution (blocking on birth date with phone, account or a
-//!   one-digit ID variant; comparison of names and identifiers; union-find into identities).
+//! - [`identity`]: identity resolution, a Fellegi–Sunter linker (a union of counted blocking
+//!   rules; comparison levels per field; u from seeded random pairs, m by EM; name term
+//!   frequencies; union-find into identities, each merge explained as a waterfall of weights).
 //!   The rule pack's duplicate checks (DC-01, DC-02, DC-09) group by the resolved identity, so a
 //!   person re-registered under a mistyped ID is caught claiming twice.
 //!
