@@ -27,6 +27,9 @@ pub struct Manifest {
     pub outputs: Vec<String>,
     pub findings: u64,
     pub timings_ms: BTreeMap<&'static str, u64>,
+    /// with `scan --profile`: wall time and peak memory per stage, view and rule, in order
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Vec<subsidy_model::trace::Span>>,
 }
 
 #[derive(Serialize)]

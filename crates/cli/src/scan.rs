@@ -56,6 +56,10 @@ pub struct ScanArgs {
     /// Show ID numbers, phones and bank accounts unmasked in report.xlsx and report.html.
     #[arg(long)]
     reveal_pii: bool,
+    /// Measure wall time and peak resident memory per stage, view and rule: a table on stderr
+    /// and a `profile` list in manifest.json.
+    #[arg(long)]
+    profile: bool,
 }
 
 /// The language of the HTML report.
@@ -92,6 +96,8 @@ struct Stage {
     bar: ProgressBar,
     timings: BTreeMap<&'static str, u64>,
     t: Instant,
+    /// the stage's profiled span (scan --profile)
+    span: Option<subsidy_model::trace::Timer>,
 }
 
 impl Stage {
@@ -110,13 +116,19 @@ impl Stage {
             bar,
             timings: BTreeMap::new(),
             t: Instant::now(),
+            span: None,
         }
     }
     fn start(&mut self, msg: &'static str) {
         self.bar.set_message(msg);
         self.t = Instant::now();
+        self.span = Some(subsidy_model::trace::begin("stage", ""));
     }
     fn done(&mut self, name: &'static str) {
+        if let Some(span) = self.span.take() {
+            // named now: the stage's name is given when it ends
+            drop(span.lap(name));
+        }
         if subsidy_model::trace::enabled() {
             let peak = subsidy_model::trace::peak_rss_mib().unwrap_or(0);
             subsidy_model::trace::lap(&format!("stage {name} (peak so far {peak} MiB)"), self.t);
@@ -141,6 +153,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         })
         .transpose()?;
     let pack = crate::pack::load(a.rules.as_deref())?;
+    if a.profile {
+        subsidy_model::trace::start_profile();
+    }
     let mut stage = Stage::new(a.quiet);
 
     stage.start("reading the package");
@@ -316,8 +331,15 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         outputs,
         findings: n_findings,
         timings_ms: stage.timings.clone(),
+        profile: a.profile.then(subsidy_model::trace::take_profile),
     };
     write_json(&a.out.join("manifest.json"), &manifest)?;
+    if let Some(spans) = &manifest.profile {
+        eprint!(
+            "profile (wall time; peak resident memory inside each span):\n{}",
+            subsidy_model::trace::profile_table(spans)
+        );
+    }
 
     if !a.quiet {
         let rows: u64 = pkg.inputs.iter().map(|i| i.accepted).sum();

@@ -1092,3 +1092,79 @@ fn a_rule_flagging_most_rows_raises_the_base_rate_alarm() {
     let html = std::fs::read_to_string(d.path().join("report.html")).expect("html");
     assert!(!html.contains(r#"id="alarms""#));
 }
+
+#[test]
+fn profile_lists_every_stage_view_and_rule_with_time_and_peak() {
+    let d = tempfile::tempdir().expect("tmp");
+    let o = run(&["scan", "--quiet", "--profile", "--out", s(d.path())]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let spans = m["profile"].as_array().expect("a profile list");
+    let of = |kind: &str| -> Vec<String> {
+        spans
+            .iter()
+            .filter(|s| s["kind"] == kind)
+            .map(|s| s["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    assert_eq!(
+        of("stage"),
+        [
+            "ingest",
+            "identities",
+            "anomalies",
+            "rules",
+            "write",
+            "reports"
+        ]
+    );
+    assert!(of("view").iter().any(|v| v == "claim"), "{:?}", of("view"));
+    // every rule that ran has its span, under the rules stage
+    let ran: Vec<String> = m["rule_runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter(|r| r.get("skipped").is_none())
+        .map(|r| r["id"].as_str().expect("id").to_string())
+        .collect();
+    assert!(!ran.is_empty());
+    assert_eq!(of("rule"), ran);
+    for sp in spans {
+        assert!(sp["wall_ms"].is_u64() && sp["peak_mib"].is_u64(), "{sp}");
+        if sp["kind"] == "rule" {
+            assert!(
+                sp["depth"].as_u64() >= Some(1),
+                "a rule is inside its stage: {sp}"
+            );
+        }
+    }
+    // the stage's peak covers its rules'
+    let peak = |kind: &str, name: &str| {
+        spans
+            .iter()
+            .find(|s| s["kind"] == kind && s["name"] == name)
+            .and_then(|s| s["peak_mib"].as_u64())
+            .expect("span")
+    };
+    let rules_peak = peak("stage", "rules");
+    assert!(ran.iter().all(|r| peak("rule", r) <= rules_peak));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("profile (wall time") && err.contains("rule "),
+        "{err}"
+    );
+    // without --profile the manifest has no profile
+    let plain = scan_demo(&[]);
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(plain.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert!(m.get("profile").is_none());
+}

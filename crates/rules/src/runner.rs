@@ -219,6 +219,8 @@ pub fn run(
             });
             continue;
         }
+        // profiled (scan --profile) from here to the rule's last finding
+        let span = subsidy_model::trace::begin("rule", f.id.clone());
         let view = &views.frames[f.view.as_str()];
         let columns = views.schema(&f.view).unwrap_or_default();
         // effective period on the view's date
@@ -379,6 +381,7 @@ pub fn run(
             nums.push((at_risk, excess));
         }
         subsidy_model::trace::lap(&format!("rule {} done", f.id), trace_t);
+        span.end();
         runs.push(RuleRun {
             id: f.id.clone(),
             findings: n,

@@ -130,7 +130,13 @@ fn null_of(dt: DataType) -> Expr {
 /// dropped, so the joins of the claim view never share memory with it.
 pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
     let t = std::time::Instant::now();
-    let lap = |what: &str| subsidy_model::trace::lap(&format!("view {what}"), t);
+    // each lap ends a profiled span named for what it built (scan --profile) and, with
+    // SUBSIDY_TRACE, prints the time since the start
+    let mut span = Some(subsidy_model::trace::begin("view", ""));
+    let mut lap = |what: &str| {
+        subsidy_model::trace::lap(&format!("view {what}"), t);
+        span = span.take().map(|s| s.lap(what));
+    };
     let mut frames = BTreeMap::new();
     let busiest = busiest_days(&inp)?;
     frames.insert("signin", signin_view(&inp)?);
@@ -157,6 +163,7 @@ pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
     frames.insert("teaching", teaching_view(inp, &paid)?);
     lap("teaching");
     frames.insert("enterprise_funds", funds_view(inp)?);
+    lap("enterprise funds");
     frames.insert("claim", claim);
     frames.insert("person", persons);
     frames.insert("institution", insts);
