@@ -17,7 +17,9 @@
 //! **Comparison** gives each field a level ([`NameLevel`], [`DateLevel`], [`IdLevel`],
 //! [`AddressLevel`], [`RegionLevel`], [`ExactLevel`]); a field missing on either side has no level
 //! and contributes weight 0. A level's match weight is log2(m/u): m = P(level | same person),
-//! u = P(level | two people).
+//! u = P(level | two people). Two addresses whose numbers (the runs of digits: house, building,
+//! room) differ are another home on the same street: at most [`AddressLevel::Medium`], however
+//! alike the rest (人民路292号 and 人民路2号 are neighbours, not one home).
 //!
 //! **Estimation.** u comes from [`LinkConfig::u_samples`] random pairs drawn with
 //! [`LinkConfig::seed`]. An 18-character resident ID embeds the birth date and the region code,
@@ -204,7 +206,7 @@ levels!(
     AddressLevel {
         /// the same text
         Exact => "exact",
-        /// bigram similarity at least 0.88
+        /// bigram similarity at least 0.88, the same house numbers
         High => "bigrams_0.88",
         /// bigram similarity at least 0.70
         Medium => "bigrams_0.70",
@@ -371,6 +373,8 @@ struct Prep {
     account: Option<u64>,
     /// the address's hash, sorted bigram hashes, and the hash of its first eight characters
     address: Option<(u64, Box<[u32]>, u64)>,
+    /// the hash of the address's numbers (house, building, room), `None` without any
+    address_numbers: Option<u64>,
     hukou: Option<Box<[u8]>>,
     gender: Option<u8>,
 }
@@ -442,6 +446,14 @@ fn prepare(r: &Record) -> Prep {
                 st.hash_one(start),
             )
         });
+    // the runs of digits in the address, in order: 人民路292号 → 292, "8 stanley street" → 8
+    let address_numbers = r.address.as_deref().and_then(|a| {
+        let runs: Vec<&str> = a
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|r| !r.is_empty())
+            .collect();
+        (!runs.is_empty()).then(|| st.hash_one(&runs))
+    });
     let id_issued = r.id_valid == Some(true)
         && id.len() == 18
         && std::str::from_utf8(&id)
@@ -450,6 +462,7 @@ fn prepare(r: &Record) -> Prep {
             .is_some();
     Prep {
         id_issued,
+        address_numbers,
         given: given.into(),
         surname: surname.into(),
         cjk,
@@ -651,7 +664,13 @@ fn compare(a: &Prep, b: &Prep) -> Comparison {
                 AddressLevel::Exact
             } else {
                 let d = dice(gx, gy);
-                if d >= 0.88 {
+                // other house numbers are another home on the same street, however alike the
+                // rest: at most the medium level (人民路292号 and 人民路2号)
+                let other_home = matches!(
+                    (a.address_numbers, b.address_numbers),
+                    (Some(x), Some(y)) if x != y
+                );
+                if d >= 0.88 && !other_home {
                     AddressLevel::High
                 } else if d >= 0.70 {
                     AddressLevel::Medium
@@ -1987,6 +2006,11 @@ mod tests {
         let h1 = id("330106", "19900715", 545);
         let mut h2 = id("330106", "19900715", 515);
         h2.replace_range(17.., if h2.ends_with('4') { "5" } else { "4" });
+        // namesakes born the same day in one district, next-door numbers on one street, one ID
+        // mistyped far from the other's, phones of their own
+        let d1 = id("610113", "19780523", 28);
+        let mut d2 = id("610113", "19780523", 984);
+        d2.replace_range(17.., if d2.ends_with('0') { "1" } else { "0" });
         // namesakes born the same day in two regions
         let r1 = id("440305", "19850505", 31);
         let r2 = id("510107", "19850505", 31);
@@ -1999,10 +2023,13 @@ mod tests {
             row(&n2, "王伟", "13700000004", "上海市徐汇区中山路75号"),
             row(&r1, "陈静", "", "深圳市南山区科技路3号"),
             row(&r2, "陈静", "", "成都市武侯区科华路3号"),
+            row(&d1, "徐国强", "13700000007", "西安市雁塔区人民路292号"),
+            row(&d2, "徐国强", "13700000008", "西安市雁塔区人民路2号"),
             row(&h1, "赵海涛", "13700000005", "杭州市西湖区文一路15号"),
             row(&h2, "赵雅琴", "13700000006", "杭州市西湖区文一路15号"),
         ]);
         assert_ne!(ids[&h1].0, ids[&h2].0, "household: {}", ids[&h2].1);
+        assert_ne!(ids[&d1].0, ids[&d2].0, "next door: {}", ids[&d2].1);
         assert_ne!(ids[&t1].0, ids[&t2].0, "twins: {}", ids[&t2].1);
         assert_ne!(
             ids[&s1].0, ids[&s2].0,
