@@ -224,6 +224,7 @@ fn html(c: &Context<'_>) -> anyhow::Result<()> {
             ReportLang::En => Lang::En,
         },
         mask: c.mask,
+        identities: Some(c.identities),
         alarms: &c
             .alarms
             .iter()

@@ -1168,3 +1168,39 @@ fn profile_lists_every_stage_view_and_rule_with_time_and_peak() {
     .expect("json");
     assert!(m.get("profile").is_none());
 }
+
+#[test]
+fn a_merged_identity_named_by_a_finding_has_its_waterfall_in_report_html_masked() {
+    let d = scan_demo(&[]);
+    let ids = read_rows(&d.path().join("identities.csv"));
+    let merged: Vec<&std::collections::BTreeMap<String, String>> = ids
+        .iter()
+        .filter(|r| r["person_id"] != r["identity_id"])
+        .collect();
+    assert!(!merged.is_empty(), "the demo has a re-registration");
+    let html = std::fs::read_to_string(d.path().join("report.html")).expect("html");
+    let at = html
+        .find(r#"<section id="identities">"#)
+        .expect("identities section");
+    let section = &html[at..at + html[at..].find("</section>").expect("closed")];
+    for r in &merged {
+        // masked: the ID never in the clear, its masked form there
+        assert!(!section.contains(r["person_id"].as_str()), "unmasked ID");
+        let id = r["identity_id"].as_str();
+        let masked = format!("{}********{}", &id[..6], &id[14..]);
+        assert!(section.contains(&masked), "{masked} not in {section}");
+    }
+    // each waterfall adds up: prior + fields = the total row
+    let cells: Vec<f64> = section
+        .split(r#"<td class="num">"#)
+        .skip(1)
+        .map(|c| c[..c.find('<').expect("cell")].parse().expect("number"))
+        .collect();
+    // one pair in the demo: prior, nine fields, total
+    assert_eq!(cells.len() % 11, 0, "{cells:?}");
+    for w in cells.chunks(11) {
+        let sum: f64 = w[..10].iter().sum();
+        assert!((sum - w[10]).abs() < 0.06, "{w:?}");
+    }
+    assert!(section.contains("出生日期") && section.contains("DC-01"));
+}

@@ -68,6 +68,64 @@ pub struct Input<'a> {
     pub mask: &'a Masker,
     /// warnings shown at the top of the report (base-rate alarms, a capped workbook)
     pub alarms: &'a [String],
+    /// identities.csv (person_id, identity_id, confidence, evidence): a dossier shows how each
+    /// merged identity its findings name was linked
+    pub identities: Option<&'a DataFrame>,
+}
+
+/// The merged identities (two or more registrations): identity → its members' (person_id,
+/// evidence JSON), members in key order.
+fn merged_identities(
+    df: Option<&DataFrame>,
+) -> Result<BTreeMap<String, Vec<(String, String)>>, ReportError> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let Some(df) = df else { return Ok(out) };
+    let ids = Texts::new(df)?;
+    // an identity is merged when a member's key is not its name
+    for k in 0..ids.len() {
+        let (p, id) = (ids.get("person_id", k), ids.get("identity_id", k));
+        if p != id {
+            out.entry(id.to_string()).or_default();
+        }
+    }
+    for k in 0..ids.len() {
+        if let Some(v) = out.get_mut(ids.get("identity_id", k)) {
+            v.push((
+                ids.get("person_id", k).to_string(),
+                ids.get("evidence", k).to_string(),
+            ));
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    Ok(out)
+}
+
+/// A compared field's name in the report's language.
+fn field_name(f: &str, l: Lang) -> String {
+    let zh = match f {
+        "name" => "姓名",
+        "surname" => "姓",
+        "birth_date" => "出生日期",
+        "resident_id" => "身份证号",
+        "phone" => "手机号",
+        "bank_account" => "银行账户",
+        "address" => "地址",
+        "hukou_region" => "户籍地",
+        "gender" => "性别",
+        other => return esc(other),
+    };
+    esc(match l {
+        Lang::Zh => zh,
+        Lang::En => f,
+    })
+}
+
+/// The `identity_id` a finding's evidence names, if any.
+fn evidence_identity(evidence: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(evidence).ok()?;
+    v.get("identity_id")?.as_str().map(str::to_string)
 }
 
 /// Dossiers for this many institutions at most (by risk); the rest are in report.xlsx.
@@ -213,6 +271,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         .map(|k| fen(recoveries.get("recover_amount", k)))
         .sum();
     let institutional = |k: &str| matches!(k, "training_institution" | "evaluation_organisation");
+    let merged = merged_identities(i.identities)?;
 
     let mut h = String::new();
     let _ = write!(
@@ -576,6 +635,89 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     }
     h.push_str("</section>");
 
+    // a dossier per merged identity the findings name: which findings, and how each pair of
+    // its registrations was linked (the waterfall of field weights)
+    let mut named: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for k in 0..findings.len() {
+        if let Some(x) = evidence_identity(findings.get("evidence", k))
+            && merged.contains_key(&x)
+        {
+            named.entry(x).or_default().push(k);
+        }
+    }
+    if !named.is_empty() {
+        let _ = write!(
+            h,
+            r#"<section id="identities"><h2>{}</h2><p>{}</p>"#,
+            l.t("合并的登记（身份识别）", "Merged registrations (identity resolution)"),
+            l.t(
+                "以下人员的多条登记被识别为同一人；表中为每对登记各字段的比较结果与权重（比特），先验与各字段权重之和即匹配权重。",
+                "Each person below was registered more than once; the tables give, per pair of registrations, every field's comparison level and weight (bits); the prior plus the fields' weights is the match weight."
+            )
+        );
+        for (ident, ks) in named.iter().take(MAX_DOSSIERS) {
+            let members = &merged[ident];
+            let _ = write!(
+                h,
+                r#"<article class="dossier person"><h3>{}</h3><p class="meta">{} {} · {}: {}</p>"#,
+                text(ident),
+                members.len(),
+                l.t("条登记", "registrations"),
+                l.t("问题线索", "findings"),
+                ks.iter()
+                    .take(MAX_ROWS_PER_DOSSIER)
+                    .map(|&k| format!(
+                        "{} {}",
+                        text(findings.get("rule_id", k)),
+                        text(findings.get("finding_id", k))
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for (person, ev) in members {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(ev) else {
+                    continue;
+                };
+                for pair in v["pairs"].as_array().into_iter().flatten() {
+                    let other = pair["matched"].as_str().unwrap_or("");
+                    if other < person.as_str() {
+                        continue; // each pair once, from its smaller key
+                    }
+                    let num = |x: &serde_json::Value| x.as_f64().unwrap_or(0.0);
+                    let _ = write!(
+                        h,
+                        r#"<table class="waterfall"><caption>{} ↔ {}</caption><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody><tr><td>{}</td><td></td><td class="num">{:.2}</td></tr>"#,
+                        text(person),
+                        text(other),
+                        l.t("字段", "field"),
+                        l.t("比较结果", "level"),
+                        l.t("权重（比特）", "weight (bits)"),
+                        l.t("先验", "prior"),
+                        num(&pair["prior"])
+                    );
+                    for f in pair["fields"].as_array().into_iter().flatten() {
+                        let _ = write!(
+                            h,
+                            r#"<tr><td>{}</td><td>{}</td><td class="num">{:.2}</td></tr>"#,
+                            field_name(f["field"].as_str().unwrap_or(""), l),
+                            esc(f["level"].as_str().unwrap_or("")),
+                            num(&f["weight"])
+                        );
+                    }
+                    let _ = write!(
+                        h,
+                        r#"<tr class="total"><td>{}</td><td>P = {:.4}</td><td class="num">{:.2}</td></tr></tbody></table>"#,
+                        l.t("合计", "match weight"),
+                        num(&pair["match_probability"]),
+                        num(&pair["match_weight"])
+                    );
+                }
+            }
+            h.push_str("</article>");
+        }
+        h.push_str("</section>");
+    }
+
     if !dismissed.is_empty() {
         let _ = write!(
             h,
@@ -628,6 +770,7 @@ svg.bars rect{fill:#2e75b6}svg.bars text{font-size:12px;fill:#1d2733}\
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #c8d1db;padding:4px 6px;vertical-align:top;text-align:left}\
 th{background:#e8eef4}td.num{text-align:right;font-variant-numeric:tabular-nums}\
 .dossier{border:1px solid #c8d1db;border-radius:6px;padding:8px 16px;margin:16px 0}\
+.waterfall{margin:4px 0 8px;font-size:90%}.waterfall caption{text-align:left;font-weight:bold}.waterfall tr.total td{border-top:1px solid #333;font-weight:bold}\
 .disp{background:#fff4e5;padding:6px}code{white-space:pre-wrap;word-break:break-all;font-size:11px}\
 .rv{padding:1px 4px;border-radius:3px;background:#ddd}.rv.confirmed{background:#f8d7da}.rv.dismissed{background:#d4edda}.rv.changed{background:#fff3cd}\
 .alarms{background:#fdecea;border:1px solid #e0a3a3;border-radius:6px;padding:4px 16px}";
