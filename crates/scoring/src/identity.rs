@@ -887,6 +887,7 @@ const RULES: [(&str, u16); 10] = [
 /// Candidate pairs (i < j, packed i << 32 | j) with the rules that produced them (bit k: rule
 /// k), sorted; and the per-rule counts.
 fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
+    let lap = std::time::Instant::now();
     let st = hasher();
     let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 7];
     for (i, p) in prep.iter().enumerate() {
@@ -928,6 +929,7 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
             keys[6].push((*start, i));
         }
     }
+    subsidy_model::trace::lap("identity:   keys", lap);
     let mut counts = Vec::new();
     let mut pairs: Vec<(u64, u16)> = Vec::new();
     for (k, mut ks) in keys.into_iter().enumerate() {
@@ -961,28 +963,53 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         }
         counts.push(rc);
     }
-    // sorted neighbourhoods on the identifier, forwards and backwards
+    subsidy_model::trace::lap("identity:   keyed blocks", lap);
+    // sorted neighbourhoods on the identifier, forwards and backwards, and on the name
+    pairs.reserve(3 * prep.len() * cfg.window);
     for k in 7..10usize {
-        let mut order: Vec<u32> = (0..prep.len() as u32)
-            .filter(|&i| {
+        // each record's first 16 bytes of the sort key packed big-endian into a u128 (zero
+        // padded, so the packed order is the bytes' order): a sort compares those in place and
+        // reaches the records only when they tie
+        let pack = |bytes: &mut dyn Iterator<Item = u8>| -> u128 {
+            let mut key = 0u128;
+            for _ in 0..16 {
+                key = (key << 8) | u128::from(bytes.next().unwrap_or(0));
+            }
+            key
+        };
+        let mut order: Vec<(u128, u32)> = (0..prep.len() as u32)
+            .into_par_iter()
+            .filter_map(|i| {
                 let p = &prep[i as usize];
-                if k == 9 {
-                    !p.given.is_empty()
-                } else {
-                    !p.id.is_empty()
-                }
+                let key = match k {
+                    7 if !p.id.is_empty() => pack(&mut p.id.iter().copied()),
+                    8 if !p.id.is_empty() => pack(&mut p.id.iter().rev().copied()),
+                    9 if !p.given.is_empty() => pack(
+                        &mut p
+                            .surname
+                            .bytes()
+                            .chain(std::iter::once(0))
+                            .chain(p.given.bytes()),
+                    ),
+                    _ => return None,
+                };
+                Some((key, i))
             })
             .collect();
-        let key = |&a: &u32, &b: &u32| {
+        let full = |a: u32, b: u32| {
             let (x, y) = (&prep[a as usize], &prep[b as usize]);
             match k {
                 7 => x.id.cmp(&y.id),
                 8 => x.id.iter().rev().cmp(y.id.iter().rev()),
                 _ => (&x.surname, &x.given).cmp(&(&y.surname, &y.given)),
             }
-            .then(a.cmp(&b))
         };
-        order.par_sort_unstable_by(key);
+        order.par_sort_unstable_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| full(x.1, y.1))
+                .then(x.1.cmp(&y.1))
+        });
+        let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
         let mut rc = RuleCount {
             rule: RULES[k].0,
             pairs: 0,
@@ -1005,7 +1032,9 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         }
         counts.push(rc);
     }
+    subsidy_model::trace::lap("identity:   sorted neighbourhoods", lap);
     pairs.par_sort_unstable();
+    subsidy_model::trace::lap("identity:   pairs sorted", lap);
     let mut out: Vec<(u64, u16)> = Vec::with_capacity(pairs.len());
     for (p, m) in pairs {
         match out.last_mut() {
