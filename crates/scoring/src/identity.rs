@@ -970,14 +970,15 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
         // each record's first 16 bytes of the sort key packed big-endian into a u128 (zero
         // padded, so the packed order is the bytes' order): a sort compares those in place and
         // reaches the records only when they tie
-        let pack = |bytes: &mut dyn Iterator<Item = u8>| -> u128 {
+        // (and whether the key holds all of it: then equal keys are equal values)
+        let pack = |bytes: &mut dyn Iterator<Item = u8>| -> (u128, bool) {
             let mut key = 0u128;
             for _ in 0..16 {
                 key = (key << 8) | u128::from(bytes.next().unwrap_or(0));
             }
-            key
+            (key, bytes.next().is_none())
         };
-        let mut order: Vec<(u128, u32)> = (0..prep.len() as u32)
+        let mut order: Vec<((u128, bool), u32)> = (0..prep.len() as u32)
             .into_par_iter()
             .filter_map(|i| {
                 let p = &prep[i as usize];
@@ -1005,22 +1006,33 @@ fn block(prep: &[Prep], cfg: &LinkConfig) -> (Vec<(u64, u16)>, Vec<RuleCount>) {
             }
         };
         order.par_sort_unstable_by(|x, y| {
-            x.0.cmp(&y.0)
-                .then_with(|| full(x.1, y.1))
+            x.0.0
+                .cmp(&y.0.0)
+                .then_with(|| {
+                    if x.0.1 && y.0.1 {
+                        std::cmp::Ordering::Equal
+                    } else {
+                        full(x.1, y.1)
+                    }
+                })
                 .then(x.1.cmp(&y.1))
         });
-        let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+        subsidy_model::trace::lap(&format!("identity:     {} sorted", RULES[k].0), lap);
         let mut rc = RuleCount {
             rule: RULES[k].0,
             pairs: 0,
             blocks_skipped: 0,
             pairs_skipped: 0,
         };
-        for (x, &a) in order.iter().enumerate() {
-            let pa = &prep[a as usize];
-            for &b in order.iter().skip(x + 1).take(cfg.window) {
-                let pb = &prep[b as usize];
-                if k == 9 && pa.given == pb.given && pa.surname == pb.surname {
+        for (x, &((ka, fa), a)) in order.iter().enumerate() {
+            for &((kb, fb), b) in order.iter().skip(x + 1).take(cfg.window) {
+                let same_name = k == 9
+                    && ka == kb
+                    && ((fa && fb) || {
+                        let (pa, pb) = (&prep[a as usize], &prep[b as usize]);
+                        pa.given == pb.given && pa.surname == pb.surname
+                    });
+                if same_name {
                     // one and the same name is the name block's (capped): the neighbourhood is
                     // for names a typo apart
                     continue;
