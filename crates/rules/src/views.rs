@@ -921,6 +921,20 @@ fn claim_view(
     Ok(df)
 }
 
+/// Whether a certificate number is of the 职业技能等级证书 family (see `add_certificate_checks`).
+fn is_level_family(c: &str) -> bool {
+    let b = c.trim().as_bytes();
+    if b.is_empty() || !matches!(b[0], b'Y' | b'S' | b'y' | b's') {
+        return false;
+    }
+    let rest = if b.len() > 1 && b[1].is_ascii_alphabetic() {
+        &b[2..]
+    } else {
+        &b[1..]
+    };
+    rest.len() >= 4 && rest.iter().all(u8::is_ascii_digit)
+}
+
 fn add_certificate_checks(df: &mut DataFrame) -> PolarsResult<()> {
     let certs = df.column("certificate_no")?.str()?.clone();
     let mut ok: Vec<Option<bool>> = Vec::with_capacity(certs.len());
@@ -928,15 +942,13 @@ fn add_certificate_checks(df: &mut DataFrame) -> PolarsResult<()> {
     let mut year: Vec<Option<i64>> = Vec::with_capacity(certs.len());
     // the province of a provincially filed number (organisation code 0000)
     let mut province: Vec<Option<String>> = Vec::with_capacity(certs.len());
-    // of the level-certificate family: Y or S, then the four digits of an organisation code
+    // of the level-certificate family: Y or S (a second letter for 特级技师), then digits only,
+    // at least the four of an organisation code. A number with other letters or separators
+    // after them is another numbering: a 培训合格证书 of the institution's own (its credit-code
+    // tail `Y6165B-2025-728400`), a special-ability certificate
     let mut family: Vec<bool> = Vec::with_capacity(certs.len());
     for c in certs.iter() {
-        family.push(c.is_some_and(|c| {
-            let b = c.trim().as_bytes();
-            b.len() >= 5
-                && matches!(b[0], b'Y' | b'S' | b'y' | b's')
-                && b[1..5].iter().all(u8::is_ascii_digit)
-        }));
+        family.push(c.is_some_and(is_level_family));
         let parsed = c.map(|c| parse_certificate_no(c.trim()));
         ok.push(parsed.as_ref().map(Option::is_some));
         let p = parsed.flatten();
@@ -1228,4 +1240,26 @@ fn funds_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         ])
         .sort(["enterprise_id", "year"], SortMultipleOptions::default())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_level_family;
+
+    #[test]
+    fn the_level_certificate_family_is_letters_then_digits_only() {
+        // level certificates, well-formed or not (FE-05 judges them)
+        assert!(is_level_family("Y000044000001255000123"));
+        assert!(is_level_family("S0000330000012540000012"));
+        assert!(is_level_family("YT00004400000125000123"));
+        assert!(is_level_family("Y00004400000125")); // too short: judged, and malformed
+        // other numberings are not judged: a training certificate in an institution's own
+        // numbering (its credit-code tail), special-ability certificates
+        assert!(!is_level_family("Y6165B-2025-728400"));
+        assert!(!is_level_family("S1234X-2025-000001"));
+        assert!(!is_level_family("ZX2124000000000018"));
+        assert!(!is_level_family("44ZX202500012345"));
+        assert!(!is_level_family("PX3502032025000123"));
+        assert!(!is_level_family("Y12"));
+    }
 }
