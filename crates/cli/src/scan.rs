@@ -127,7 +127,7 @@ impl Stage {
     fn done(&mut self, name: &'static str) {
         if let Some(span) = self.span.take() {
             // named now: the stage's name is given when it ends
-            drop(span.lap(name));
+            span.end_as(name);
         }
         if subsidy_model::trace::enabled() {
             let peak = subsidy_model::trace::peak_rss_mib().unwrap_or(0);

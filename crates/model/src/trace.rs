@@ -140,11 +140,17 @@ impl Timer {
         drop(self);
         begin(kind, name)
     }
-    /// Ends this span under `name` (a span named once its work is known, as in a list of laps)
-    /// and begins the next, unnamed: an unnamed span that ends is forgotten.
-    pub fn lap(mut self, name: impl Into<String>) -> Timer {
+    /// Ends the span under `name` (a span named once its work is known) and records it.
+    pub fn end_as(mut self, name: impl Into<String>) {
         self.name = name.into();
-        self.next(String::new())
+        drop(self);
+    }
+    /// Ends this span under `name`, as in a list of laps, and begins the next, unnamed: an
+    /// unnamed span that ends is forgotten.
+    pub fn lap(self, name: impl Into<String>) -> Timer {
+        let kind = self.kind;
+        self.end_as(name);
+        begin(kind, String::new())
     }
 }
 

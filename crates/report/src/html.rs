@@ -124,6 +124,10 @@ fn field_name(f: &str, l: Lang) -> String {
 
 /// The `identity_id` a finding's evidence names, if any.
 fn evidence_identity(evidence: &str) -> Option<String> {
+    // most findings name none: no JSON parse for those
+    if !evidence.contains("\"identity_id\"") {
+        return None;
+    }
     let v: serde_json::Value = serde_json::from_str(evidence).ok()?;
     v.get("identity_id")?.as_str().map(str::to_string)
 }
@@ -489,26 +493,21 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         .enumerate()
         .map(|(k, &p)| (parties.get("responsible_party", p), k))
         .collect();
-    let mut f_rows: Vec<(Vec<usize>, usize)> = vec![(Vec::new(), 0); shown.len()];
-    for k in 0..findings.len() {
-        if let Some(&d) = shown.get(findings.get("responsible_party", k)) {
-            let e = &mut f_rows[d];
-            if e.0.len() < MAX_ROWS_PER_DOSSIER {
-                e.0.push(k);
+    // per dossier: its first MAX_ROWS_PER_DOSSIER rows of a table, and how many it has
+    let rows_of = |t: &Texts| -> Vec<(Vec<usize>, usize)> {
+        let mut rows: Vec<(Vec<usize>, usize)> = vec![(Vec::new(), 0); shown.len()];
+        for k in 0..t.len() {
+            if let Some(&d) = shown.get(t.get("responsible_party", k)) {
+                let e = &mut rows[d];
+                if e.0.len() < MAX_ROWS_PER_DOSSIER {
+                    e.0.push(k);
+                }
+                e.1 += 1;
             }
-            e.1 += 1;
         }
-    }
-    let mut r_rows: Vec<(Vec<usize>, usize)> = vec![(Vec::new(), 0); shown.len()];
-    for k in 0..recoveries.len() {
-        if let Some(&d) = shown.get(recoveries.get("responsible_party", k)) {
-            let e = &mut r_rows[d];
-            if e.0.len() < MAX_ROWS_PER_DOSSIER {
-                e.0.push(k);
-            }
-            e.1 += 1;
-        }
-    }
+        rows
+    };
+    let (f_rows, r_rows) = (rows_of(&findings), rows_of(&recoveries));
     let _ = write!(
         h,
         r#"<section id="dossiers"><h2>{}</h2>"#,
@@ -638,7 +637,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     // a dossier per merged identity the findings name: which findings, and how each pair of
     // its registrations was linked (the waterfall of field weights)
     let mut named: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for k in 0..findings.len() {
+    for k in (0..findings.len()).filter(|_| !merged.is_empty()) {
         if let Some(x) = evidence_identity(findings.get("evidence", k))
             && merged.contains_key(&x)
         {

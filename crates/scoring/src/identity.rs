@@ -1063,6 +1063,7 @@ fn unpack(p: u64) -> (usize, usize) {
 
 /// u per field and level, from seeded random pairs. The identifier has four tables, one per
 /// context: whether the pair's birth dates agree exactly, and whether its hukou codes do.
+#[derive(Clone)]
 struct U {
     /// per field (the identifier's entry is its no-agreement context)
     base: [Vec<f64>; NF],
@@ -1386,10 +1387,7 @@ fn train(
     Model {
         w,
         m,
-        u: U {
-            base: u.base.clone(),
-            id: u.id.clone(),
-        },
+        u: u.clone(),
         prior: 0.0,
         lambda,
         iterations,
