@@ -439,7 +439,11 @@ fn prepare(r: &Record) -> Prep {
                 grams.push((st.hash_one(&a) >> 32) as u32);
             }
             grams.sort_unstable();
-            let start: String = a.chars().take(8).collect();
+            // the street: the first eight letters, house numbers, spaces and punctuation left
+            // out, so a mistyped or new house number on one street still meets
+            // (an address of digits alone keys on all of it)
+            let start: String = a.chars().filter(|c| c.is_alphabetic()).take(8).collect();
+            let start = if start.is_empty() { a.clone() } else { start };
             (
                 st.hash_one(&a),
                 grams.into_boxed_slice(),
