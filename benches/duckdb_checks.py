@@ -187,7 +187,7 @@ def view_sql(st, has_standards):
             "valid_until)" % ", ".join(rows)
         )
     return [
-        # --- the signin view (views.rs signin_view): sign-ins on devices that signed in two or
+        # --- the signin view (views.rs signin_view, per_day.rs on_shared_devices): sign-ins on devices that signed in two or
         # more different trainees, with the class's institution
         ("signin", """
 CREATE OR REPLACE TEMP TABLE v_signin AS
@@ -223,7 +223,7 @@ isl AS (
   FROM ord)
 SELECT class_id, day, min(s) AS s, max(e) AS e FROM isl GROUP BY class_id, day, g
 """),
-        # --- per (class, person, day) credited 学时 and presence envelope (views.rs per_day_frame
+        # --- per (class, person, day) credited 学时 and presence envelope (per_day.rs sign_in_days
         # + hours.rs credit). Presence runs from a sign-in to the next sign-out: after an 'in'
         # the trainee is present, after an 'out' absent, so an interval ends at each 'out' whose
         # previous event is an 'in' and starts at the first 'in' of that run. Events of one
@@ -271,7 +271,7 @@ FROM days d
 LEFT JOIN has_tt h USING (class_id)
 LEFT JOIN timed tm USING (class_id, person_id, day)
 """),
-        # --- enrolment stats (views.rs enrolment_stats): verified 学时 per (class, person)
+        # --- enrolment stats (per_day.rs, the enrolments frame): verified 学时 per (class, person)
         ("enrolment stats", """
 CREATE OR REPLACE TEMP TABLE v_enrol AS
 SELECT class_id, person_id, sum(credited_h) AS verified_hours
@@ -506,9 +506,8 @@ def dur_ms(txt):
 
 
 # the views the six checks need (their rules name claim, signin, presence; claim reads the
-# per-day sign-ins through the enrolment stats, presence reads them directly)
-NEEDED_VIEWS = ["signin", "per-day sign-ins", "enrolment stats", "person+institution", "claim",
-                "presence"]
+# enrolment totals of the one pass over the sign-ins, presence its days: per_day.rs)
+NEEDED_VIEWS = ["signin", "per-day sign-ins", "person+institution", "claim", "presence"]
 SIX = ["DC-01", "DC-02", "TP-06", "DC-06", "TP-01", "CL-02"]
 
 

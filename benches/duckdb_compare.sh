@@ -8,7 +8,7 @@
 #   2. six checks, DC-01, DC-02, TP-06, DC-06, TP-01, CL-02, written in DuckDB SQL after the rule
 #      files and the views they name (benches/duckdb_checks.py; every simplification is marked
 #      SIMPLIFIED there), against our six rules plus the views they read (signin, per-day
-#      sign-ins, enrolment stats, person+institution, claim, presence);
+#      sign-ins with the enrolment totals, person+institution, claim, presence);
 #   3. each check alone, and both whole processes (wall time and max RSS from /usr/bin/time -v).
 # Both sides use 2 threads (DuckDB `SET threads=2`; the engine runs on the machine's 2 cores).
 # The CSV files are read once beforehand so that both sides start from the page cache. The engine

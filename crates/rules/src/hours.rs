@@ -79,7 +79,7 @@ impl Timetable {
     }
 
     /// A class's merged sessions on one day (no allocation: this runs once per trainee-day).
-    fn day(&self, class: &str, day: i32) -> &[(i64, i64)] {
+    pub(crate) fn day(&self, class: &str, day: i32) -> &[(i64, i64)] {
         self.by_day
             .get(class)
             .and_then(|d| d.get(&day))
@@ -168,84 +168,6 @@ fn ms_column(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
         .i64()?
         .iter()
         .collect())
-}
-
-/// Adds `credited_h`, `present_from` and `present_until` to a per-(class, person, day) frame
-/// that holds `class_id`, `day` and the day's events as the lists `_ts` (sign-in and sign-out
-/// times) and `_in` (whether each is a sign-in), both sorted by (time, sign-in); the lists are
-/// dropped.
-pub fn add_credit(df: DataFrame, timetable: &Timetable, cap_hours: f64) -> PolarsResult<DataFrame> {
-    let n = df.height();
-    let class = df.column("class_id")?.str()?.clone();
-    let day = df.column("day")?.cast(&DataType::Int32)?;
-    let day = day.i32()?.clone();
-    let flat = df
-        .select(["_ts", "_in"])?
-        .lazy()
-        .with_row_index("_g", None)
-        .explode(
-            cols(["_ts", "_in"]),
-            ExplodeOptions {
-                empty_as_null: true,
-                keep_nulls: true,
-            },
-        )
-        .select([
-            col("_g"),
-            col("_ts")
-                .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-                .to_physical()
-                .alias("_ts"),
-            col("_in"),
-        ])
-        .collect()?;
-    let g: Vec<Option<IdxSize>> = flat.column("_g")?.idx()?.iter().collect();
-    let ts: Vec<Option<i64>> = flat.column("_ts")?.i64()?.iter().collect();
-    let is_in: Vec<Option<bool>> = flat.column("_in")?.bool()?.iter().collect();
-    let mut hours = vec![0.0f64; n];
-    let mut from: Vec<Option<i64>> = vec![None; n];
-    let mut until: Vec<Option<i64>> = vec![None; n];
-    let mut events: Vec<(i64, bool)> = Vec::new();
-    let mut i = 0usize;
-    while i < g.len() {
-        let Some(gi) = g[i] else {
-            i += 1;
-            continue;
-        };
-        events.clear();
-        let mut j = i;
-        while j < g.len() && g[j] == Some(gi) {
-            if let (Some(t), Some(b)) = (ts[j], is_in[j]) {
-                events.push((t, b));
-            }
-            j += 1;
-        }
-        let r = gi as usize;
-        if let (Some(c), Some(d)) = (class.get(r), day.get(r)) {
-            let sessions = timetable.has(c).then(|| timetable.day(c, d));
-            let cr = credit(&events, sessions, cap_hours);
-            hours[r] = cr.hours;
-            from[r] = cr.from;
-            until[r] = cr.until;
-        }
-        i = j;
-    }
-    let dt = DataType::Datetime(TimeUnit::Milliseconds, None);
-    let mut out = df.drop_many(["_ts", "_in"]);
-    out.with_column(Column::new("credited_h".into(), hours))?;
-    out.with_column(
-        Int64Chunked::from_iter_options("present_from".into(), from.into_iter())
-            .into_series()
-            .cast(&dt)?
-            .into_column(),
-    )?;
-    out.with_column(
-        Int64Chunked::from_iter_options("present_until".into(), until.into_iter())
-            .into_series()
-            .cast(&dt)?
-            .into_column(),
-    )?;
-    Ok(out)
 }
 
 #[cfg(test)]

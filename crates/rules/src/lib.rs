@@ -5,7 +5,8 @@
 //! - [`rule`]: the rule-file format (one TOML file per rule, grouped by family under `rules/`).
 //! - [`expr`]: the filter-expression language: parsed, type-checked against the views, lowered to
 //!   polars expressions; it cannot run code.
-//! - [`views`]: the shared derived frames every rule reads (claim, person, class, …).
+//! - [`views`]: the shared derived frames every rule reads (claim, person, class, …);
+//!   [`per_day`]: the one pass over the sign-ins they share.
 //! - [`primitives`]: the closed set of checks: `filter`, `count_per_key`, `overlap_per_key`,
 //!   `sequence`, `window_distinct`.
 //! - [`pack`]: loading and checking a pack with file:line:col diagnostics.
@@ -20,6 +21,7 @@ pub mod entitlement;
 pub mod expr;
 pub mod hours;
 pub mod pack;
+pub mod per_day;
 pub mod primitives;
 pub mod rule;
 pub mod runner;

@@ -29,7 +29,6 @@ use subsidy_model::ids::{
     IdCheck, UsccCheck, check_resident_id, check_uscc, id_birth_date, id_is_male,
     parse_certificate_no,
 };
-use subsidy_model::passes::{ROWS_PER_PASS, aggregate_in_passes};
 use subsidy_model::vocab::Level;
 
 use crate::entitlement::{Standard, entitle};
@@ -138,15 +137,29 @@ pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
         span = span.take().map(|s| s.lap(what));
     };
     let mut frames = BTreeMap::new();
-    let busiest = busiest_days(&inp)?;
     frames.insert("signin", signin_view(&inp)?);
     lap("signin");
-    let per_day = per_day_frame(&inp, s)?;
+    // only trainees enrolled in two or more classes can be in two places at once: the presence
+    // view keeps their days alone
+    let multi = multi_class_persons(&inp)?;
+    let multi_set: PlHashSet<&str> = multi.iter().flatten().collect();
+    let crate::per_day::SignInDays {
+        days: per_day,
+        enrolments: enrol,
+        classes: busiest,
+    } = crate::per_day::sign_in_days(
+        &inp.frames[&Table::Attendance],
+        &inp.frames[&Table::Classes],
+        &inp.frames[&Table::Sessions],
+        Some(&multi_set),
+        crate::per_day::DaySettings {
+            face_pass_score: s.face_pass_score,
+            untimetabled_daily_cap_hours: s.untimetabled_daily_cap_hours,
+        },
+    )?;
     lap("per-day sign-ins");
     inp.frames.remove(&Table::Attendance);
     let inp = &inp;
-    let enrol = enrolment_stats(&per_day)?;
-    lap("enrolment stats");
     let persons = person_view(inp)?;
     let insts = institution_view(inp)?;
     lap("person+institution");
@@ -242,138 +255,6 @@ fn institution_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// Per (class, person, day) from attendance: first sign-in, last sign-out, face checks and
-/// failures, farthest sign-in from the venue, the day's credited 学时 and its presence envelope
-/// (see [`crate::hours`]). Computed once: the enrolment statistics and the presence view both
-/// read it.
-///
-/// Aggregated in passes over shares of the classes (see [`subsidy_model::passes`]).
-fn per_day_frame(inp: &Inputs<'_>, s: &ViewSettings) -> PolarsResult<DataFrame> {
-    let venues = venue_frame(inp)?;
-    let timetable = crate::hours::Timetable::from_sessions(&inp.frames[&Table::Sessions])?;
-    aggregate_in_passes(
-        &inp.frames[&Table::Attendance],
-        "class_id",
-        ROWS_PER_PASS,
-        |rows| {
-            let day = per_day_plan(rows, venues.clone().lazy(), s).collect()?;
-            crate::hours::add_credit(day, &timetable, s.untimetabled_daily_cap_hours)
-        },
-    )
-}
-
-fn per_day_plan(rows: LazyFrame, venues: LazyFrame, s: &ViewSettings) -> LazyFrame {
-    let by_time = || {
-        SortMultipleOptions::default()
-            .with_maintain_order(true)
-            .with_nulls_last(true)
-    };
-    rows.left_on(venues, &["class_id"])
-        .with_columns([
-            col("ts").dt().date().alias("day"),
-            (((col("lat") - col("venue_lat")) * lit(110_540.0)).pow(2)
-                + ((col("lon") - col("venue_lon")) * col("m_per_deg_lon")).pow(2))
-            .sqrt()
-            .alias("distance_m"),
-            (col("method")
-                .eq(lit("face"))
-                .and(col("face_score").is_not_null()))
-            .alias("is_face"),
-            (col("method")
-                .eq(lit("face"))
-                .and(col("face_score").lt(lit(s.face_pass_score))))
-            .alias("face_fail"),
-            col("direction").eq(lit("in")).alias("_is_in"),
-        ])
-        .group_by([col("class_id"), col("person_id"), col("day")])
-        .agg([
-            col("ts")
-                .filter(col("direction").eq(lit("in")))
-                .min()
-                .alias("first_in"),
-            col("ts")
-                .filter(col("direction").eq(lit("out")))
-                .max()
-                .alias("last_out"),
-            col("is_face").sum().alias("face_checks"),
-            col("face_fail").sum().alias("face_fails"),
-            col("distance_m").max().alias("max_distance_m"),
-            // the day's events in time order, a sign-out before a sign-in at one instant
-            col("ts")
-                .sort_by([col("ts"), col("_is_in")], by_time())
-                .alias("_ts"),
-            col("_is_in")
-                .sort_by([col("ts"), col("_is_in")], by_time())
-                .alias("_in"),
-        ])
-        .with_columns([((col("last_out") - col("first_in"))
-            .dt()
-            .total_minutes(false)
-            .cast(DataType::Float64)
-            / lit(60.0))
-        .alias("span_h")])
-}
-
-/// Per (class, person): days attended, credited 学时, longest day, face checks, farthest sign-in.
-fn enrolment_stats(per_day: &DataFrame) -> PolarsResult<DataFrame> {
-    let by_class = per_day
-        .clone()
-        .lazy()
-        .group_by([col("class_id")])
-        .agg([
-            col("face_checks").sum().alias("_checks"),
-            col("face_fails").sum().alias("_fails"),
-        ])
-        .select([
-            col("class_id"),
-            when(col("_checks").gt(lit(0)))
-                .then(
-                    col("_fails").cast(DataType::Float64) / col("_checks").cast(DataType::Float64),
-                )
-                .otherwise(null_of(DataType::Float64))
-                .alias("class_face_fail_share"),
-        ]);
-    per_day
-        .clone()
-        .lazy()
-        .group_by([col("class_id"), col("person_id")])
-        .agg([
-            col("credited_h")
-                .filter(col("credited_h").gt(lit(0.0)))
-                .count()
-                .cast(DataType::Int64)
-                .alias("days_attended"),
-            col("credited_h").sum().alias("verified_hours"),
-            col("span_h").max().alias("max_span_h"),
-            col("credited_h").max().alias("max_day_hours"),
-            col("face_checks")
-                .sum()
-                .cast(DataType::Int64)
-                .alias("face_checks"),
-            col("face_fails")
-                .sum()
-                .cast(DataType::Int64)
-                .alias("face_fails"),
-            col("max_distance_m").max().alias("max_distance_m"),
-        ])
-        .left_on(by_class, &["class_id"])
-        .collect()
-}
-
-/// class_id → venue and metres per degree of longitude there.
-fn venue_frame(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
-    let c = &inp.frames[&Table::Classes];
-    let lat = c.column("venue_lat")?.f64()?.clone();
-    let m: Vec<Option<f64>> = lat
-        .iter()
-        .map(|l| l.map(|l| 111_320.0 * l.to_radians().cos()))
-        .collect();
-    let mut df = c.select(["class_id", "venue_lat", "venue_lon"])?;
-    df.with_column(Column::new("m_per_deg_lon".into(), m))?;
-    Ok(df)
-}
-
-/// Per person and status: earliest start, latest end (null when any interval is open).
 fn status_spans(inp: &Inputs<'_>) -> LazyFrame {
     lf(inp, Table::PersonStatus)
         .group_by([col("person_id"), col("status")])
@@ -1024,17 +905,6 @@ fn ids_by(paid: &DataFrame, keys: &[&str]) -> LazyFrame {
 }
 
 /// Per class: the most trainees who signed in on one day.
-fn busiest_days(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
-    lf(inp, Table::Attendance)
-        .filter(col("direction").eq(lit("in")))
-        .with_columns([col("ts").dt().date().alias("day")])
-        .group_by([col("class_id"), col("day")])
-        .agg([col("person_id").n_unique().cast(DataType::Int64).alias("n")])
-        .group_by([col("class_id")])
-        .agg([col("n").max().alias("max_daily_trainees")])
-        .collect()
-}
-
 fn class_view(
     inp: &Inputs<'_>,
     busiest: DataFrame,
@@ -1093,26 +963,26 @@ fn evaluation_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame
         .collect()
 }
 
+/// The persons enrolled in two or more classes.
+fn multi_class_persons(inp: &Inputs<'_>) -> PolarsResult<StringChunked> {
+    let df = lf(inp, Table::Enrollments)
+        .group_by([col("person_id")])
+        .agg([col("class_id").n_unique().alias("n")])
+        .filter(col("n").gt(lit(1)))
+        .select([col("person_id")])
+        .collect()?;
+    Ok(df.column("person_id")?.str()?.clone())
+}
+
 fn presence_view(inp: &Inputs<'_>, per_day: DataFrame) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([
         col("class_id"),
         col("institution_id"),
         col("start_date").alias("class_start"),
     ]);
-    // only trainees enrolled in two or more classes can be in two places at once
-    let multi = lf(inp, Table::Enrollments)
-        .group_by([col("person_id")])
-        .agg([col("class_id").n_unique().alias("n")])
-        .filter(col("n").gt(lit(1)))
-        .select([col("person_id")]);
+    // per_day holds the days of trainees in two or more classes only ([`multi_class_persons`])
     per_day
         .lazy()
-        .join(
-            multi,
-            [col("person_id")],
-            [col("person_id")],
-            JoinArgs::new(JoinType::Semi),
-        )
         // credited presence only: inside the timetable where the class has one, so a late
         // sign-out in one class does not collide with the next class's session
         .filter(
@@ -1185,42 +1055,27 @@ fn teaching_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame> 
 
 fn signin_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([col("class_id"), col("institution_id")]);
-    let signins = lf(inp, Table::Attendance)
-        .filter(
-            col("direction")
-                .eq(lit("in"))
-                .and(col("device_id").is_not_null()),
-        )
-        .select([
-            col("class_id"),
-            col("person_id"),
-            col("ts"),
-            col("device_id"),
-            col("method"),
-            col("face_score"),
-        ]);
+    let att = &inp.frames[&Table::Attendance];
     // only a device that signed in two or more different trainees can have been shared
-    let shared = signins
-        .clone()
-        .group_by([col("device_id")])
-        .agg([col("person_id").n_unique().alias("n")])
-        .filter(col("n").gt(lit(1)))
-        .select([col("device_id")]);
-    signins
-        .join(
-            shared,
-            [col("device_id")],
-            [col("device_id")],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .left_on(classes, &["class_id"])
-        .with_columns([
-            col("institution_id").alias("party_training_institution"),
-            col("device_id").alias("entity"),
-            // resolved for flagged rows only, from (class_id, person_id): see runner
-            lit("").alias("claim_ids"),
-        ])
-        .collect()
+    let shared = crate::per_day::on_shared_devices(att)?;
+    att.select([
+        "class_id",
+        "person_id",
+        "ts",
+        "device_id",
+        "method",
+        "face_score",
+    ])?
+    .filter(&shared)?
+    .lazy()
+    .left_on(classes, &["class_id"])
+    .with_columns([
+        col("institution_id").alias("party_training_institution"),
+        col("device_id").alias("entity"),
+        // resolved for flagged rows only, from (class_id, person_id): see runner
+        lit("").alias("claim_ids"),
+    ])
+    .collect()
 }
 
 fn funds_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {

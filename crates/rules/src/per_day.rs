@@ -1,0 +1,900 @@
+//! The one pass over the sign-ins: per (class, person, day), per (class, person) and per class,
+//! computed together from one sort of the attendance rows.
+//!
+//! Each row becomes one 128-bit key, `class | person | time | sign-in | row`, with class and
+//! person as their ranks among the distinct ids (so the order is the ids' order, whatever the
+//! order of the file), and the keys are sorted in parallel. A (class, person) is then one run of
+//! keys, its days runs inside it, and each day's events are already in time order, a sign-out
+//! before a sign-in at one instant, as [`crate::hours::credit`] wants them. A walk over the runs
+//! (in parallel, by enrolment) gives every per-day and per-enrolment figure at once.
+//!
+//! The figures are those the views read:
+//!
+//! | frame | one row per | columns |
+//! | --- | --- | --- |
+//! | [`SignInDays::days`] | class, person, day | `first_in`, `last_out`, `face_checks`, `face_fails`, `max_distance_m`, `span_h`, `credited_h`, `present_from`, `present_until` |
+//! | [`SignInDays::enrolments`] | class, person | `days_attended`, `verified_hours`, `max_span_h`, `max_day_hours`, `face_checks`, `face_fails`, `max_distance_m`, `class_face_fail_share` |
+//! | [`SignInDays::classes`] | class with a sign-in | `max_daily_trainees` |
+//!
+//! [`on_shared_devices`] is the other pass: the sign-ins on devices that signed in two or more
+//! trainees (TP-06's rows), grouped by device rather than by enrolment.
+//!
+//! - A face check is a sign-in row (either direction) by `method = face` with a score; it fails
+//!   below the pack's `face_pass_score`.
+//! - The distance is from the class's venue: 110,540 m per degree of latitude, and per degree of
+//!   longitude 111,320 m × cos(venue latitude).
+//! - `span_h` is the first sign-in to the last sign-out in whole minutes, over 60; `credited_h`,
+//!   `present_from` and `present_until` follow the 学时 convention ([`crate::hours`]).
+//! - `days_attended` counts days with credited 学时; `class_face_fail_share` is the class's
+//!   failed face checks over its face checks (null with none); `max_daily_trainees` counts the
+//!   trainees with a sign-in (`direction = in`) on the class's busiest day.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use crate::hours::{Timetable, credit};
+
+/// The per-day and per-enrolment frames of one package's sign-ins.
+#[derive(Debug, Clone)]
+pub struct SignInDays {
+    /// one row per (class, person, day), sorted by class, person and day
+    pub days: DataFrame,
+    /// one row per (class, person), sorted by class and person
+    pub enrolments: DataFrame,
+    /// one row per class with a sign-in, sorted by class: `max_daily_trainees`, the most
+    /// trainees signing in on one day
+    pub classes: DataFrame,
+}
+
+/// The settings the pass reads from the pack.
+#[derive(Debug, Clone, Copy)]
+pub struct DaySettings {
+    /// a face check below this score fails
+    pub face_pass_score: f64,
+    /// a class without sessions: the most 学时 one day's sign-in span is credited with
+    pub untimetabled_daily_cap_hours: f64,
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
+const ROW_BITS: u32 = 29;
+const TS_BITS: u32 = 42;
+const ID_BITS: u32 = 28;
+const TS_SHIFT: u32 = ROW_BITS + 1;
+const PERSON_SHIFT: u32 = TS_SHIFT + TS_BITS;
+const CLASS_SHIFT: u32 = PERSON_SHIFT + ID_BITS;
+/// the most rows one sort takes; a larger table is split by class into several
+const MAX_ROWS: usize = 1 << ROW_BITS;
+
+/// The ranks of a string column's values among its distinct values (null ranks as ""), and the
+/// number of distinct values.
+fn ranks(ca: &StringChunked) -> (Vec<u32>, usize) {
+    let mut first: HashMap<&str, u32, foldhash::fast::FixedState> =
+        HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed));
+    let codes: Vec<u32> = ca
+        .iter()
+        .map(|v| {
+            let n = first.len() as u32;
+            *first.entry(v.unwrap_or("")).or_insert(n)
+        })
+        .collect();
+    let mut distinct: Vec<(&str, u32)> = first.into_iter().collect();
+    distinct.par_sort_unstable();
+    let mut rank = vec![0u32; distinct.len()];
+    for (r, (_, code)) in distinct.iter().enumerate() {
+        rank[*code as usize] = r as u32;
+    }
+    let n = distinct.len();
+    (codes.into_iter().map(|c| rank[c as usize]).collect(), n)
+}
+
+fn strs(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
+    Ok(df.column(c)?.cast(&DataType::String)?.str()?.clone())
+}
+
+fn floats(df: &DataFrame, c: &str) -> PolarsResult<Float64Chunked> {
+    Ok(df.column(c)?.cast(&DataType::Float64)?.f64()?.clone())
+}
+
+/// One (class, person, day).
+#[derive(Debug, Clone, Copy)]
+struct Day {
+    row: u32,
+    day: i32,
+    first_in: Option<i64>,
+    last_out: Option<i64>,
+    face_checks: u32,
+    face_fails: u32,
+    max_distance: Option<f64>,
+    credited: f64,
+    from: Option<i64>,
+    until: Option<i64>,
+}
+
+impl Day {
+    fn span_h(&self) -> Option<f64> {
+        match (self.first_in, self.last_out) {
+            // whole minutes (truncated), as a duration's total_minutes
+            (Some(a), Some(b)) => Some(((b - a) / 60_000) as f64 / 60.0),
+            _ => None,
+        }
+    }
+}
+
+/// One (class, person).
+#[derive(Debug, Clone, Copy)]
+struct Enrolment {
+    row: u32,
+    class: u32,
+    days_attended: i64,
+    verified: f64,
+    max_span: Option<f64>,
+    max_day: Option<f64>,
+    face_checks: i64,
+    face_fails: i64,
+    max_distance: Option<f64>,
+    /// days with a sign-in (their days follow in [`Walked::in_days`])
+    in_days: u32,
+}
+
+/// What a walk over runs of keys gives, in key order.
+#[derive(Default)]
+struct Walked {
+    days: Vec<Day>,
+    enrols: Vec<Enrolment>,
+    /// per enrolment in order, the days it signed in ([`Enrolment::in_days`] of them)
+    in_days: Vec<i32>,
+    /// one day's events (scratch)
+    events: Vec<(i64, bool)>,
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// What the walk reads of a row, by row number: its face-check flags ([`FACE`], [`FAIL`]) and
+/// its place; the time and direction are in the key.
+struct Rows<'a> {
+    base: i64,
+    flags: Vec<u8>,
+    lat: &'a Float64Chunked,
+    lon: &'a Float64Chunked,
+    class_ids: &'a StringChunked,
+    person_ids: &'a StringChunked,
+    /// by class rank: the venue (latitude, longitude, metres per degree of longitude)
+    venues: Vec<Option<(f64, f64, f64)>>,
+    /// the persons kept at day grain (all when `None`)
+    days_for: Option<&'a PlHashSet<&'a str>>,
+}
+
+const FACE: u8 = 1;
+const FAIL: u8 = 2;
+
+impl Rows<'_> {
+    fn distance(&self, class: u32, r: usize) -> Option<f64> {
+        let (vla, vlo, m) = self.venues[class as usize]?;
+        let dy = (self.lat.get(r)? - vla) * 110_540.0;
+        let dx = (self.lon.get(r)? - vlo) * m;
+        Some((dy.powi(2) + dx.powi(2)).sqrt())
+    }
+}
+
+/// Computes both frames from the canonical attendance, classes and sessions frames. `days_for`
+/// keeps the per-day rows of those persons only (the enrolment totals count every day).
+pub fn sign_in_days(
+    attendance: &DataFrame,
+    classes: &DataFrame,
+    sessions: &DataFrame,
+    days_for: Option<&PlHashSet<&str>>,
+    s: DaySettings,
+) -> PolarsResult<SignInDays> {
+    let timetable = Timetable::from_sessions(sessions)?;
+    let venues = venues(classes)?;
+    if attendance.height() <= MAX_ROWS {
+        return one_sort(attendance, &venues, &timetable, days_for, s);
+    }
+    // a table too large for one sort's row numbers: by class, in shares of whole classes
+    let parts = attendance.height().div_ceil(MAX_ROWS) as u64;
+    let hasher = foldhash::fast::FixedState::with_seed(0x5eed);
+    let part: UInt64Chunked = strs(attendance, "class_id")?
+        .iter()
+        .map(|c| Some(std::hash::BuildHasher::hash_one(&hasher, c.unwrap_or("")) % parts))
+        .collect();
+    let mut out: Option<SignInDays> = None;
+    for k in 0..parts {
+        let share = attendance.filter(&part.equal(k))?;
+        let r = one_sort(&share, &venues, &timetable, days_for, s)?;
+        match &mut out {
+            Some(o) => {
+                o.days.vstack_mut_owned(r.days)?;
+                o.enrolments.vstack_mut_owned(r.enrolments)?;
+                o.classes.vstack_mut_owned(r.classes)?;
+            }
+            None => out = Some(r),
+        }
+    }
+    let Some(out) = out else {
+        return one_sort(attendance, &venues, &timetable, days_for, s);
+    };
+    let by = |df: DataFrame, keys: &[&str]| -> PolarsResult<DataFrame> {
+        df.sort(keys.to_vec(), SortMultipleOptions::default())
+    };
+    Ok(SignInDays {
+        days: by(out.days, &["class_id", "person_id", "day"])?,
+        enrolments: by(out.enrolments, &["class_id", "person_id"])?,
+        classes: by(out.classes, &["class_id"])?,
+    })
+}
+
+/// class_id → (venue latitude, longitude, metres per degree of longitude there).
+type Venues = HashMap<String, (Option<f64>, Option<f64>, Option<f64>)>;
+
+fn venues(classes: &DataFrame) -> PolarsResult<Venues> {
+    let ids = strs(classes, "class_id")?;
+    let lat = floats(classes, "venue_lat")?;
+    let lon = floats(classes, "venue_lon")?;
+    Ok(ids
+        .iter()
+        .zip(lat.iter().zip(lon.iter()))
+        .filter_map(|(id, (la, lo))| {
+            let m = la.map(|l| 111_320.0 * l.to_radians().cos());
+            id.map(|id| (id.to_string(), (la, lo, m)))
+        })
+        .collect())
+}
+
+fn one_sort(
+    att: &DataFrame,
+    venues: &Venues,
+    timetable: &Timetable,
+    days_for: Option<&PlHashSet<&str>>,
+    s: DaySettings,
+) -> PolarsResult<SignInDays> {
+    let lap = std::time::Instant::now();
+    let n = att.height();
+    let class_ids = strs(att, "class_id")?;
+    let person_ids = strs(att, "person_id")?;
+    let ((class, n_class), (person, n_person)) =
+        rayon::join(|| ranks(&class_ids), || ranks(&person_ids));
+    let too_many = |what: &str, k: usize| polars_err!(ComputeError: "attendance: {k} distinct {what}, more than one pass over the sign-ins can key ({})", 1u64 << ID_BITS);
+    if n_class as u64 >= 1 << ID_BITS {
+        return Err(too_many("classes", n_class));
+    }
+    if n_person as u64 >= 1 << ID_BITS {
+        return Err(too_many("persons", n_person));
+    }
+    let ts: Vec<i64> = att
+        .column("ts")?
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
+        .as_materialized_series()
+        .to_physical_repr()
+        .i64()?
+        .iter()
+        .map(|t| t.unwrap_or(0))
+        .collect();
+    let base = ts.iter().copied().min().unwrap_or(0);
+    let span = ts.iter().copied().max().unwrap_or(0) - base;
+    if span as u64 >= 1 << TS_BITS {
+        return Err(
+            polars_err!(ComputeError: "attendance: the sign-in times span {} days, more than one pass over the sign-ins can key", span / MS_PER_DAY),
+        );
+    }
+    let direction = strs(att, "direction")?;
+    let method = strs(att, "method")?;
+    let score = floats(att, "face_score")?;
+    let flags: Vec<u8> = method
+        .iter()
+        .zip(score.iter())
+        .map(|(m, sc)| match (m, sc) {
+            (Some("face"), Some(v)) if v < s.face_pass_score => FACE | FAIL,
+            (Some("face"), Some(_)) => FACE,
+            _ => 0,
+        })
+        .collect();
+    let mut keys: Vec<u128> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            (u128::from(class[i]) << CLASS_SHIFT)
+                | (u128::from(person[i]) << PERSON_SHIFT)
+                | (((ts[i] - base) as u128) << TS_SHIFT)
+                | (u128::from(direction.get(i) == Some("in")) << ROW_BITS)
+                | i as u128
+        })
+        .collect();
+    // the venue of each class rank
+    let mut by_rank: Vec<Option<(f64, f64, f64)>> = vec![None; n_class];
+    for (i, c) in class_ids.iter().enumerate() {
+        let v = &mut by_rank[class[i] as usize];
+        if v.is_none() {
+            *v = venues
+                .get(c.unwrap_or(""))
+                .and_then(|&(a, b, m)| Some((a?, b?, m?)));
+        }
+    }
+    drop((class, person, ts));
+    subsidy_model::trace::lap("sign-in days: keyed", lap);
+    keys.par_sort_unstable();
+    subsidy_model::trace::lap("sign-in days: sorted", lap);
+    let lat = floats(att, "lat")?.rechunk().into_owned();
+    let lon = floats(att, "lon")?.rechunk().into_owned();
+    let rows = Rows {
+        base,
+        flags,
+        lat: &lat,
+        lon: &lon,
+        class_ids: &class_ids,
+        person_ids: &person_ids,
+        venues: by_rank,
+        days_for,
+    };
+    // the start of each (class, person) run
+    let enrolment_of = |k: u128| k >> PERSON_SHIFT;
+    let starts: Vec<usize> = (0..keys.len())
+        .filter(|&i| i == 0 || enrolment_of(keys[i]) != enrolment_of(keys[i - 1]))
+        .chain(std::iter::once(keys.len()))
+        .collect();
+    let walked: Vec<Walked> = starts
+        .par_windows(2)
+        .chunks(4096)
+        .map(|runs| {
+            let mut w = Walked::default();
+            for r in runs {
+                let e = walk(&keys[r[0]..r[1]], &rows, timetable, s, &mut w);
+                w.enrols.push(e);
+            }
+            w
+        })
+        .collect();
+    let mut all = Walked::default();
+    for w in walked {
+        all.days.extend(w.days);
+        all.enrols.extend(w.enrols);
+        all.in_days.extend(w.in_days);
+    }
+    drop(keys);
+    subsidy_model::trace::lap("sign-in days: walked", lap);
+    let out = SignInDays {
+        days: days_frame(att, &all.days)?,
+        enrolments: enrolments_frame(att, &all.enrols)?,
+        classes: classes_frame(att, &all.enrols, &all.in_days)?,
+    };
+    subsidy_model::trace::lap("sign-in days: framed", lap);
+    Ok(out)
+}
+/// One (class, person) run of sorted keys: pushes its days, returns its totals.
+fn walk(
+    run: &[u128],
+    rows: &Rows<'_>,
+    timetable: &Timetable,
+    s: DaySettings,
+    w: &mut Walked,
+) -> Enrolment {
+    let row_of = |k: u128| (k & ((1 << ROW_BITS) - 1)) as usize;
+    let first = row_of(run[0]);
+    let class = rows.class_ids.get(first).unwrap_or("");
+    let sessions = timetable.has(class).then_some(class);
+    let keep_days = rows
+        .days_for
+        .is_none_or(|p| p.contains(rows.person_ids.get(first).unwrap_or("")));
+    let class_rank = (run[0] >> CLASS_SHIFT) as u32;
+    let ts_of = |k: u128| rows.base + ((k >> TS_SHIFT) & ((1 << TS_BITS) - 1)) as i64;
+    let mut e = Enrolment {
+        row: first as u32,
+        class: class_rank,
+        days_attended: 0,
+        verified: 0.0,
+        max_span: None,
+        max_day: None,
+        face_checks: 0,
+        face_fails: 0,
+        max_distance: None,
+        in_days: 0,
+    };
+    let mut i = 0;
+    while i < run.len() {
+        let r0 = row_of(run[i]);
+        let day = ts_of(run[i]).div_euclid(MS_PER_DAY);
+        let mut d = Day {
+            row: r0 as u32,
+            day: day as i32,
+            first_in: None,
+            last_out: None,
+            face_checks: 0,
+            face_fails: 0,
+            max_distance: None,
+            credited: 0.0,
+            from: None,
+            until: None,
+        };
+        w.events.clear();
+        while i < run.len() {
+            let k = run[i];
+            let r = row_of(k);
+            let t = ts_of(k);
+            if t.div_euclid(MS_PER_DAY) != day {
+                break;
+            }
+            let is_in = (k >> ROW_BITS) & 1 == 1;
+            w.events.push((t, is_in));
+            if is_in {
+                d.first_in = Some(d.first_in.map_or(t, |f| f.min(t)));
+            } else {
+                d.last_out = Some(d.last_out.map_or(t, |l| l.max(t)));
+            }
+            d.face_checks += u32::from(rows.flags[r] & FACE != 0);
+            d.face_fails += u32::from(rows.flags[r] & FAIL != 0);
+            d.max_distance = max_opt(d.max_distance, rows.distance(class_rank, r));
+            i += 1;
+        }
+        let cr = credit(
+            &w.events,
+            sessions.map(|c| timetable.day(c, d.day)),
+            s.untimetabled_daily_cap_hours,
+        );
+        d.credited = cr.hours;
+        d.from = cr.from;
+        d.until = cr.until;
+        e.days_attended += i64::from(d.credited > 0.0);
+        e.verified += d.credited;
+        e.max_span = max_opt(e.max_span, d.span_h());
+        e.max_day = max_opt(e.max_day, Some(d.credited));
+        e.face_checks += i64::from(d.face_checks);
+        e.face_fails += i64::from(d.face_fails);
+        e.max_distance = max_opt(e.max_distance, d.max_distance);
+        if d.first_in.is_some() {
+            e.in_days += 1;
+            w.in_days.push(d.day);
+        }
+        if keep_days {
+            w.days.push(d);
+        }
+    }
+    e
+}
+
+fn ids(att: &DataFrame, rows: impl Iterator<Item = u32>) -> PolarsResult<[Column; 2]> {
+    let idx = IdxCa::from_vec("".into(), rows.map(|r| r as IdxSize).collect());
+    let take = |c: &str| -> PolarsResult<Column> { att.column(c)?.take(&idx) };
+    Ok([take("class_id")?, take("person_id")?])
+}
+
+fn datetimes(name: &str, v: impl Iterator<Item = Option<i64>>) -> PolarsResult<Column> {
+    Ok(Int64Chunked::from_iter_options(name.into(), v)
+        .into_series()
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
+        .into_column())
+}
+
+fn days_frame(att: &DataFrame, days: &[Day]) -> PolarsResult<DataFrame> {
+    let [class, person] = ids(att, days.iter().map(|d| d.row))?;
+    let opt_f = |name: &str, f: &dyn Fn(&Day) -> Option<f64>| {
+        Float64Chunked::from_iter_options(name.into(), days.iter().map(f)).into_column()
+    };
+    DataFrame::new_infer_height(vec![
+        class,
+        person,
+        Int32Chunked::from_iter_values("day".into(), days.iter().map(|d| d.day))
+            .into_date()
+            .into_column(),
+        datetimes("first_in", days.iter().map(|d| d.first_in))?,
+        datetimes("last_out", days.iter().map(|d| d.last_out))?,
+        IdxCa::from_iter_values(
+            "face_checks".into(),
+            days.iter().map(|d| d.face_checks as IdxSize),
+        )
+        .into_column(),
+        IdxCa::from_iter_values(
+            "face_fails".into(),
+            days.iter().map(|d| d.face_fails as IdxSize),
+        )
+        .into_column(),
+        opt_f("max_distance_m", &|d| d.max_distance),
+        opt_f("span_h", &Day::span_h),
+        Float64Chunked::from_iter_values("credited_h".into(), days.iter().map(|d| d.credited))
+            .into_column(),
+        datetimes("present_from", days.iter().map(|d| d.from))?,
+        datetimes("present_until", days.iter().map(|d| d.until))?,
+    ])
+}
+
+fn enrolments_frame(att: &DataFrame, en: &[Enrolment]) -> PolarsResult<DataFrame> {
+    let [class, person] = ids(att, en.iter().map(|e| e.row))?;
+    // per class (its enrolments are one run): failed face checks over face checks
+    let mut share: Vec<Option<f64>> = Vec::with_capacity(en.len());
+    for run in en.chunk_by(|a, b| a.class == b.class) {
+        let checks: i64 = run.iter().map(|e| e.face_checks).sum();
+        let fails: i64 = run.iter().map(|e| e.face_fails).sum();
+        let v = (checks > 0).then(|| fails as f64 / checks as f64);
+        share.extend(std::iter::repeat_n(v, run.len()));
+    }
+    let opt_f = |name: &str, f: &dyn Fn(&Enrolment) -> Option<f64>| {
+        Float64Chunked::from_iter_options(name.into(), en.iter().map(f)).into_column()
+    };
+    let int = |name: &str, f: &dyn Fn(&Enrolment) -> i64| {
+        Int64Chunked::from_iter_values(name.into(), en.iter().map(f)).into_column()
+    };
+    DataFrame::new_infer_height(vec![
+        class,
+        person,
+        int("days_attended", &|e| e.days_attended),
+        Float64Chunked::from_iter_values("verified_hours".into(), en.iter().map(|e| e.verified))
+            .into_column(),
+        opt_f("max_span_h", &|e| e.max_span),
+        opt_f("max_day_hours", &|e| e.max_day),
+        int("face_checks", &|e| e.face_checks),
+        int("face_fails", &|e| e.face_fails),
+        opt_f("max_distance_m", &|e| e.max_distance),
+        Float64Chunked::from_iter_options("class_face_fail_share".into(), share.into_iter())
+            .into_column(),
+    ])
+}
+
+/// Which sign-in rows (`direction = in`) were made on a device that signed in two or more
+/// different trainees (the rows TP-06 reads). One pass over the rows, in parallel shares: each
+/// share notes per device its first trainee or that it saw two, and the shares are merged.
+pub fn on_shared_devices(attendance: &DataFrame) -> PolarsResult<BooleanChunked> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen<'a> {
+        One(&'a str),
+        Shared,
+    }
+    type Map<'a> = HashMap<&'a str, Seen<'a>, foldhash::fast::FixedState>;
+    let new_map = || Map::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed));
+    let device = strs(attendance, "device_id")?.rechunk().into_owned();
+    let person = strs(attendance, "person_id")?.rechunk().into_owned();
+    let is_in: Vec<bool> = strs(attendance, "direction")?
+        .iter()
+        .map(|d| d == Some("in"))
+        .collect();
+    let n = attendance.height();
+    let share = n.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
+    fn note<'a>(m: &mut Map<'a>, d: &'a str, p: &'a str) {
+        m.entry(d)
+            .and_modify(|s| {
+                if *s != Seen::One(p) {
+                    *s = Seen::Shared;
+                }
+            })
+            .or_insert(Seen::One(p));
+    }
+    let seen: Map<'_> = (0..n.div_ceil(share))
+        .into_par_iter()
+        .map(|k| {
+            let mut m = new_map();
+            for i in k * share..((k + 1) * share).min(n) {
+                if let (true, Some(d), Some(p)) = (is_in[i], device.get(i), person.get(i)) {
+                    note(&mut m, d, p);
+                }
+            }
+            m
+        })
+        .reduce(new_map, |mut a, b| {
+            for (d, s) in b {
+                match s {
+                    Seen::One(p) => note(&mut a, d, p),
+                    Seen::Shared => {
+                        a.insert(d, Seen::Shared);
+                    }
+                }
+            }
+            a
+        });
+    let mask: Vec<bool> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            is_in[i]
+                && device
+                    .get(i)
+                    .is_some_and(|d| seen.get(d) == Some(&Seen::Shared))
+        })
+        .collect();
+    Ok(BooleanChunked::from_slice("shared".into(), &mask))
+}
+
+fn classes_frame(att: &DataFrame, en: &[Enrolment], in_days: &[i32]) -> PolarsResult<DataFrame> {
+    let mut rows = Vec::new();
+    let mut most = Vec::new();
+    let mut at = 0usize;
+    let mut days: Vec<i32> = Vec::new();
+    for run in en.chunk_by(|a, b| a.class == b.class) {
+        let k: usize = run.iter().map(|e| e.in_days as usize).sum();
+        days.clear();
+        days.extend_from_slice(&in_days[at..at + k]);
+        at += k;
+        if days.is_empty() {
+            continue;
+        }
+        days.sort_unstable();
+        // each (person, day) once: the longest run of one day is its trainee count
+        let n = days.chunk_by(|a, b| a == b).map(<[i32]>::len).max();
+        rows.push(run[0].row);
+        most.push(n.unwrap_or(0) as i64);
+    }
+    let idx = IdxCa::from_vec("".into(), rows.into_iter().map(|r| r as IdxSize).collect());
+    DataFrame::new_infer_height(vec![
+        att.column("class_id")?.take(&idx)?,
+        Int64Chunked::from_vec("max_daily_trainees".into(), most).into_column(),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+    const M: i64 = 60_000;
+    /// 2025-03-03 00:00 (ms since the epoch)
+    const D0: i64 = 20_150 * 86_400_000;
+
+    fn dt(name: &str, v: Vec<Option<i64>>) -> Column {
+        Int64Chunked::from_iter_options(name.into(), v.into_iter())
+            .into_series()
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .expect("datetime")
+            .into_column()
+    }
+
+    /// Rows out of order on purpose: the pass sorts them itself.
+    fn attendance() -> DataFrame {
+        // (class, person, ts, direction, method, score, device, lat)
+        let rows: Vec<(
+            &str,
+            &str,
+            i64,
+            &str,
+            &str,
+            Option<f64>,
+            Option<&str>,
+            Option<f64>,
+        )> = vec![
+            // P1 in C1 (timetabled 09:00–12:00): day 0 present 08:50–12:10, face checks 0.9, 0.3
+            (
+                "C1",
+                "P1",
+                D0 + 12 * H + 10 * M,
+                "out",
+                "face",
+                Some(0.3),
+                Some("d1"),
+                Some(30.0),
+            ),
+            (
+                "C1",
+                "P1",
+                D0 + 8 * H + 50 * M,
+                "in",
+                "face",
+                Some(0.9),
+                Some("d1"),
+                Some(30.0),
+            ),
+            // day 1: a sign-in only (credits nothing, but the day has a sign-in)
+            (
+                "C1",
+                "P1",
+                D0 + 86_400_000 + 9 * H,
+                "in",
+                "card",
+                None,
+                Some("d1"),
+                None,
+            ),
+            // P2 in C1, day 0: 10:00–11:30 (2 学时), on P1's device
+            (
+                "C1",
+                "P2",
+                D0 + 10 * H,
+                "in",
+                "face",
+                Some(0.95),
+                Some("d1"),
+                Some(30.01),
+            ),
+            (
+                "C1",
+                "P2",
+                D0 + 11 * H + 30 * M,
+                "out",
+                "face",
+                Some(0.95),
+                Some("d2"),
+                None,
+            ),
+            // P1 in C2 (no timetable): 14:00–23:00 is 12 学时, capped at 8
+            (
+                "C2",
+                "P1",
+                D0 + 14 * H,
+                "in",
+                "card",
+                None,
+                Some("d3"),
+                None,
+            ),
+            (
+                "C2",
+                "P1",
+                D0 + 23 * H,
+                "out",
+                "card",
+                None,
+                Some("d3"),
+                None,
+            ),
+        ];
+        let s = |f: &dyn Fn(
+            &(
+                &str,
+                &str,
+                i64,
+                &str,
+                &str,
+                Option<f64>,
+                Option<&str>,
+                Option<f64>,
+            ),
+        ) -> Option<String>,
+                 name: &str| {
+            Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+        };
+        DataFrame::new_infer_height(vec![
+            s(&|r| Some(r.0.into()), "class_id"),
+            s(&|r| Some(r.1.into()), "person_id"),
+            dt("ts", rows.iter().map(|r| Some(r.2)).collect()),
+            s(&|r| Some(r.3.into()), "direction"),
+            s(&|r| Some(r.4.into()), "method"),
+            Column::new(
+                "face_score".into(),
+                rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+            ),
+            s(&|r| r.6.map(Into::into), "device_id"),
+            Column::new("lat".into(), rows.iter().map(|r| r.7).collect::<Vec<_>>()),
+            Column::new(
+                "lon".into(),
+                rows.iter().map(|r| r.7.map(|_| 120.0)).collect::<Vec<_>>(),
+            ),
+        ])
+        .expect("frame")
+    }
+
+    fn classes() -> DataFrame {
+        DataFrame::new_infer_height(vec![
+            Column::new("class_id".into(), ["C1", "C2"]),
+            Column::new("venue_lat".into(), [Some(30.0), None]),
+            Column::new("venue_lon".into(), [Some(120.0), None]),
+        ])
+        .expect("frame")
+    }
+
+    fn sessions() -> DataFrame {
+        DataFrame::new_infer_height(vec![
+            Column::new("class_id".into(), ["C1", "C1"]),
+            dt(
+                "starts_at",
+                vec![Some(D0 + 9 * H), Some(D0 + 86_400_000 + 9 * H)],
+            ),
+            dt(
+                "ends_at",
+                vec![Some(D0 + 12 * H), Some(D0 + 86_400_000 + 12 * H)],
+            ),
+        ])
+        .expect("frame")
+    }
+
+    const SETTINGS: DaySettings = DaySettings {
+        face_pass_score: 0.5,
+        untimetabled_daily_cap_hours: 8.0,
+    };
+
+    fn f64s(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
+        df.column(c).expect(c).f64().expect(c).iter().collect()
+    }
+
+    fn i64s(df: &DataFrame, c: &str) -> Vec<Option<i64>> {
+        df.column(c)
+            .expect(c)
+            .cast(&DataType::Int64)
+            .expect(c)
+            .i64()
+            .expect(c)
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn days_enrolments_and_classes_from_one_sort() {
+        let r = sign_in_days(&attendance(), &classes(), &sessions(), None, SETTINGS).expect("pass");
+        // days, in (class, person, day) order
+        let d = &r.days;
+        let ids: Vec<String> = (0..d.height())
+            .map(|i| {
+                format!(
+                    "{}/{}",
+                    d.column("class_id")
+                        .expect("c")
+                        .str()
+                        .expect("c")
+                        .get(i)
+                        .expect("c"),
+                    d.column("person_id")
+                        .expect("p")
+                        .str()
+                        .expect("p")
+                        .get(i)
+                        .expect("p")
+                )
+            })
+            .collect();
+        assert_eq!(ids, ["C1/P1", "C1/P1", "C1/P2", "C2/P1"]);
+        // inside the 09:00–12:00 session only: 3 h = 4 学时; the lone sign-in credits nothing;
+        // 90 minutes = 2 学时; the untimetabled 9 h (12 学时) capped at 8
+        assert_eq!(
+            f64s(d, "credited_h"),
+            [Some(4.0), Some(0.0), Some(2.0), Some(8.0)]
+        );
+        assert_eq!(f64s(d, "span_h")[0], Some((3 * 60 + 20) as f64 / 60.0));
+        assert_eq!(f64s(d, "span_h")[1], None);
+        assert_eq!(i64s(d, "face_checks"), [Some(2), Some(0), Some(2), Some(0)]);
+        assert_eq!(i64s(d, "face_fails"), [Some(1), Some(0), Some(0), Some(0)]);
+        let far = f64s(d, "max_distance_m");
+        assert_eq!(far[0], Some(0.0));
+        assert!((far[2].expect("distance") - 1105.4).abs() < 1e-6, "{far:?}");
+        // C2 has no venue
+        assert_eq!(far[3], None);
+        let from = i64s(d, "present_from");
+        assert_eq!(from[0], Some(D0 + 9 * H));
+        assert_eq!(from[1], None);
+        // per enrolment
+        let e = &r.enrolments;
+        assert_eq!(e.height(), 3);
+        assert_eq!(i64s(e, "days_attended"), [Some(1), Some(1), Some(1)]);
+        assert_eq!(f64s(e, "verified_hours"), [Some(4.0), Some(2.0), Some(8.0)]);
+        assert_eq!(i64s(e, "face_checks"), [Some(2), Some(2), Some(0)]);
+        // C1: one failure in four checks; C2: no checks
+        assert_eq!(
+            f64s(e, "class_face_fail_share"),
+            [Some(0.25), Some(0.25), None]
+        );
+        // per class: two trainees signed in on C1's first day
+        assert_eq!(i64s(&r.classes, "max_daily_trainees"), [Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn days_for_keeps_those_persons_days_and_every_total() {
+        let keep: PlHashSet<&str> = ["P2"].into_iter().collect();
+        let r = sign_in_days(
+            &attendance(),
+            &classes(),
+            &sessions(),
+            Some(&keep),
+            SETTINGS,
+        )
+        .expect("pass");
+        assert_eq!(r.days.height(), 1);
+        assert_eq!(r.enrolments.height(), 3);
+    }
+
+    #[test]
+    fn an_empty_table_gives_empty_frames() {
+        let att = attendance().slice(0, 0);
+        let r = sign_in_days(&att, &classes(), &sessions(), None, SETTINGS).expect("pass");
+        assert_eq!(
+            (r.days.height(), r.enrolments.height(), r.classes.height()),
+            (0, 0, 0)
+        );
+        assert!(r.days.column("credited_h").is_ok());
+    }
+
+    #[test]
+    fn shared_devices_are_those_of_two_trainees_sign_ins() {
+        let m = on_shared_devices(&attendance()).expect("mask");
+        // d1 signed in P1 and P2: its sign-ins (not P2's sign-out on d2, not P1's sign-out)
+        let v: Vec<bool> = m.iter().map(|b| b == Some(true)).collect();
+        assert_eq!(v, [false, true, true, true, false, false, false]);
+    }
+}
