@@ -36,8 +36,12 @@ fn pipeline(c: &mut Criterion) {
     let pack = subsidy_rules::pack::load(&files, &schemas).expect("pack");
     let params = subsidy_scoring::anomaly::Params::default();
     c.bench_function(
-        "anomaly detectors on demo (features, k-means, dbscan)",
-        |b| b.iter(|| subsidy_scoring::anomaly::detect(&pkg.tables, &params).expect("detects")),
+        "anomaly detectors on demo (the sign-in pass, features, k-means, dbscan)",
+        |b| {
+            b.iter(|| {
+                subsidy_scoring::anomaly::detect(&pkg.tables, None, &params).expect("detects")
+            })
+        },
     );
     c.bench_function("rule pack on demo (views, 37 rules, accountability)", |b| {
         b.iter(|| {
@@ -48,6 +52,7 @@ fn pipeline(c: &mut Criterion) {
                 Some(&ids),
                 today,
                 &[],
+                None,
             )
             .expect("runs")
         })

@@ -179,10 +179,19 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
             .context("resolving identities")?;
     stage.done("identities");
 
+    // the one pass over the sign-ins, read by the anomaly features and the rule views alike
+    stage.start("reading the sign-ins");
+    let sign_ins = anyhow::Context::context(
+        subsidy_rules::views::sign_ins(&pkg.tables, &subsidy_rules::view_settings(&pack)),
+        "the pass over the sign-ins",
+    )?;
+    stage.done("sign-ins");
+
     stage.start("scoring anomalies");
     let detector = a.anomaly.params();
     let (detected, anomaly_summary) =
-        subsidy_scoring::anomaly::detect(&pkg.tables, &detector).context("scoring anomalies")?;
+        subsidy_scoring::anomaly::detect(&pkg.tables, Some(&sign_ins.classes), &detector)
+            .context("scoring anomalies")?;
     stage.done("anomalies");
 
     stage.start("running rules");
@@ -191,7 +200,14 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         None => Default::default(),
     };
     let mask = crate::reports::masker(&pkg, a.reveal_pii);
-    let outcome = audit(&mut pkg, &pack, &identities, as_of, &detected)?;
+    let outcome = audit(
+        &mut pkg,
+        &pack,
+        &identities,
+        as_of,
+        &detected,
+        Some(sign_ins),
+    )?;
     let alarms = subsidy_rules::alarm::alarms(&pack, &outcome.runs);
     let applied = crate::reviews::apply(&reviews, &outcome.findings, as_of)?;
     // dismissals in force take their findings out before recoveries and parties are settled
@@ -408,6 +424,7 @@ pub fn audit(
     identities: &DataFrame,
     as_of: chrono::NaiveDate,
     detected: &[subsidy_model::output::DetectorFinding],
+    sign_ins: Option<subsidy_rules::sign_ins::SignInDays>,
 ) -> Result<subsidy_rules::Outcome, Failure> {
     anyhow::Context::context(
         subsidy_rules::run(
@@ -417,6 +434,7 @@ pub fn audit(
             Some(identities),
             as_of,
             detected,
+            sign_ins,
         ),
         "running the rule pack",
     )

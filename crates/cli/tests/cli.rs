@@ -870,9 +870,9 @@ fn reviews_dismiss_confirm_and_notice_changed_evidence() {
     );
 }
 
-/// The sign-in aggregations run in passes over shares of the classes (`subsidy_model::passes`):
-/// contiguous slices when each class's sign-ins are together, hash shares when they are not.
-/// Either way the outputs are those of one pass.
+/// The one pass over the sign-ins (`subsidy_model::sign_ins`) sorts the rows itself, and splits a
+/// table too large for one sort by class (`SUBSIDY_ROWS_PER_PASS` lowers the limit): rows in
+/// another order, or split, give the outputs of one sort.
 #[test]
 fn sign_ins_aggregated_in_passes_give_the_same_findings() {
     let outputs = ["findings.csv", "recoveries.csv", "parties.csv"];
@@ -1119,6 +1119,7 @@ fn profile_lists_every_stage_view_and_rule_with_time_and_peak() {
         [
             "ingest",
             "identities",
+            "sign-ins",
             "anomalies",
             "rules",
             "write",

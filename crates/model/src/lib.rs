@@ -7,7 +7,8 @@
 //! - [`ids`]: GB 11643 resident IDs, GB 32100 credit codes, Luhn, certificate numbers.
 //! - [`contract`]: the input tables, columns, types, keys and references as data.
 //! - [`output`]: the output tables' columns (findings, recoveries, parties, identities).
-//! - [`passes`]: aggregations over the sign-ins in passes split by a key's hash.
+//! - [`hours`]: the 学时 convention (presence inside sessions); [`sign_ins`]: the one pass over
+//!   the sign-ins that the rule views and the anomaly features share.
 //! - [`trace`]: stage timings and memory on stderr when `SUBSIDY_TRACE` is set.
 //!
 //! ```
@@ -19,10 +20,11 @@
 //! ```
 
 pub mod contract;
+pub mod hours;
 pub mod ids;
 pub mod money;
 pub mod output;
-pub mod passes;
+pub mod sign_ins;
 pub mod trace;
 pub mod vocab;
 

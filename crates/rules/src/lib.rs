@@ -5,8 +5,8 @@
 //! - [`rule`]: the rule-file format (one TOML file per rule, grouped by family under `rules/`).
 //! - [`expr`]: the filter-expression language: parsed, type-checked against the views, lowered to
 //!   polars expressions; it cannot run code.
-//! - [`views`]: the shared derived frames every rule reads (claim, person, class, …);
-//!   [`per_day`]: the one pass over the sign-ins they share.
+//! - [`views`]: the shared derived frames every rule reads (claim, person, class, …), built on
+//!   [`sign_ins`], the one pass over the sign-ins.
 //! - [`primitives`]: the closed set of checks: `filter`, `count_per_key`, `overlap_per_key`,
 //!   `sequence`, `window_distinct`.
 //! - [`pack`]: loading and checking a pack with file:line:col diagnostics.
@@ -19,13 +19,15 @@ pub mod alarm;
 pub mod docs;
 pub mod entitlement;
 pub mod expr;
-pub mod hours;
 pub mod pack;
-pub mod per_day;
 pub mod primitives;
 pub mod rule;
 pub mod runner;
 pub mod views;
+
+/// The 学时 convention and the one pass over the sign-ins live in `subsidy-model`, shared with the
+/// anomaly features.
+pub use subsidy_model::{hours, sign_ins};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,12 +82,14 @@ pub fn run(
     identities: Option<&DataFrame>,
     today: chrono::NaiveDate,
     detected: &[subsidy_model::output::DetectorFinding],
+    sign_ins: Option<sign_ins::SignInDays>,
 ) -> PolarsResult<Outcome> {
     let inputs = views::Inputs {
         frames,
         present,
         identities,
         today,
+        sign_ins,
     };
     let views = views::build(inputs, &view_settings(pack))?;
     let (mut findings, runs) = runner::run(pack, &views, present)?;
@@ -115,6 +119,7 @@ pub fn view_schemas(
         present: &present,
         identities: None,
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        sign_ins: None,
     };
     let v = views::build(inputs, settings)?;
     Ok(views::VIEWS

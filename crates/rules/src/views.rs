@@ -45,6 +45,30 @@ pub struct Inputs<'a> {
     pub identities: Option<&'a DataFrame>,
     /// the scan's reference date (classes ending after it are still running)
     pub today: NaiveDate,
+    /// the one pass over the sign-ins, when the caller has made it already ([`sign_ins`]; the
+    /// anomaly features read it too); else [`build`] makes it
+    pub sign_ins: Option<crate::sign_ins::SignInDays>,
+}
+
+/// The one pass over the sign-ins as the views need it: days kept for the trainees enrolled in
+/// two or more classes only (the presence view's), totals for every enrolment and class.
+pub fn sign_ins(
+    frames: &BTreeMap<Table, DataFrame>,
+    s: &ViewSettings,
+) -> PolarsResult<crate::sign_ins::SignInDays> {
+    // only trainees enrolled in two or more classes can be in two places at once
+    let multi = multi_class_persons(frames)?;
+    let multi_set: PlHashSet<&str> = multi.iter().flatten().collect();
+    crate::sign_ins::sign_in_days(
+        &frames[&Table::Attendance],
+        &frames[&Table::Classes],
+        &frames[&Table::Sessions],
+        Some(&multi_set),
+        crate::sign_ins::DaySettings {
+            face_pass_score: s.face_pass_score,
+            untimetabled_daily_cap_hours: s.untimetabled_daily_cap_hours,
+        },
+    )
 }
 
 /// Settings the views need (from the pack).
@@ -139,25 +163,19 @@ pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
     let mut frames = BTreeMap::new();
     frames.insert("signin", signin_view(&inp)?);
     lap("signin");
-    // only trainees enrolled in two or more classes can be in two places at once: the presence
-    // view keeps their days alone
-    let multi = multi_class_persons(&inp)?;
-    let multi_set: PlHashSet<&str> = multi.iter().flatten().collect();
-    let crate::per_day::SignInDays {
+    let crate::sign_ins::SignInDays {
         days: per_day,
         enrolments: enrol,
         classes: busiest,
-    } = crate::per_day::sign_in_days(
-        &inp.frames[&Table::Attendance],
-        &inp.frames[&Table::Classes],
-        &inp.frames[&Table::Sessions],
-        Some(&multi_set),
-        crate::per_day::DaySettings {
-            face_pass_score: s.face_pass_score,
-            untimetabled_daily_cap_hours: s.untimetabled_daily_cap_hours,
-        },
-    )?;
-    lap("per-day sign-ins");
+    } = match inp.sign_ins.take() {
+        // made by the caller (a scan's own stage): not timed again here
+        Some(done) => done,
+        None => {
+            let done = sign_ins(&inp.frames, s)?;
+            lap("per-day sign-ins");
+            done
+        }
+    };
     inp.frames.remove(&Table::Attendance);
     let inp = &inp;
     let persons = person_view(inp)?;
@@ -911,7 +929,9 @@ fn class_view(
     insts: &DataFrame,
     paid: &DataFrame,
 ) -> PolarsResult<DataFrame> {
-    let busiest = busiest.lazy();
+    let busiest = busiest
+        .lazy()
+        .select([col("class_id"), col("max_daily_trainees")]);
     let enrolled = lf(inp, Table::Enrollments)
         .group_by([col("class_id")])
         .agg([len().cast(DataType::Int64).alias("enrolled")]);
@@ -964,8 +984,10 @@ fn evaluation_view(inp: &Inputs<'_>, paid: &DataFrame) -> PolarsResult<DataFrame
 }
 
 /// The persons enrolled in two or more classes.
-fn multi_class_persons(inp: &Inputs<'_>) -> PolarsResult<StringChunked> {
-    let df = lf(inp, Table::Enrollments)
+fn multi_class_persons(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<StringChunked> {
+    let df = frames[&Table::Enrollments]
+        .clone()
+        .lazy()
         .group_by([col("person_id")])
         .agg([col("class_id").n_unique().alias("n")])
         .filter(col("n").gt(lit(1)))
@@ -1057,7 +1079,7 @@ fn signin_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([col("class_id"), col("institution_id")]);
     let att = &inp.frames[&Table::Attendance];
     // only a device that signed in two or more different trainees can have been shared
-    let shared = crate::per_day::on_shared_devices(att)?;
+    let shared = crate::sign_ins::on_shared_devices(att)?;
     att.select([
         "class_id",
         "person_id",

@@ -218,6 +218,7 @@ fn run(pack: &Pack, pkg: &subsidy_ingest::Package) -> subsidy_rules::Outcome {
         None,
         chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
         &[],
+        None,
     )
     .expect("runs")
 }

@@ -212,9 +212,12 @@ struct Scored {
     k: Option<(usize, f64)>,
 }
 
-/// Runs the detectors: findings for flagged classes, institutions and sittings.
+/// Runs the detectors: findings for flagged classes, institutions and sittings. `sign_in_classes`
+/// is the per-class frame of the one pass over the sign-ins when the caller has made it
+/// ([`crate::features::class_features`]).
 pub fn detect(
     frames: &BTreeMap<Table, DataFrame>,
+    sign_in_classes: Option<&DataFrame>,
     params: &Params,
 ) -> Result<(Vec<DetectorFinding>, Summary), ScoringError> {
     params.check()?;
@@ -230,7 +233,7 @@ pub fn detect(
     let claims = claims_by_class(frames)?;
 
     // classes
-    let (cf, cs) = scored_classes(frames, params)?;
+    let (cf, cs) = scored_classes(frames, sign_in_classes, params)?;
     summary.classes_scored = cf.height();
     summary.class_k = cs.k;
     let ids = strs(&cf, "class_id")?;
@@ -368,10 +371,11 @@ pub fn detect(
 
 fn scored_classes(
     frames: &BTreeMap<Table, DataFrame>,
+    sign_in_classes: Option<&DataFrame>,
     p: &Params,
 ) -> Result<(DataFrame, Scored), ScoringError> {
     let t = std::time::Instant::now();
-    let df = class_features(frames)?;
+    let df = class_features(frames, sign_in_classes)?;
     lap("class features", t);
     scored(df, "trainees", p.min_trainees, CLASS_FEATURES, p)
 }
@@ -429,7 +433,7 @@ pub fn scores(
         Ok(df)
     };
     Ok((
-        with(scored_classes(frames, p)?, CLASS_FEATURES)?,
+        with(scored_classes(frames, None, p)?, CLASS_FEATURES)?,
         with(scored_sittings(frames, p)?, SITTING_FEATURES)?,
     ))
 }

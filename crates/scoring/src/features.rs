@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use subsidy_model::contract::Table;
-use subsidy_model::passes::{ROWS_PER_PASS, aggregate_in_passes};
 
 /// One feature: its column, what it measures, and why it separates scripted from real training.
 #[derive(Debug, Clone, Copy)]
@@ -129,86 +128,33 @@ fn frame(frames: &BTreeMap<Table, DataFrame>, t: Table) -> LazyFrame {
     frames.get(&t).cloned().unwrap_or_default().lazy()
 }
 
-/// Per class, from its sign-ins alone: the spread of sign-in and sign-out times, sign-ins per
-/// day, face scores, devices per trainee, location spread and trainees.
-fn signin_features(att: LazyFrame) -> PolarsResult<DataFrame> {
-    // read twice below: materialise this pass's rows once
-    let att = att.collect()?.lazy();
-    let minute = (col("ts").cast(DataType::Int64) / lit(60_000.0)).alias("minute");
-    let day = col("ts")
-        .cast(DataType::Int64)
-        .floor_div(lit(86_400_000i64))
-        .alias("day");
-    // one pass over the sign-ins: per class, day and direction, the spread of times and the
-    // count (a few rows per class day, collected once and used three times)
-    let daily = att
-        .clone()
-        .select([col("class_id"), col("direction"), day, minute])
-        .group_by([col("class_id"), col("day"), col("direction")])
-        .agg([col("minute").std(1).alias("sd"), len().alias("n")])
-        .collect()?
-        .lazy();
-    // the spread across trainees on days with 3+ of them, median over days
-    let spread = |dir: &'static str, name: &'static str| {
-        daily
-            .clone()
-            .filter(col("direction").eq(lit(dir)).and(col("n").gt_eq(lit(3))))
-            .group_by([col("class_id")])
-            .agg([col("sd").median().alias(name)])
-    };
-    let per_day = daily
-        .clone()
-        .filter(col("direction").eq(lit("in")))
-        .group_by([col("class_id")])
-        .agg([col("n")
-            .cast(DataType::Float64)
-            .mean()
-            .alias("signins_per_day")]);
-    // metres per degree: 111 km for latitude; longitude at China's mean latitude (~35°)
-    let loc = ((col("lat").std(1) * lit(111_000.0)).pow(2)
-        + (col("lon").std(1) * lit(91_000.0)).pow(2))
-    .sqrt()
-    .alias("location_spread_m");
-    let on = |c: &str| [col(c)];
-    let left = || JoinArgs::new(JoinType::Left);
-    att.group_by([col("class_id")])
-        .agg([
-            col("face_score")
-                .filter(col("method").eq(lit("face")))
-                .mean()
-                .alias("face_score_mean"),
-            col("face_score")
-                .filter(col("method").eq(lit("face")))
-                .std(1)
-                .alias("face_score_sd"),
-            (col("device_id").n_unique().cast(DataType::Float64)
-                / col("person_id").n_unique().cast(DataType::Float64))
-            .alias("devices_per_trainee"),
-            loc,
-            col("person_id").n_unique().alias("trainees"),
-        ])
-        .join(
-            spread("in", "signin_spread_min"),
-            on("class_id"),
-            on("class_id"),
-            left(),
-        )
-        .join(
-            spread("out", "signout_spread_min"),
-            on("class_id"),
-            on("class_id"),
-            left(),
-        )
-        .join(per_day, on("class_id"), on("class_id"), left())
-        .collect()
-}
-
 /// Per class: `class_id`, `institution_id`, `peer_group` (the occupation's sector and the
-/// level), `trainees` and the [`CLASS_FEATURES`]. The sign-in features are aggregated in passes
-/// over shares of the classes (see [`subsidy_model::passes`]).
-pub fn class_features(frames: &BTreeMap<Table, DataFrame>) -> PolarsResult<DataFrame> {
-    let att = frames.get(&Table::Attendance).cloned().unwrap_or_default();
-    let per_class = aggregate_in_passes(&att, "class_id", ROWS_PER_PASS, signin_features)?;
+/// level), `trainees` and the [`CLASS_FEATURES`]. The sign-in features come from the one pass
+/// over the sign-ins ([`subsidy_model::sign_ins`], its `classes` frame): `sign_in_classes` when
+/// the caller has made the pass already, else it is made here.
+pub fn class_features(
+    frames: &BTreeMap<Table, DataFrame>,
+    sign_in_classes: Option<&DataFrame>,
+) -> PolarsResult<DataFrame> {
+    let per_class = match sign_in_classes {
+        Some(c) => c.clone(),
+        None => {
+            let empty = frames.get(&Table::Attendance).cloned().unwrap_or_default();
+            let table = |t: Table| frames.get(&t).cloned().unwrap_or_default();
+            // no day rows are kept (an empty set of persons): the features need the classes'
+            // figures alone, which no pack setting changes
+            let none = PlHashSet::new();
+            subsidy_model::sign_ins::sign_in_days(
+                &empty,
+                &table(Table::Classes),
+                &table(Table::Sessions),
+                Some(&none),
+                subsidy_model::sign_ins::DaySettings::default(),
+            )?
+            .classes
+        }
+    };
+    let per_class = per_class.drop("max_daily_trainees")?;
     let score = ((col("theory_score") + col("practical_score")) / lit(2.0)).alias("score");
     let exams = frame(frames, Table::Evaluations)
         .filter(col("class_id").is_not_null())

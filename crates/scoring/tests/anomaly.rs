@@ -38,7 +38,7 @@ fn colluding_institutions_are_found_at_s_and_clustering_beats_the_zscore_baselin
         "the s package plants active colluders"
     );
 
-    let (found, summary) = detect(&pkg.tables, &Params::default()).expect("detects");
+    let (found, summary) = detect(&pkg.tables, None, &Params::default()).expect("detects");
     let flagged: BTreeSet<&String> = found
         .iter()
         .filter(|f| f.rule_id == "AN-02")
@@ -78,7 +78,7 @@ fn colluding_institutions_are_found_at_s_and_clustering_beats_the_zscore_baselin
     }
 
     // deterministic: the same findings again
-    let (again, _) = detect(&pkg.tables, &Params::default()).expect("detects");
+    let (again, _) = detect(&pkg.tables, None, &Params::default()).expect("detects");
     assert_eq!(found, again);
 
     // the z-score baseline flags more institutions that did not collude
@@ -86,7 +86,7 @@ fn colluding_institutions_are_found_at_s_and_clustering_beats_the_zscore_baselin
         method: Method::Zscore,
         ..Params::default()
     };
-    let (zfound, _) = detect(&pkg.tables, &z).expect("detects");
+    let (zfound, _) = detect(&pkg.tables, None, &z).expect("detects");
     let zfalse = zfound
         .iter()
         .filter(|f| f.rule_id == "AN-02" && !planted.contains(&f.entity_id))
@@ -98,5 +98,5 @@ fn colluding_institutions_are_found_at_s_and_clustering_beats_the_zscore_baselin
         method: Method::None,
         ..Params::default()
     };
-    assert!(detect(&pkg.tables, &none).expect("runs").0.is_empty());
+    assert!(detect(&pkg.tables, None, &none).expect("runs").0.is_empty());
 }

@@ -48,8 +48,9 @@ pub struct SignInDays {
     pub classes: DataFrame,
 }
 
-/// The settings the pass reads from the pack.
-#[derive(Debug, Clone, Copy)]
+/// The settings the pass reads from the pack (they change the enrolment figures only; the
+/// default, 0 and 0, is for callers that read the per-class figures alone).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct DaySettings {
     /// a face check below this score fails
     pub face_pass_score: f64,
@@ -162,8 +163,12 @@ fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 struct Rows<'a> {
     base: i64,
     flags: Vec<u8>,
-    lat: &'a Float64Chunked,
-    lon: &'a Float64Chunked,
+    /// by row: latitude, longitude and face score (of a face check), NaN where missing
+    lat: Vec<f64>,
+    lon: Vec<f64>,
+    face_score: Vec<f64>,
+    /// by row: the device's hash (0: no device)
+    device: Vec<u64>,
     class_ids: &'a StringChunked,
     person_ids: &'a StringChunked,
     /// by class rank: the venue (latitude, longitude, metres per degree of longitude)
@@ -178,8 +183,12 @@ const FAIL: u8 = 2;
 impl Rows<'_> {
     fn distance(&self, class: u32, r: usize) -> Option<f64> {
         let (vla, vlo, m) = self.venues[class as usize]?;
-        let dy = (self.lat.get(r)? - vla) * 110_540.0;
-        let dx = (self.lon.get(r)? - vlo) * m;
+        let (la, lo) = (self.lat[r], self.lon[r]);
+        if la.is_nan() || lo.is_nan() {
+            return None;
+        }
+        let dy = (la - vla) * 110_540.0;
+        let dx = (lo - vlo) * m;
         Some((dy.powi(2) + dx.powi(2)).sqrt())
     }
 }
@@ -195,11 +204,16 @@ pub fn sign_in_days(
 ) -> PolarsResult<SignInDays> {
     let timetable = Timetable::from_sessions(sessions)?;
     let venues = venues(classes)?;
-    if attendance.height() <= MAX_ROWS {
+    // SUBSIDY_ROWS_PER_PASS lowers the limit (for tests of the split; the result is the same)
+    let limit = std::env::var("SUBSIDY_ROWS_PER_PASS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(MAX_ROWS, |v| v.clamp(1, MAX_ROWS));
+    if attendance.height() <= limit {
         return one_sort(attendance, &venues, &timetable, days_for, s);
     }
     // a table too large for one sort's row numbers: by class, in shares of whole classes
-    let parts = attendance.height().div_ceil(MAX_ROWS) as u64;
+    let parts = attendance.height().div_ceil(limit) as u64;
     let hasher = foldhash::fast::FixedState::with_seed(0x5eed);
     let part: UInt64Chunked = strs(attendance, "class_id")?
         .iter()
@@ -317,16 +331,34 @@ fn one_sort(
         }
     }
     drop((class, person, ts));
-    subsidy_model::trace::lap("sign-in days: keyed", lap);
+    crate::trace::lap("sign-in days: keyed", lap);
     keys.par_sort_unstable();
-    subsidy_model::trace::lap("sign-in days: sorted", lap);
-    let lat = floats(att, "lat")?.rechunk().into_owned();
-    let lon = floats(att, "lon")?.rechunk().into_owned();
+    crate::trace::lap("sign-in days: sorted", lap);
+    let nan_coded =
+        |ca: &Float64Chunked| -> Vec<f64> { ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect() };
+    let face_score: Vec<f64> = score
+        .iter()
+        .zip(&flags)
+        .map(|(v, f)| {
+            if f & FACE != 0 {
+                v.unwrap_or(f64::NAN)
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    let hasher = foldhash::fast::FixedState::with_seed(0x5eed);
+    let device: Vec<u64> = strs(att, "device_id")?
+        .iter()
+        .map(|d| d.map_or(0, |d| std::hash::BuildHasher::hash_one(&hasher, d).max(1)))
+        .collect();
     let rows = Rows {
         base,
         flags,
-        lat: &lat,
-        lon: &lon,
+        lat: nan_coded(&floats(att, "lat")?),
+        lon: nan_coded(&floats(att, "lon")?),
+        face_score,
+        device,
         class_ids: &class_ids,
         person_ids: &person_ids,
         venues: by_rank,
@@ -356,14 +388,23 @@ fn one_sort(
         all.enrols.extend(w.enrols);
         all.in_days.extend(w.in_days);
     }
+    // per class (one run of keys each): the features of the anomaly detector
+    let class_starts: Vec<usize> = (0..keys.len())
+        .filter(|&i| i == 0 || keys[i] >> CLASS_SHIFT != keys[i - 1] >> CLASS_SHIFT)
+        .chain(std::iter::once(keys.len()))
+        .collect();
+    let features: Vec<ClassFeatures> = class_starts
+        .par_windows(2)
+        .map(|w| class_features(&keys[w[0]..w[1]], &rows))
+        .collect();
     drop(keys);
-    subsidy_model::trace::lap("sign-in days: walked", lap);
+    crate::trace::lap("sign-in days: walked", lap);
     let out = SignInDays {
         days: days_frame(att, &all.days)?,
         enrolments: enrolments_frame(att, &all.enrols)?,
-        classes: classes_frame(att, &all.enrols, &all.in_days)?,
+        classes: classes_frame(att, &all.enrols, &all.in_days, &features)?,
     };
-    subsidy_model::trace::lap("sign-in days: framed", lap);
+    crate::trace::lap("sign-in days: framed", lap);
     Ok(out)
 }
 /// One (class, person) run of sorted keys: pushes its days, returns its totals.
@@ -596,9 +637,121 @@ pub fn on_shared_devices(attendance: &DataFrame) -> PolarsResult<BooleanChunked>
     Ok(BooleanChunked::from_slice("shared".into(), &mask))
 }
 
-fn classes_frame(att: &DataFrame, en: &[Enrolment], in_days: &[i32]) -> PolarsResult<DataFrame> {
+/// One class's sign-in features (the anomaly detector's, `subsidy_scoring::features`).
+#[derive(Debug, Clone, Copy, Default)]
+struct ClassFeatures {
+    signin_spread_min: Option<f64>,
+    signout_spread_min: Option<f64>,
+    face_score_mean: Option<f64>,
+    face_score_sd: Option<f64>,
+    devices_per_trainee: Option<f64>,
+    location_spread_m: Option<f64>,
+    signins_per_day: Option<f64>,
+    trainees: i64,
+}
+
+/// Mean and sample standard deviation (two passes; the deviation needs two values).
+fn mean_sd(v: &[f64]) -> (Option<f64>, Option<f64>) {
+    if v.is_empty() {
+        return (None, None);
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let sd = (v.len() > 1)
+        .then(|| (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    (Some(mean), sd)
+}
+
+/// The median (the mean of the middle two of an even count).
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
+}
+
+/// One class's run of sorted keys: the spread of sign-in and of sign-out times across trainees
+/// on a day (the sample deviation of the minutes of that day's sign-ins, on days with three or
+/// more; the median over days), sign-ins per class day, the face scores' mean and deviation,
+/// distinct devices (a missing device counts as one) per distinct trainee, and the spread of
+/// places (the deviations of latitude and longitude at 111,000 and 91,000 m per degree).
+fn class_features(run: &[u128], rows: &Rows<'_>) -> ClassFeatures {
+    let row_of = |k: u128| (k & ((1 << ROW_BITS) - 1)) as usize;
+    let ts_of = |k: u128| rows.base + ((k >> TS_SHIFT) & ((1 << TS_BITS) - 1)) as i64;
+    let mut f = ClassFeatures::default();
+    // ((day, sign-in) packed, minute)
+    let mut times: Vec<(i64, f64)> = Vec::with_capacity(run.len());
+    let mut scores = Vec::new();
+    let (mut lats, mut lons) = (Vec::new(), Vec::new());
+    let mut devices: Vec<u64> = Vec::with_capacity(run.len());
+    let mut persons = 0i64;
+    for (i, &k) in run.iter().enumerate() {
+        let r = row_of(k);
+        let t = ts_of(k);
+        if i == 0 || k >> PERSON_SHIFT != run[i - 1] >> PERSON_SHIFT {
+            persons += 1;
+        }
+        let is_in = ((k >> ROW_BITS) & 1) as i64;
+        times.push((t.div_euclid(MS_PER_DAY) * 2 + is_in, t as f64 / 60_000.0));
+        if !rows.face_score[r].is_nan() {
+            scores.push(rows.face_score[r]);
+        }
+        if !rows.lat[r].is_nan() {
+            lats.push(rows.lat[r]);
+        }
+        if !rows.lon[r].is_nan() {
+            lons.push(rows.lon[r]);
+        }
+        devices.push(rows.device[r]);
+    }
+    f.trainees = persons;
+    (f.face_score_mean, f.face_score_sd) = mean_sd(&scores);
+    devices.sort_unstable();
+    devices.dedup();
+    f.devices_per_trainee = Some(devices.len() as f64 / persons as f64);
+    f.location_spread_m = match (mean_sd(&lats).1, mean_sd(&lons).1) {
+        (Some(a), Some(b)) => Some(((a * 111_000.0).powi(2) + (b * 91_000.0).powi(2)).sqrt()),
+        _ => None,
+    };
+    times.sort_unstable_by_key(|t| t.0);
+    let (mut ins, mut outs) = (Vec::new(), Vec::new());
+    let (mut in_days, mut in_rows) = (0usize, 0usize);
+    let mut minutes = Vec::new();
+    for g in times.chunk_by(|a, b| a.0 == b.0) {
+        let is_in = g[0].0 & 1 == 1;
+        if is_in {
+            in_days += 1;
+            in_rows += g.len();
+        }
+        if g.len() >= 3 {
+            minutes.clear();
+            minutes.extend(g.iter().map(|x| x.1));
+            if let Some(sd) = mean_sd(&minutes).1 {
+                if is_in { ins.push(sd) } else { outs.push(sd) }
+            }
+        }
+    }
+    f.signin_spread_min = median(&mut ins);
+    f.signout_spread_min = median(&mut outs);
+    f.signins_per_day = (in_days > 0).then(|| in_rows as f64 / in_days as f64);
+    f
+}
+
+/// The per-class frame: every class with a sign-in row, with its busiest day and its features.
+fn classes_frame(
+    att: &DataFrame,
+    en: &[Enrolment],
+    in_days: &[i32],
+    features: &[ClassFeatures],
+) -> PolarsResult<DataFrame> {
     let mut rows = Vec::new();
-    let mut most = Vec::new();
+    let mut most: Vec<Option<i64>> = Vec::new();
     let mut at = 0usize;
     let mut days: Vec<i32> = Vec::new();
     for run in en.chunk_by(|a, b| a.class == b.class) {
@@ -606,19 +759,29 @@ fn classes_frame(att: &DataFrame, en: &[Enrolment], in_days: &[i32]) -> PolarsRe
         days.clear();
         days.extend_from_slice(&in_days[at..at + k]);
         at += k;
-        if days.is_empty() {
-            continue;
-        }
         days.sort_unstable();
         // each (person, day) once: the longest run of one day is its trainee count
         let n = days.chunk_by(|a, b| a == b).map(<[i32]>::len).max();
         rows.push(run[0].row);
-        most.push(n.unwrap_or(0) as i64);
+        most.push(n.map(|n| n as i64));
     }
     let idx = IdxCa::from_vec("".into(), rows.into_iter().map(|r| r as IdxSize).collect());
+    let feat = |name: &str, g: &dyn Fn(&ClassFeatures) -> Option<f64>| {
+        Float64Chunked::from_iter_options(name.into(), features.iter().map(g)).into_column()
+    };
     DataFrame::new_infer_height(vec![
         att.column("class_id")?.take(&idx)?,
-        Int64Chunked::from_vec("max_daily_trainees".into(), most).into_column(),
+        Int64Chunked::from_iter_options("max_daily_trainees".into(), most.into_iter())
+            .into_column(),
+        Int64Chunked::from_iter_values("trainees".into(), features.iter().map(|f| f.trainees))
+            .into_column(),
+        feat("signin_spread_min", &|f| f.signin_spread_min),
+        feat("signout_spread_min", &|f| f.signout_spread_min),
+        feat("face_score_mean", &|f| f.face_score_mean),
+        feat("face_score_sd", &|f| f.face_score_sd),
+        feat("devices_per_trainee", &|f| f.devices_per_trainee),
+        feat("location_spread_m", &|f| f.location_spread_m),
+        feat("signins_per_day", &|f| f.signins_per_day),
     ])
 }
 
