@@ -149,8 +149,22 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
         RulesCmd::Views => {
             let settings = subsidy_rules::views::ViewSettings::default();
             let schemas = subsidy_rules::view_schemas(&crate::pack::empty_frames(), &settings)?;
-            for (v, cols) in schemas {
-                crate::out!("{v}:");
+            for decl in subsidy_rules::catalog::VIEWS {
+                let Some(cols) = schemas.get(decl.name) else {
+                    continue;
+                };
+                let tables: Vec<&str> = decl.tables.iter().map(|t| t.name()).collect();
+                crate::out!("{}: one row per {}; {}", decl.name, decl.grain, decl.doc);
+                crate::out!(
+                    "  effective dates on: {}; from: {}{}",
+                    decl.date_column.unwrap_or("(none: every row)"),
+                    tables.join(", "),
+                    if decl.keyed_by_enrolment {
+                        "; claims found by (class_id, person_id)"
+                    } else {
+                        ""
+                    }
+                );
                 for (c, t) in cols {
                     crate::out!("  {c:<32} {t:?}");
                 }

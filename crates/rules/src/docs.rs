@@ -91,6 +91,27 @@ pub fn markdown(pack: &Pack) -> String {
             f.view
         );
     }
+    let _ = writeln!(
+        s,
+        "\n## Views\n\nWhat a rule's `view` names (`subsidy-audit rules views` lists their columns).\n\n| view | one row per | effective dates on | built from | claims found by | what it holds |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    for v in crate::catalog::VIEWS {
+        let tables: Vec<&str> = v.tables.iter().map(|t| t.name()).collect();
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            v.name,
+            v.grain,
+            v.date_column.map_or("—".to_string(), |d| format!("`{d}`")),
+            tables.join(", "),
+            if v.keyed_by_enrolment {
+                "(class_id, person_id)"
+            } else {
+                "the row (`claim_id` / `claim_ids`)"
+            },
+            v.doc
+        );
+    }
     let mut fam = "";
     for r in &pack.rules {
         let f = &r.file;

@@ -16,6 +16,7 @@
 
 pub mod accountability;
 pub mod alarm;
+pub mod catalog;
 pub mod docs;
 pub mod entitlement;
 pub mod expr;
@@ -122,8 +123,7 @@ pub fn view_schemas(
         sign_ins: None,
     };
     let v = views::build(inputs, settings)?;
-    Ok(views::VIEWS
-        .iter()
+    Ok(catalog::names()
         .filter_map(|n| v.schema(n).map(|s| (n.to_string(), s)))
         .collect())
 }

@@ -186,15 +186,7 @@ pub struct Rule {
 
 /// The date column a view's rows are judged by, for effective dates.
 pub fn date_column(view: &str) -> Option<&'static str> {
-    match view {
-        "claim" => Some("claimed_on"),
-        "class" => Some("start_date"),
-        "evaluation" => Some("starts_at"),
-        "presence" => Some("day"),
-        "teaching" => Some("starts_at"),
-        "signin" => Some("ts"),
-        _ => None,
-    }
+    crate::catalog::view(view).and_then(|v| v.date_column)
 }
 
 /// Contract vocabularies a rule's fields must use.

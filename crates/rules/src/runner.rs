@@ -86,7 +86,9 @@ fn columns_of(rule: &Rule) -> BTreeSet<String> {
 }
 
 /// Views with a row per sign-in or per day: claim ids are resolved from (class_id, person_id).
-const ENROLMENT_VIEWS: &[&str] = &["presence", "signin"];
+fn keyed_by_enrolment(view: &str) -> bool {
+    crate::catalog::view(view).is_some_and(|v| v.keyed_by_enrolment)
+}
 
 /// A stable finding id: the rule, the entity kind and the entity.
 pub fn finding_id(rule: &str, kind: &str, entity: &str) -> String {
@@ -263,7 +265,7 @@ pub fn run(
             .cast(&DataType::String)?
             .str()?
             .clone();
-        let claims = if ENROLMENT_VIEWS.contains(&f.view.as_str()) {
+        let claims = if keyed_by_enrolment(&f.view) {
             // views with a row per sign-in or day carry no claim ids: look them up for the
             // flagged rows only
             let cls = flagged.column("class_id")?.str()?.clone();
@@ -290,7 +292,7 @@ pub fn run(
         // one finding per entity; in the views without claim ids (a row per day or sign-in), one
         // per entity and responsible party, so that each institution answers for its own
         // classes when one trainee or device spans two
-        let per_party = ENROLMENT_VIEWS.contains(&f.view.as_str());
+        let per_party = keyed_by_enrolment(&f.view);
         let party_of = |i: usize| {
             cell(&flagged, &format!("party_{}", f.role), i)
                 .or_else(|| cell(&flagged, "institution_id", i))

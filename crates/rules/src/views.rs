@@ -1,17 +1,6 @@
 //! Shared views: derived frames built once per scan and read by every rule. Each view's columns
-//! are what rule expressions may name (`subsidy-audit rules views` lists them).
-//!
-//! | view | one row per | built from |
-//! | --- | --- | --- |
-//! | `claim` | claim | claims + person + class + institution + occupation version + evaluation + attendance of the enrolment + statuses + entitlement |
-//! | `person` | person | persons + ID checks |
-//! | `institution` | institution | institutions + credit-code checks |
-//! | `class` | class | classes + institution + busiest day + paid claims |
-//! | `evaluation` | candidate sitting | evaluations + panel size + paid claims |
-//! | `presence` | trainee, class and day | first sign-in, last sign-out, credited presence envelope (trainees in two or more classes only) |
-//! | `teaching` | session | sessions + class venue and institution |
-//! | `signin` | sign-in event | attendance (direction `in`) on devices used by two or more trainees |
-//! | `enterprise_funds` | enterprise and year | enterprise_funds + frontline share |
+//! are what rule expressions may name (`subsidy-audit rules views` lists them); their grains,
+//! date columns and input tables are declared in [`crate::catalog`].
 //!
 //! Conventions (DATA_CONTRACT.md, "Conventions the rules rely on"): a day's credited 学时 are the
 //! minutes of presence inside the class's timetabled sessions over 45, or for a class without
@@ -102,19 +91,6 @@ pub struct Views {
     /// view name → frame
     pub frames: BTreeMap<&'static str, DataFrame>,
 }
-
-/// View names.
-pub const VIEWS: &[&str] = &[
-    "claim",
-    "person",
-    "institution",
-    "class",
-    "evaluation",
-    "presence",
-    "teaching",
-    "signin",
-    "enterprise_funds",
-];
 
 impl Views {
     /// A view's column types, for checking expressions.
