@@ -165,8 +165,19 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
                         ""
                     }
                 );
-                for (c, t) in cols {
-                    crate::out!("  {c:<32} {t:?}");
+                // name, type, kind, doc, in the declared order (the catalog's test keeps the
+                // declaration and the built columns equal; a difference still shows here)
+                for c in decl.columns {
+                    let ty = cols
+                        .get(c.name)
+                        .map_or("?".to_string(), |t| format!("{t:?}"));
+                    crate::out!("  {:<32} {ty:<8} {:<8} {}", c.name, c.kind.as_str(), c.doc);
+                }
+                for (name, t) in cols {
+                    if decl.column(name).is_none() {
+                        let ty = format!("{t:?}");
+                        crate::out!("  {name:<32} {ty:<8} {:<8} (not declared)", "?");
+                    }
                 }
             }
             Ok(0)

@@ -93,13 +93,14 @@ pub fn markdown(pack: &Pack) -> String {
     }
     let _ = writeln!(
         s,
-        "\n## Views\n\nWhat a rule's `view` names (`subsidy-audit rules views` lists their columns).\n\n| view | one row per | effective dates on | built from | claims found by | what it holds |\n| --- | --- | --- | --- | --- | --- |"
+        "\n## Views\n\nWhat a rule's `view` names; each view's columns follow the table (`subsidy-audit rules views` lists them with their types).\n\n| view | one row per | effective dates on | built from | claims found by | what it holds |\n| --- | --- | --- | --- | --- | --- |"
     );
     for v in crate::catalog::VIEWS {
         let tables: Vec<&str> = v.tables.iter().map(|t| t.name()).collect();
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {} |",
+            "| [`{}`](#{}-view) | {} | {} | {} | {} | {} |",
+            v.name,
             v.name,
             v.grain,
             v.date_column.map_or("—".to_string(), |d| format!("`{d}`")),
@@ -111,6 +112,27 @@ pub fn markdown(pack: &Pack) -> String {
             },
             v.doc
         );
+    }
+    let kinds: Vec<String> = crate::catalog::ColumnKind::ALL
+        .iter()
+        .map(|k| format!("`{}` {}", k.as_str(), k.doc()))
+        .collect();
+    let _ = writeln!(s, "\nColumn kinds: {}.", kinds.join("; "));
+    for v in crate::catalog::VIEWS {
+        let _ = writeln!(
+            s,
+            "\n### `{}` view\n\n| column | kind | doc |\n| --- | --- | --- |",
+            v.name
+        );
+        for c in v.columns {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} |",
+                c.name,
+                c.kind.as_str(),
+                c.doc.replace('|', "\\|")
+            );
+        }
     }
     let mut fam = "";
     for r in &pack.rules {
