@@ -2,7 +2,6 @@
 //! `cargo bench -p subsidy-cli --bench pipeline`. Large-scale timings come from
 //! `benches/scale.sh` (recorded under `benches/runs/`).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -27,13 +26,7 @@ fn pipeline(c: &mut Criterion) {
     let ids =
         subsidy_scoring::identity::resolve(pkg.frame(Table::Persons), today).expect("resolves");
     let files = subsidy_rules::pack::read_dir(&root.join("rules")).expect("rules");
-    let empty: BTreeMap<Table, _> = Table::ALL
-        .into_iter()
-        .map(|t| (t, subsidy_ingest::empty_table(t.spec())))
-        .collect();
-    let settings = subsidy_rules::views::ViewSettings::default();
-    let schemas = subsidy_rules::view_schemas(&empty, &settings).expect("schemas");
-    let pack = subsidy_rules::pack::load(&files, &schemas).expect("pack");
+    let pack = subsidy_rules::pack::load(&files).expect("pack");
     let params = subsidy_scoring::anomaly::Params::default();
     c.bench_function(
         "anomaly detectors on demo (the sign-in pass, features, k-means, dbscan)",

@@ -1,10 +1,8 @@
 //! Loading the rule pack: the one embedded in the binary, or a folder given with `--rules`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use include_dir::{Dir, include_dir};
-use subsidy_model::contract::Table;
 use subsidy_rules::Pack;
 
 use crate::{EXIT_RULES, Failure};
@@ -32,14 +30,6 @@ pub fn embedded_files() -> Vec<(String, String)> {
     out
 }
 
-/// Empty canonical frames of every table (for view schemas).
-pub fn empty_frames() -> BTreeMap<Table, polars::prelude::DataFrame> {
-    Table::ALL
-        .into_iter()
-        .map(|t| (t, subsidy_ingest::empty_table(t.spec())))
-        .collect()
-}
-
 /// Loads a pack from `dir` (or the embedded one), printing diagnostics; exit code 3 when invalid.
 pub fn load(dir: Option<&Path>) -> Result<Pack, Failure> {
     let files = match dir {
@@ -58,13 +48,7 @@ pub fn load(dir: Option<&Path>) -> Result<Pack, Failure> {
 
 /// Loads a pack from its files.
 pub fn load_files(files: &[(String, String)], label: &str) -> Result<Pack, Failure> {
-    // view schemas depend only on the settings' shape, not on thresholds: build them with defaults
-    let settings = subsidy_rules::views::ViewSettings::default();
-    let schemas = subsidy_rules::view_schemas(&empty_frames(), &settings).map_err(|e| Failure {
-        code: EXIT_RULES,
-        error: anyhow::anyhow!("building view schemas: {e}"),
-    })?;
-    subsidy_rules::pack::load(files, &schemas).map_err(|diags| {
+    subsidy_rules::pack::load(files).map_err(|diags| {
         for d in &diags {
             eprintln!("{label}/{d}");
         }

@@ -147,8 +147,7 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
             Ok(0)
         }
         RulesCmd::Views => {
-            let settings = subsidy_rules::views::ViewSettings::default();
-            let schemas = subsidy_rules::view_schemas(&crate::pack::empty_frames(), &settings)?;
+            let schemas = subsidy_rules::view_schemas()?;
             for decl in subsidy_rules::catalog::VIEWS {
                 let Some(cols) = schemas.get(decl.name) else {
                     continue;

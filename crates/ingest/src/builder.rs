@@ -131,20 +131,9 @@ pub fn empty_column(ty: ColType, name: &str, len: usize) -> Column {
     Column::full_null(name.into(), len, &dtype)
 }
 
-/// The polars dtype a contract type becomes.
+/// The polars dtype a contract type becomes ([`ColType::dtype`]).
 pub fn canonical_dtype(ty: ColType) -> DataType {
-    match ty {
-        ColType::Str
-        | ColType::PersonId
-        | ColType::Enum(_)
-        | ColType::List
-        | ColType::NumList(_) => DataType::String,
-        ColType::Money | ColType::Int { .. } => DataType::Int64,
-        ColType::Number { .. } => DataType::Float64,
-        ColType::Bool => DataType::Boolean,
-        ColType::Date => DataType::Date,
-        ColType::Datetime => DataType::Datetime(TimeUnit::Milliseconds, None),
-    }
+    ty.dtype()
 }
 
 /// Accumulates the accepted rows of one table (or one chunk of it) and the rejected ones.

@@ -477,14 +477,9 @@ pub fn layout(
     })
 }
 
-/// An empty frame with `spec`'s canonical columns.
+/// An empty frame with `spec`'s canonical columns ([`subsidy_model::contract::empty_frame`]).
 pub fn empty_table(spec: &TableSpec) -> DataFrame {
-    let cols: Vec<Column> = spec
-        .columns
-        .iter()
-        .map(|c| builder::empty_column(c.ty, c.name, 0))
-        .collect();
-    DataFrame::new(0, cols).expect("empty columns")
+    subsidy_model::contract::empty_frame(spec)
 }
 
 /// Stacks chunk frames in order.

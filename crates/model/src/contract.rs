@@ -199,6 +199,23 @@ pub enum ColType {
 }
 
 impl ColType {
+    /// The polars dtype a column of this type has once ingested (the canonical frames).
+    pub fn dtype(self) -> polars::prelude::DataType {
+        use polars::prelude::{DataType, TimeUnit};
+        match self {
+            ColType::Str
+            | ColType::PersonId
+            | ColType::Enum(_)
+            | ColType::List
+            | ColType::NumList(_) => DataType::String,
+            ColType::Money | ColType::Int { .. } => DataType::Int64,
+            ColType::Number { .. } => DataType::Float64,
+            ColType::Bool => DataType::Boolean,
+            ColType::Date => DataType::Date,
+            ColType::Datetime => DataType::Datetime(TimeUnit::Milliseconds, None),
+        }
+    }
+
     /// A short name for messages and docs.
     pub fn describe(self) -> String {
         match self {
@@ -584,4 +601,22 @@ mod tests {
             }
         }
     }
+}
+
+/// An empty frame with `spec`'s canonical columns.
+pub fn empty_frame(spec: &TableSpec) -> polars::prelude::DataFrame {
+    let cols: Vec<polars::prelude::Column> = spec
+        .columns
+        .iter()
+        .map(|c| polars::prelude::Column::full_null(c.name.into(), 0, &c.ty.dtype()))
+        .collect();
+    polars::prelude::DataFrame::new_infer_height(cols).expect("columns of one (zero) length")
+}
+
+/// Empty canonical frames of every table (what the view schemas are built over).
+pub fn empty_frames() -> std::collections::BTreeMap<Table, polars::prelude::DataFrame> {
+    Table::ALL
+        .into_iter()
+        .map(|t| (t, empty_frame(t.spec())))
+        .collect()
 }

@@ -103,7 +103,7 @@ mod tests {
 
     fn pack(edit: &dyn Fn(String) -> String) -> Pack {
         let text = edit(include_str!("../../../rules/pack.toml").to_string());
-        crate::pack::load(&[("pack.toml".into(), text)], &Default::default()).expect("pack")
+        crate::pack::load_with(&[("pack.toml".into(), text)], &Default::default()).expect("pack")
     }
 
     #[test]

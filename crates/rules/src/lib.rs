@@ -108,21 +108,30 @@ pub fn run(
     })
 }
 
-/// The column types of every view, built over `empty` (the canonical, empty frames): what rule
-/// files are checked against.
-pub fn view_schemas(
-    empty: &BTreeMap<Table, DataFrame>,
-    settings: &views::ViewSettings,
-) -> PolarsResult<BTreeMap<String, BTreeMap<String, expr::Ty>>> {
+/// The views' column types: what rule files are checked against. Built once, over the
+/// contract's empty canonical frames ([`subsidy_model::contract::empty_frames`]) with the default
+/// settings (no setting changes a view's columns).
+pub fn view_schemas() -> PolarsResult<&'static BTreeMap<String, BTreeMap<String, expr::Ty>>> {
+    static SCHEMAS: std::sync::OnceLock<BTreeMap<String, BTreeMap<String, expr::Ty>>> =
+        std::sync::OnceLock::new();
+    if let Some(s) = SCHEMAS.get() {
+        return Ok(s);
+    }
+    let built = build_schemas()?;
+    Ok(SCHEMAS.get_or_init(|| built))
+}
+
+fn build_schemas() -> PolarsResult<BTreeMap<String, BTreeMap<String, expr::Ty>>> {
+    let settings = views::ViewSettings::default();
     let present: BTreeSet<Table> = Table::ALL.into_iter().collect();
     let inputs = views::Inputs {
-        frames: empty.clone(),
+        frames: subsidy_model::contract::empty_frames(),
         present: &present,
         identities: None,
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
         sign_ins: None,
     };
-    let v = views::build(inputs, settings)?;
+    let v = views::build(inputs, &settings)?;
     Ok(catalog::names()
         .filter_map(|n| v.schema(n).map(|s| (n.to_string(), s)))
         .collect())

@@ -178,8 +178,22 @@ fn date_days(s: &str) -> Option<i32> {
         .map(crate::entitlement::days)
 }
 
-/// Loads and checks a pack from its files; `schemas` are the views' column types.
-pub fn load(
+/// Loads and checks a pack from its files against the views' column types
+/// ([`crate::view_schemas`]).
+pub fn load(files: &[(String, String)]) -> Result<Pack, Vec<Diagnostic>> {
+    match crate::view_schemas() {
+        Ok(schemas) => load_with(files, schemas),
+        Err(e) => Err(vec![Diagnostic {
+            path: "pack.toml".into(),
+            line: 1,
+            col: 1,
+            message: format!("the view schemas could not be built: {e}"),
+        }]),
+    }
+}
+
+/// Loads and checks a pack from its files against the given view column types.
+pub fn load_with(
     files: &[(String, String)],
     schemas: &BTreeMap<String, BTreeMap<String, Ty>>,
 ) -> Result<Pack, Vec<Diagnostic>> {

@@ -1,25 +1,16 @@
 //! The engine end to end on small packages: diagnostics with positions and suggestions,
 //! entitlement, recovery counted once and never above what was paid, effective dates.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use subsidy_ingest::{Options, read_package};
 use subsidy_model::contract::Table;
-use subsidy_rules::{Pack, pack, views};
+use subsidy_rules::{Pack, pack};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn schemas() -> BTreeMap<String, BTreeMap<String, subsidy_rules::expr::Ty>> {
-    let empty: BTreeMap<Table, DataFrame> = Table::ALL
-        .into_iter()
-        .map(|t| (t, subsidy_ingest::empty_table(t.spec())))
-        .collect();
-    let s = views::ViewSettings::default();
-    subsidy_rules::view_schemas(&empty, &s).expect("schemas")
 }
 
 fn shipped() -> Vec<(String, String)> {
@@ -27,7 +18,7 @@ fn shipped() -> Vec<(String, String)> {
 }
 
 fn load(files: &[(String, String)]) -> Result<Pack, Vec<subsidy_rules::Diagnostic>> {
-    pack::load(files, &schemas())
+    pack::load(files)
 }
 
 fn with_rule(path: &str, text: &str) -> Vec<(String, String)> {
