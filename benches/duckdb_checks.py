@@ -17,7 +17,7 @@
         prints the markdown record (pairs, ratios, counts) that duckdb_compare.sh appends.
 
 The SQL follows the rule files (rules/duplicates/DC-01…, DC-02…, DC-06…, rules/process/TP-01…,
-TP-06…, rules/claims/CL-02…) and the views they name, as built in crates/rules/src/views.rs,
+TP-06…, rules/claims/CL-02…) and the views they name, as built in crates/rules/src/views/,
 hours.rs, entitlement.rs and primitives.rs. Every place where the SQL is simpler than the engine is
 marked `SIMPLIFIED:` below.
 """
@@ -170,7 +170,7 @@ def view_sql(st, has_standards):
         "uplift_by_tier AS up, valid_from, valid_until FROM subsidy_standards"
     )
     if not has_standards:
-        # the package has no table: the defaults shipped in rules/pack.toml (views.rs)
+        # the package has no table: the defaults shipped in rules/pack.toml (views/mod.rs)
         rows = []
         for s in st["standards"]:
             rows.append(
@@ -187,7 +187,7 @@ def view_sql(st, has_standards):
             "valid_until)" % ", ".join(rows)
         )
     return [
-        # --- the signin view (views.rs signin_view, sign_ins.rs on_shared_devices): sign-ins on devices that signed in two or
+        # --- the signin view (views/signin.rs, sign_ins.rs on_shared_devices): sign-ins on devices that signed in two or
         # more different trainees, with the class's institution
         ("signin", """
 CREATE OR REPLACE TEMP TABLE v_signin AS
@@ -277,7 +277,7 @@ CREATE OR REPLACE TEMP TABLE v_enrol AS
 SELECT class_id, person_id, sum(credited_h) AS verified_hours
 FROM v_day GROUP BY ALL
 """),
-        # --- the claim view, as far as the four claim rules need it (views.rs claim_classes,
+        # --- the claim view, as far as the four claim rules need it (views/claim.rs claim_classes,
         # claim_view, entitlement.rs entitle)
         ("claim", f"""
 CREATE OR REPLACE TEMP TABLE v_claim AS
@@ -348,7 +348,7 @@ FROM c4
 LEFT JOIN tier t USING (claim_id)
 LEFT JOIN best b ON b.claim_id = c4.claim_id AND b.rk = 1
 """),
-        # --- the presence view (views.rs presence_view): trainee-days with credited presence, of
+        # --- the presence view (views/presence.rs): trainee-days with credited presence, of
         # trainees enrolled in two or more classes
         ("presence", """
 CREATE OR REPLACE TEMP TABLE v_presence AS
