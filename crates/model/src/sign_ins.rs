@@ -71,8 +71,7 @@ const MAX_ROWS: usize = 1 << ROW_BITS;
 /// The ranks of a string column's values among its distinct values (null ranks as ""), and the
 /// number of distinct values.
 fn ranks(ca: &StringChunked) -> (Vec<u32>, usize) {
-    let mut first: HashMap<&str, u32, foldhash::fast::FixedState> =
-        HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed));
+    let mut first: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::with_hasher(hasher());
     let codes: Vec<u32> = ca
         .iter()
         .map(|v| {
@@ -88,6 +87,11 @@ fn ranks(ca: &StringChunked) -> (Vec<u32>, usize) {
     }
     let n = distinct.len();
     (codes.into_iter().map(|c| rank[c as usize]).collect(), n)
+}
+
+/// The fixed-seed hasher of every map and split here (the same rows, the same results).
+fn hasher() -> foldhash::fast::FixedState {
+    foldhash::fast::FixedState::with_seed(0x5eed)
 }
 
 fn strs(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
@@ -181,6 +185,16 @@ const FACE: u8 = 1;
 const FAIL: u8 = 2;
 
 impl Rows<'_> {
+    /// The row a key stands for.
+    fn row(k: u128) -> usize {
+        (k & ((1 << ROW_BITS) - 1)) as usize
+    }
+
+    /// The time (ms) in a key.
+    fn ts(&self, k: u128) -> i64 {
+        self.base + ((k >> TS_SHIFT) & ((1 << TS_BITS) - 1)) as i64
+    }
+
     fn distance(&self, class: u32, r: usize) -> Option<f64> {
         let (vla, vlo, m) = self.venues[class as usize]?;
         let (la, lo) = (self.lat[r], self.lon[r]);
@@ -214,27 +228,27 @@ pub fn sign_in_days(
     }
     // a table too large for one sort's row numbers: by class, in shares of whole classes
     let parts = attendance.height().div_ceil(limit) as u64;
-    let hasher = foldhash::fast::FixedState::with_seed(0x5eed);
+    let h = hasher();
     let part: UInt64Chunked = strs(attendance, "class_id")?
         .iter()
-        .map(|c| Some(std::hash::BuildHasher::hash_one(&hasher, c.unwrap_or("")) % parts))
+        .map(|c| Some(std::hash::BuildHasher::hash_one(&h, c.unwrap_or("")) % parts))
         .collect();
-    let mut out: Option<SignInDays> = None;
-    for k in 0..parts {
-        let share = attendance.filter(&part.equal(k))?;
-        let r = one_sort(&share, &venues, &timetable, days_for, s)?;
-        match &mut out {
-            Some(o) => {
-                o.days.vstack_mut_owned(r.days)?;
-                o.enrolments.vstack_mut_owned(r.enrolments)?;
-                o.classes.vstack_mut_owned(r.classes)?;
-            }
-            None => out = Some(r),
-        }
-    }
-    let Some(out) = out else {
-        return one_sort(attendance, &venues, &timetable, days_for, s);
+    let share = |k: u64| -> PolarsResult<SignInDays> {
+        one_sort(
+            &attendance.filter(&part.equal(k))?,
+            &venues,
+            &timetable,
+            days_for,
+            s,
+        )
     };
+    let mut out = share(0)?;
+    for k in 1..parts {
+        let r = share(k)?;
+        out.days.vstack_mut_owned(r.days)?;
+        out.enrolments.vstack_mut_owned(r.enrolments)?;
+        out.classes.vstack_mut_owned(r.classes)?;
+    }
     let by = |df: DataFrame, keys: &[&str]| -> PolarsResult<DataFrame> {
         df.sort(keys.to_vec(), SortMultipleOptions::default())
     };
@@ -347,10 +361,10 @@ fn one_sort(
             }
         })
         .collect();
-    let hasher = foldhash::fast::FixedState::with_seed(0x5eed);
+    let h = hasher();
     let device: Vec<u64> = strs(att, "device_id")?
         .iter()
-        .map(|d| d.map_or(0, |d| std::hash::BuildHasher::hash_one(&hasher, d).max(1)))
+        .map(|d| d.map_or(0, |d| std::hash::BuildHasher::hash_one(&h, d).max(1)))
         .collect();
     let rows = Rows {
         base,
@@ -415,7 +429,7 @@ fn walk(
     s: DaySettings,
     w: &mut Walked,
 ) -> Enrolment {
-    let row_of = |k: u128| (k & ((1 << ROW_BITS) - 1)) as usize;
+    let row_of = Rows::row;
     let first = row_of(run[0]);
     let class = rows.class_ids.get(first).unwrap_or("");
     let sessions = timetable.has(class).then_some(class);
@@ -423,7 +437,7 @@ fn walk(
         .days_for
         .is_none_or(|p| p.contains(rows.person_ids.get(first).unwrap_or("")));
     let class_rank = (run[0] >> CLASS_SHIFT) as u32;
-    let ts_of = |k: u128| rows.base + ((k >> TS_SHIFT) & ((1 << TS_BITS) - 1)) as i64;
+    let ts_of = |k| rows.ts(k);
     let mut e = Enrolment {
         row: first as u32,
         class: class_rank,
@@ -585,7 +599,7 @@ pub fn on_shared_devices(attendance: &DataFrame) -> PolarsResult<BooleanChunked>
         Shared,
     }
     type Map<'a> = HashMap<&'a str, Seen<'a>, foldhash::fast::FixedState>;
-    let new_map = || Map::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed));
+    let new_map = || Map::with_hasher(hasher());
     let device = strs(attendance, "device_id")?.rechunk().into_owned();
     let person = strs(attendance, "person_id")?.rechunk().into_owned();
     let is_in: Vec<bool> = strs(attendance, "direction")?
@@ -682,8 +696,8 @@ fn median(v: &mut [f64]) -> Option<f64> {
 /// distinct devices (a missing device counts as one) per distinct trainee, and the spread of
 /// places (the deviations of latitude and longitude at 111,000 and 91,000 m per degree).
 fn class_features(run: &[u128], rows: &Rows<'_>) -> ClassFeatures {
-    let row_of = |k: u128| (k & ((1 << ROW_BITS) - 1)) as usize;
-    let ts_of = |k: u128| rows.base + ((k >> TS_SHIFT) & ((1 << TS_BITS) - 1)) as i64;
+    let row_of = Rows::row;
+    let ts_of = |k| rows.ts(k);
     let mut f = ClassFeatures::default();
     // ((day, sign-in) packed, minute)
     let mut times: Vec<(i64, f64)> = Vec::with_capacity(run.len());
@@ -803,18 +817,20 @@ mod tests {
     }
 
     /// Rows out of order on purpose: the pass sorts them itself.
+    /// (class, person, ts, direction, method, score, device, lat)
+    type Row = (
+        &'static str,
+        &'static str,
+        i64,
+        &'static str,
+        &'static str,
+        Option<f64>,
+        Option<&'static str>,
+        Option<f64>,
+    );
+
     fn attendance() -> DataFrame {
-        // (class, person, ts, direction, method, score, device, lat)
-        let rows: Vec<(
-            &str,
-            &str,
-            i64,
-            &str,
-            &str,
-            Option<f64>,
-            Option<&str>,
-            Option<f64>,
-        )> = vec![
+        let rows: Vec<Row> = vec![
             // P1 in C1 (timetabled 09:00–12:00): day 0 present 08:50–12:10, face checks 0.9, 0.3
             (
                 "C1",
@@ -890,19 +906,7 @@ mod tests {
                 None,
             ),
         ];
-        let s = |f: &dyn Fn(
-            &(
-                &str,
-                &str,
-                i64,
-                &str,
-                &str,
-                Option<f64>,
-                Option<&str>,
-                Option<f64>,
-            ),
-        ) -> Option<String>,
-                 name: &str| {
+        let s = |f: &dyn Fn(&Row) -> Option<String>, name: &str| {
             Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
         };
         DataFrame::new_infer_height(vec![
