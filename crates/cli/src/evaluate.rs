@@ -16,7 +16,7 @@ use clap::Args;
 use serde::Serialize;
 use subsidy_model::money::{format_yuan, parse_yuan};
 
-use crate::{EXIT_FINDINGS, Failure};
+use crate::{Exit, Failure};
 
 #[derive(Args)]
 pub struct EvaluateArgs {
@@ -567,6 +567,6 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
         Ok(0)
     } else {
         eprintln!("below thresholds: {}", failed.join("; "));
-        Ok(EXIT_FINDINGS)
+        Ok(Exit::BelowThreshold.code())
     }
 }

@@ -41,12 +41,32 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit code: findings at or above `--fail-on`.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit code: unusable input or runtime error.
-pub const EXIT_INPUT: u8 = 2;
-/// Exit code: invalid rules.
-pub const EXIT_RULES: u8 = 3;
+/// The exit codes, one meaning each (README, "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// done, and nothing asked to fail
+    Ok = 0,
+    /// `scan --fail-on`: a finding at or above that severity
+    Findings = 1,
+    /// unusable input, a bad argument, or a runtime error
+    Input = 2,
+    /// the rule pack is invalid, or a rule's fixture test failed
+    Rules = 3,
+    /// `rules docs --check`: docs/rules.md is stale
+    StaleDocs = 4,
+    /// `rules diff --fail-on-change`: the findings changed
+    DiffChanged = 5,
+    /// `evaluate`: a score below its `--min-*` threshold
+    BelowThreshold = 6,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -89,7 +109,7 @@ pub struct Failure {
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Self {
         Failure {
-            code: EXIT_INPUT,
+            code: Exit::Input.code(),
             error: e.into(),
         }
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 use include_dir::{Dir, include_dir};
 use subsidy_rules::Pack;
 
-use crate::{EXIT_RULES, Failure};
+use crate::{Exit, Failure};
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../rules");
 
@@ -34,7 +34,7 @@ pub fn embedded_files() -> Vec<(String, String)> {
 pub fn load(dir: Option<&Path>) -> Result<Pack, Failure> {
     let files = match dir {
         Some(d) => subsidy_rules::pack::read_dir(d).map_err(|e| Failure {
-            code: EXIT_RULES,
+            code: Exit::Rules.code(),
             error: anyhow::anyhow!("reading rules from {}: {e}", d.display()),
         })?,
         None => embedded_files(),
@@ -53,7 +53,7 @@ pub fn load_files(files: &[(String, String)], label: &str) -> Result<Pack, Failu
             eprintln!("{label}/{d}");
         }
         Failure {
-            code: EXIT_RULES,
+            code: Exit::Rules.code(),
             error: anyhow::anyhow!("{} error(s) in the rule pack {label}", diags.len()),
         }
     })

@@ -10,7 +10,7 @@ use subsidy_ingest::{Options, read_package};
 use subsidy_model::money::format_yuan;
 use subsidy_rules::Pack;
 
-use crate::{EXIT_FINDINGS, Failure};
+use crate::{Exit, Failure};
 
 #[derive(Subcommand)]
 pub enum RulesCmd {
@@ -19,7 +19,8 @@ pub enum RulesCmd {
         /// the pack folder (default: the embedded pack)
         dir: Option<PathBuf>,
     },
-    /// Run every rule's fixture (fixtures/rules/<ID>/): a flagged and a clean package.
+    /// Run every rule's fixtures (fixtures/rules/<ID>/): its hand-made package (cases and
+    /// snapshot), its generated case where it has one, and the clean generated package.
     Test(TestArgs),
     /// Print a rule's documentation.
     Explain {
@@ -45,6 +46,29 @@ pub enum RulesCmd {
     Views,
     /// Compare two packs on a package: findings added and removed per rule, recovery totals.
     Diff(DiffArgs),
+    /// Write a new rule's file (every field and docs heading, status preview) and its hand-made
+    /// fixture folder (the contract's tables, cases.csv, README).
+    New(NewArgs),
+}
+
+#[derive(Args)]
+pub struct NewArgs {
+    /// rule id, FAMILY-NN (e.g. TP-11)
+    id: String,
+    /// kebab-case name (e.g. night-sessions)
+    name: String,
+    /// the family: its prefix (TP) or folder (process); must agree with the id
+    #[arg(long)]
+    family: Option<String>,
+    /// the view the rule reads (subsidy-audit rules views)
+    #[arg(long, default_value = "claim")]
+    view: String,
+    /// the pack folder
+    #[arg(long, default_value = "rules")]
+    rules: PathBuf,
+    /// where the rule fixtures are
+    #[arg(long, default_value = "fixtures/rules")]
+    fixtures: PathBuf,
 }
 
 #[derive(Args)]
@@ -54,7 +78,8 @@ pub struct TestArgs {
     /// where the rule fixtures are
     #[arg(long, default_value = "fixtures/rules")]
     fixtures: PathBuf,
-    /// rewrite each fixture's expected.csv from the generator's labels
+    /// rewrite each hand-made snapshot (showing the change) and each generated case's
+    /// expected.csv from the generator's labels
     #[arg(long)]
     bless: bool,
     /// only these rules
@@ -80,8 +105,49 @@ pub struct DiffArgs {
     fail_on_change: bool,
 }
 
+/// `rules new`: refuses to overwrite anything.
+fn new_rule(a: NewArgs) -> Result<u8, Failure> {
+    let sk = subsidy_rules::scaffold::skeleton(&a.id, &a.name, a.family.as_deref(), &a.view)
+        .map_err(|e| Failure {
+            code: Exit::Input.code(),
+            error: e.into(),
+        })?;
+    let rule_path = a.rules.join(&sk.rule_path);
+    let fixture = a.fixtures.join(&a.id);
+    for p in [&rule_path, &fixture] {
+        if p.exists() {
+            return Err(Failure {
+                code: Exit::Input.code(),
+                error: anyhow::anyhow!("{} exists already: nothing written", p.display()),
+            });
+        }
+    }
+    if let Some(d) = rule_path.parent() {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    std::fs::write(&rule_path, &sk.rule_text)
+        .with_context(|| format!("writing {}", rule_path.display()))?;
+    for (rel, text) in &sk.fixture_files {
+        let p = fixture.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+    }
+    crate::out!(
+        "wrote {} and {}/package/: fill in the TODOs, the check and the package's rows and cases, then\n  subsidy-audit rules check {}\n  subsidy-audit rules test {} --only {} --bless",
+        rule_path.display(),
+        fixture.display(),
+        a.rules.display(),
+        a.rules.display(),
+        a.id
+    );
+    Ok(0)
+}
+
 pub fn run(c: RulesCmd) -> Result<u8, Failure> {
     match c {
+        RulesCmd::New(a) => new_rule(a),
         RulesCmd::Check { dir } => {
             let pack = crate::pack::load(dir.as_deref())?;
             crate::out!(
@@ -134,7 +200,7 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
                         "{} is stale: run `subsidy-audit rules docs` and commit it",
                         out.display()
                     );
-                    return Ok(EXIT_FINDINGS);
+                    return Ok(Exit::StaleDocs.code());
                 }
                 crate::out!("{} is fresh", out.display());
                 return Ok(0);
@@ -220,6 +286,160 @@ fn default_seed() -> u64 {
     11
 }
 
+/// One hand-made case (`cases.csv`): an entity or claim id the rule must (`flag`) or must not
+/// (`clean`) name, and why.
+#[derive(serde::Deserialize)]
+struct HandCase {
+    id: String,
+    expect: String,
+    why: String,
+}
+
+/// Checks a rule on its hand-made package: every `flag` case is the entity or among the claims
+/// of one of the rule's findings, no `clean` case is, and the findings (kind, entity, claims,
+/// amount at risk, message) equal the snapshot, byte for byte. `bless` rewrites the snapshot
+/// and prints what changed. Returns what is wrong (empty: nothing).
+fn hand_made(
+    pack: &Pack,
+    id: &str,
+    package: &Path,
+    snapshot: &Path,
+    bless: bool,
+) -> Result<Vec<String>, Failure> {
+    let cases_path = package.join("cases.csv");
+    let mut cases = Vec::new();
+    let mut rd = csv::Reader::from_path(&cases_path)
+        .with_context(|| format!("reading {}", cases_path.display()))?;
+    for (i, row) in rd.deserialize::<HandCase>().enumerate() {
+        let c = row.with_context(|| format!("{} row {}", cases_path.display(), i + 2))?;
+        cases.push(c);
+    }
+    // our judgement where it differs from the package author's reading: same columns, each
+    // row replacing the case of its id or adding one (fixtures/rules/<ID>/judged.csv)
+    let judged_path = package.parent().map(|d| d.join("judged.csv"));
+    if let Some(jp) = judged_path.filter(|p| p.exists()) {
+        let mut rd =
+            csv::Reader::from_path(&jp).with_context(|| format!("reading {}", jp.display()))?;
+        for (i, row) in rd.deserialize::<HandCase>().enumerate() {
+            let c = row.with_context(|| format!("{} row {}", jp.display(), i + 2))?;
+            match cases.iter_mut().find(|x: &&mut HandCase| x.id == c.id) {
+                Some(x) => *x = c,
+                None => cases.push(c),
+            }
+        }
+    }
+    if let Some(c) = cases
+        .iter()
+        .find(|c| c.expect != "flag" && c.expect != "clean")
+    {
+        return Err(anyhow::anyhow!(
+            "{}: case {} expects `{}`, not flag or clean",
+            package.display(),
+            c.id,
+            c.expect
+        )
+        .into());
+    }
+    let out = scan_with(pack, package)?;
+    let f = &out.findings;
+    let text = |c: &str| -> Result<Vec<String>, Failure> {
+        Ok(f.column(c)?
+            .cast(&DataType::String)?
+            .str()?
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect())
+    };
+    let (rule, kind, entity, claims, risk, message) = (
+        text("rule_id")?,
+        text("entity_kind")?,
+        text("entity_id")?,
+        text("claim_ids")?,
+        text("amount_at_risk")?,
+        text("message")?,
+    );
+    let mut named = BTreeSet::new();
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for i in (0..f.height()).filter(|&i| rule[i] == id) {
+        named.insert(entity[i].clone());
+        named.extend(
+            claims[i]
+                .split(';')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string),
+        );
+        rows.push([
+            kind[i].clone(),
+            entity[i].clone(),
+            claims[i].clone(),
+            risk[i].clone(),
+            message[i].clone(),
+        ]);
+    }
+    rows.sort();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "entity_kind",
+        "entity_id",
+        "claim_ids",
+        "amount_at_risk",
+        "message",
+    ])?;
+    for r in &rows {
+        w.write_record(r)?;
+    }
+    let now = String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+        .context("snapshot text")?;
+    let before = std::fs::read_to_string(snapshot).unwrap_or_default();
+    let mut why = Vec::new();
+    for c in &cases {
+        let hit = named.contains(&c.id);
+        if hit != (c.expect == "flag") {
+            why.push(format!(
+                "case {} should be {}{} ({})",
+                c.id,
+                if c.expect == "flag" {
+                    "flagged"
+                } else {
+                    "clean"
+                },
+                if hit {
+                    ", is flagged"
+                } else {
+                    ", is not flagged"
+                },
+                c.why
+            ));
+        }
+    }
+    if now != before {
+        let diff = line_diff(&before, &now);
+        if bless {
+            std::fs::write(snapshot, &now)?;
+            crate::out!("blessed {}:\n{diff}", snapshot.display());
+        } else {
+            why.push(format!(
+                "findings differ from {} (rules test --bless rewrites it):\n{diff}",
+                snapshot.display()
+            ));
+        }
+    }
+    Ok(why)
+}
+
+/// The lines only in `a` (`-`) and only in `b` (`+`), in order: enough to read a snapshot change.
+fn line_diff(a: &str, b: &str) -> String {
+    let (x, y): (BTreeSet<&str>, BTreeSet<&str>) = (a.lines().collect(), b.lines().collect());
+    let mut out = String::new();
+    for l in a.lines().filter(|l| !y.contains(l)) {
+        out.push_str(&format!("- {l}\n"));
+    }
+    for l in b.lines().filter(|l| !x.contains(l)) {
+        out.push_str(&format!("+ {l}\n"));
+    }
+    out
+}
+
 /// The claims of a scan that were paid (the ones a finding can recover).
 fn paid_claims(out: &subsidy_rules::Outcome) -> Result<BTreeSet<String>, Failure> {
     let claim_view = &out.views.frames["claim"];
@@ -275,12 +495,40 @@ fn test(a: TestArgs) -> Result<u8, Failure> {
             .find(|r| r.file.id == id)
             .expect("id from the pack");
         let dir = a.fixtures.join(id);
+        // the hand-made package: the rule's proof (cases and snapshot)
+        let package = dir.join("package");
+        if package.join("cases.csv").exists() {
+            let mut why = hand_made(&pack, id, &package, &dir.join("snapshot.csv"), a.bless)?;
+            let clean_hits = set_of(&clean.findings, id, "entity_id")?;
+            if !clean_hits.is_empty() {
+                why.push(format!(
+                    "fires on the clean generated package: {:?}",
+                    clean_hits.iter().take(5).collect::<Vec<_>>()
+                ));
+            }
+            if why.is_empty() {
+                passed += 1;
+                crate::out!(
+                    "ok    {id} {:<32} hand-made cases and snapshot, clean package silent",
+                    rule.file.name
+                );
+            } else {
+                crate::out!(
+                    "FAIL  {id} {} (hand-made): {}",
+                    rule.file.name,
+                    why.join("; ")
+                );
+                failures.push(format!("{id} (hand-made): {}", why.join("; ")));
+            }
+        } else {
+            failures.push(format!(
+                "{id}: no hand-made package ({} is missing)",
+                package.join("cases.csv").display()
+            ));
+        }
         let case_path = dir.join("case.toml");
         let Ok(text) = std::fs::read_to_string(&case_path) else {
-            failures.push(format!(
-                "{id}: no fixture ({} is missing)",
-                case_path.display()
-            ));
+            // the generated case is optional: the hand-made package is the rule's proof
             continue;
         };
         let case: Case =
@@ -396,17 +644,10 @@ fn test(a: TestArgs) -> Result<u8, Failure> {
                 rule.file.entity
             ));
         }
-        let clean_hits = set_of(&clean.findings, id, "entity_id")?;
-        if !clean_hits.is_empty() {
-            why.push(format!(
-                "fires on the clean package: {:?}",
-                clean_hits.iter().take(5).collect::<Vec<_>>()
-            ));
-        }
         if why.is_empty() {
             passed += 1;
             crate::out!(
-                "ok    {id} {:<32} {} flagged, clean package silent",
+                "ok    {id} {:<32} {} flagged in the generated case",
                 rule.file.name,
                 got_entities.len()
             );
@@ -424,7 +665,7 @@ fn test(a: TestArgs) -> Result<u8, Failure> {
             eprintln!("{f}");
         }
         Err(Failure {
-            code: crate::EXIT_RULES,
+            code: Exit::Rules.code(),
             error: anyhow::anyhow!("{} rule test(s) failed", failures.len()),
         })
     }
@@ -521,7 +762,7 @@ fn diff(a: DiffArgs) -> Result<u8, Failure> {
         .with_context(|| format!("writing {}", p.display()))?;
     }
     Ok(if a.fail_on_change && changed {
-        EXIT_FINDINGS
+        Exit::DiffChanged.code()
     } else {
         0
     })

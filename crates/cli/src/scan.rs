@@ -17,7 +17,7 @@ use subsidy_report::rejected::{RejectedRow, write_rejected};
 use subsidy_report::tables::write_table;
 
 use crate::manifest::{Manifest, RulePackInfo};
-use crate::{EXIT_FINDINGS, Failure};
+use crate::{Exit, Failure};
 
 #[derive(Args)]
 pub struct ScanArgs {
@@ -60,6 +60,9 @@ pub struct ScanArgs {
     /// and a `profile` list in manifest.json.
     #[arg(long)]
     profile: bool,
+    /// Also run the rules whose status is `preview` (left out by default).
+    #[arg(long)]
+    preview: bool,
 }
 
 /// The language of the HTML report.
@@ -152,7 +155,12 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
             })
         })
         .transpose()?;
-    let pack = crate::pack::load(a.rules.as_deref())?;
+    let (pack, warnings) = crate::pack::load(a.rules.as_deref())?.for_scan(a.preview);
+    if !a.quiet {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     if a.profile {
         subsidy_model::trace::start_profile();
     }
@@ -396,7 +404,11 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         }
     }
     let worst = findings_at_or_above(&findings, fail_on)?;
-    Ok(if worst { EXIT_FINDINGS } else { 0 })
+    Ok(if worst {
+        Exit::Findings.code()
+    } else {
+        Exit::Ok.code()
+    })
 }
 
 fn findings_at_or_above(findings: &DataFrame, fail_on: Option<Severity>) -> Result<bool, Failure> {

@@ -364,7 +364,7 @@ fn rules_diff_shows_what_a_parameter_change_does() {
     ]);
     assert_eq!(
         o.status.code(),
-        Some(1),
+        Some(5),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -532,7 +532,11 @@ fn evaluate_scores_a_perfect_and_an_empty_findings_set() {
         "--min-recall",
         "0.5",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        o.status.code(),
+        Some(6),
+        "below a threshold has its own code"
+    );
     let j: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(empty.path().join("evaluation.json")).expect("json"),
     )

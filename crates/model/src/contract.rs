@@ -480,7 +480,8 @@ pub static TABLES: &[TableSpec] = &[
         columns: &[
             c("claim_id", Str, true),
             c("scheme", Enum(E::Scheme), true),
-            c("claimant_id", Str, true),
+            // a person (a resident ID: its final `x` is `X`) or an institution
+            c("claimant_id", PersonId, true),
             c("person_id", PersonId, true),
             c("class_id", Str, false),
             c("evaluation_id", Str, false),

@@ -90,8 +90,10 @@ impl Timetable {
 /// One day's credit.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct DayCredit {
-    /// credited 学时
+    /// credited 学时 (`ms` over 45 minutes)
     pub hours: f64,
+    /// credited milliseconds, exact: sums of them divide into 学时 without rounding drift
+    pub ms: i64,
     /// first moment of credited presence (ms)
     pub from: Option<i64>,
     /// last moment of credited presence (ms)
@@ -140,6 +142,7 @@ pub fn credit(
             }
             DayCredit {
                 hours: ms as f64 / MS_PER_XUESHI,
+                ms,
                 from,
                 until,
             }
@@ -148,11 +151,15 @@ pub fn credit(
             let first_in = events.iter().filter(|e| e.1).map(|e| e.0).min();
             let last_out = events.iter().filter(|e| !e.1).map(|e| e.0).max();
             match (first_in, last_out) {
-                (Some(a), Some(b)) if b > a => DayCredit {
-                    hours: ((b - a) as f64 / MS_PER_XUESHI).min(cap_hours),
-                    from: Some(a),
-                    until: Some(b),
-                },
+                (Some(a), Some(b)) if b > a => {
+                    let ms = (b - a).min((cap_hours * MS_PER_XUESHI).round() as i64);
+                    DayCredit {
+                        hours: ms as f64 / MS_PER_XUESHI,
+                        ms,
+                        from: Some(a),
+                        until: Some(b),
+                    }
+                }
                 _ => DayCredit::default(),
             }
         }

@@ -16,7 +16,9 @@ pub enum IdCheck {
     BadLength,
     /// A character other than digits (and a final `X`).
     BadCharacters,
-    /// The first digit is not a known region or permit prefix (1–9).
+    /// The first two digits are no province of GB/T 2260 (11–15, 21–23, 31–37, 41–46, 50–54,
+    /// 61–65, 71), no Hong Kong, Macau or Taiwan residence permit (81–83), and no 2023 foreign
+    /// permanent residence ID (a leading 9).
     BadRegion,
     /// The birth-date digits are not a real date, or lie in the future of `today`.
     BadBirthDate,
@@ -63,7 +65,7 @@ pub fn check_resident_id(id: &str, today: NaiveDate) -> IdCheck {
     if !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
         return IdCheck::BadCharacters;
     }
-    if b[0] == b'0' {
+    if !known_region(b[0] - b'0', b[1] - b'0') {
         return IdCheck::BadRegion;
     }
     match id_birth_date(id) {
@@ -75,6 +77,22 @@ pub fn check_resident_id(id: &str, today: NaiveDate) -> IdCheck {
         IdCheck::Valid
     } else {
         IdCheck::BadCheckDigit(expected)
+    }
+}
+
+/// Whether an ID's first two digits open a known address code (see [`IdCheck::BadRegion`]).
+fn known_region(a: u8, b: u8) -> bool {
+    match a {
+        1 => (1..=5).contains(&b),
+        2 => (1..=3).contains(&b),
+        3 => (1..=7).contains(&b),
+        4 => (1..=6).contains(&b),
+        5 => (0..=4).contains(&b),
+        6 => (1..=5).contains(&b),
+        7 => b == 1,
+        8 => (1..=3).contains(&b),
+        9 => true,
+        _ => false,
     }
 }
 
@@ -300,6 +318,38 @@ mod tests {
             id_birth_date("11010519491231002X"),
             NaiveDate::from_ymd_opt(1949, 12, 31)
         );
+    }
+
+    #[test]
+    fn region_prefix_is_a_province_a_permit_or_a_foreigner() {
+        let with_check = |first17: &str| format!("{first17}{}", id_check_char(first17).unwrap());
+        for ok in [
+            "11010519491231002",
+            "50010319900101001",
+            "81000019900101001",
+            "83000019900101001",
+            "91110019900101001",
+        ] {
+            assert_eq!(
+                check_resident_id(&with_check(ok), today()),
+                IdCheck::Valid,
+                "{ok}"
+            );
+        }
+        // 29, 10, 47 and 84 open no address code, whatever the check digit says
+        for bad in [
+            "29010319900101001",
+            "10010519491231002",
+            "47010319900101001",
+            "84000019900101001",
+            "01010519491231002",
+        ] {
+            assert_eq!(
+                check_resident_id(&with_check(bad), today()),
+                IdCheck::BadRegion,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -13,8 +13,8 @@
 //! | frame | one row per | columns |
 //! | --- | --- | --- |
 //! | [`SignInDays::days`] | class, person, day | `first_in`, `last_out`, `face_checks`, `face_fails`, `max_distance_m`, `span_h`, `credited_h`, `present_from`, `present_until` |
-//! | [`SignInDays::enrolments`] | class, person | `days_attended`, `verified_hours`, `max_span_h`, `max_day_hours`, `face_checks`, `face_fails`, `max_distance_m`, `class_face_fail_share` |
-//! | [`SignInDays::classes`] | class with a sign-in | `max_daily_trainees` |
+//! | [`SignInDays::enrolments`] | class, person | `days_attended`, `verified_hours`, `max_span_h`, `max_day_hours`, `face_checks`, `face_fails`, `max_distance_m`, `class_face_fail_share`, `class_max_verified_hours` |
+//! | [`SignInDays::classes`] | class with a sign-in | `max_daily_trainees`, `max_concurrent_trainees` |
 //!
 //! [`on_shared_devices`] is the other pass: the sign-ins on devices that signed in two or more
 //! trainees (TP-06's rows), grouped by device rather than by enrolment.
@@ -25,9 +25,12 @@
 //!   longitude 111,320 m × cos(venue latitude).
 //! - `span_h` is the first sign-in to the last sign-out in whole minutes, over 60; `credited_h`,
 //!   `present_from` and `present_until` follow the 学时 convention ([`crate::hours`]).
-//! - `days_attended` counts days with credited 学时; `class_face_fail_share` is the class's
+//! - `days_attended` counts days with credited 学时; `class_max_verified_hours` is the most
+//!   verified 学时 of any trainee of the class (what it delivered); `class_face_fail_share` is the class's
 //!   failed face checks over its face checks (null with none); `max_daily_trainees` counts the
-//!   trainees with a sign-in (`direction = in`) on the class's busiest day.
+//!   trainees with a sign-in (`direction = in`) on the class's busiest day;
+//!   `max_concurrent_trainees` the most present at one moment (inside sessions where the class has
+//!   them).
 
 use std::collections::HashMap;
 
@@ -133,7 +136,8 @@ struct Enrolment {
     row: u32,
     class: u32,
     days_attended: i64,
-    verified: f64,
+    /// credited milliseconds (exact; over 45 minutes they are the verified 学时)
+    verified_ms: i64,
     max_span: Option<f64>,
     max_day: Option<f64>,
     face_checks: i64,
@@ -409,7 +413,17 @@ fn one_sort(
         .collect();
     let features: Vec<ClassFeatures> = class_starts
         .par_windows(2)
-        .map(|w| class_features(&keys[w[0]..w[1]], &rows))
+        .map(|w| {
+            let run = &keys[w[0]..w[1]];
+            let mut f = class_features(run, &rows);
+            let class = rows.class_ids.get(Rows::row(run[0])).unwrap_or("");
+            f.max_concurrent = max_concurrent(
+                run,
+                &rows,
+                timetable.has(class).then_some((timetable, class)),
+            );
+            f
+        })
         .collect();
     drop(keys);
     crate::trace::lap("sign-in days: walked", lap);
@@ -442,7 +456,7 @@ fn walk(
         row: first as u32,
         class: class_rank,
         days_attended: 0,
-        verified: 0.0,
+        verified_ms: 0,
         max_span: None,
         max_day: None,
         face_checks: 0,
@@ -495,7 +509,7 @@ fn walk(
         d.from = cr.from;
         d.until = cr.until;
         e.days_attended += i64::from(d.credited > 0.0);
-        e.verified += d.credited;
+        e.verified_ms += cr.ms;
         e.max_span = max_opt(e.max_span, d.span_h());
         e.max_day = max_opt(e.max_day, Some(d.credited));
         e.face_checks += i64::from(d.face_checks);
@@ -560,12 +574,16 @@ fn days_frame(att: &DataFrame, days: &[Day]) -> PolarsResult<DataFrame> {
 fn enrolments_frame(att: &DataFrame, en: &[Enrolment]) -> PolarsResult<DataFrame> {
     let [class, person] = ids(att, en.iter().map(|e| e.row))?;
     // per class (its enrolments are one run): failed face checks over face checks
+    // and the most 学时 any of its trainees was verified for (what the class delivered)
     let mut share: Vec<Option<f64>> = Vec::with_capacity(en.len());
+    let mut best: Vec<f64> = Vec::with_capacity(en.len());
     for run in en.chunk_by(|a, b| a.class == b.class) {
         let checks: i64 = run.iter().map(|e| e.face_checks).sum();
         let fails: i64 = run.iter().map(|e| e.face_fails).sum();
         let v = (checks > 0).then(|| fails as f64 / checks as f64);
         share.extend(std::iter::repeat_n(v, run.len()));
+        let most = run.iter().map(|e| e.verified_ms).max().unwrap_or(0);
+        best.extend(std::iter::repeat_n(xueshi(most), run.len()));
     }
     let opt_f = |name: &str, f: &dyn Fn(&Enrolment) -> Option<f64>| {
         Float64Chunked::from_iter_options(name.into(), en.iter().map(f)).into_column()
@@ -577,8 +595,11 @@ fn enrolments_frame(att: &DataFrame, en: &[Enrolment]) -> PolarsResult<DataFrame
         class,
         person,
         int("days_attended", &|e| e.days_attended),
-        Float64Chunked::from_iter_values("verified_hours".into(), en.iter().map(|e| e.verified))
-            .into_column(),
+        Float64Chunked::from_iter_values(
+            "verified_hours".into(),
+            en.iter().map(|e| xueshi(e.verified_ms)),
+        )
+        .into_column(),
         opt_f("max_span_h", &|e| e.max_span),
         opt_f("max_day_hours", &|e| e.max_day),
         int("face_checks", &|e| e.face_checks),
@@ -586,7 +607,13 @@ fn enrolments_frame(att: &DataFrame, en: &[Enrolment]) -> PolarsResult<DataFrame
         opt_f("max_distance_m", &|e| e.max_distance),
         Float64Chunked::from_iter_options("class_face_fail_share".into(), share.into_iter())
             .into_column(),
+        Float64Chunked::from_vec("class_max_verified_hours".into(), best).into_column(),
     ])
+}
+
+/// Milliseconds as 学时.
+fn xueshi(ms: i64) -> f64 {
+    ms as f64 / crate::hours::MS_PER_XUESHI
 }
 
 /// Which sign-in rows (`direction = in`) were made on a device that signed in two or more
@@ -662,6 +689,57 @@ struct ClassFeatures {
     location_spread_m: Option<f64>,
     signins_per_day: Option<f64>,
     trainees: i64,
+    /// the most trainees present at one moment ([`max_concurrent`])
+    max_concurrent: i64,
+}
+
+/// One class's run of sorted keys: the most trainees present at one moment. Presence runs from a
+/// sign-in to the next sign-out of the same trainee on the same day (the 学时 convention); where
+/// the class has a timetable, only presence inside that day's sessions counts, so a morning
+/// shift signing out late does not meet an afternoon shift signing in early. An interval ending
+/// at the instant another starts does not overlap it.
+fn max_concurrent(run: &[u128], rows: &Rows<'_>, sessions: Option<(&Timetable, &str)>) -> i64 {
+    let mut edges: Vec<(i64, i64)> = Vec::new();
+    let mut push = |a: i64, b: i64, day: i64| match sessions {
+        Some((t, class)) => {
+            for &(s, e) in t.day(class, day as i32) {
+                let (lo, hi) = (a.max(s), b.min(e));
+                if hi > lo {
+                    edges.extend([(lo, 1), (hi, -1)]);
+                }
+            }
+        }
+        None => edges.extend([(a, 1), (b, -1)]),
+    };
+    let mut since: Option<i64> = None;
+    let mut at: Option<(u128, i64)> = None;
+    for &k in run {
+        let t = rows.ts(k);
+        let here = (k >> PERSON_SHIFT, t.div_euclid(MS_PER_DAY));
+        if at != Some(here) {
+            since = None;
+            at = Some(here);
+        }
+        let is_in = (k >> ROW_BITS) & 1 == 1;
+        match (is_in, since) {
+            (true, None) => since = Some(t),
+            (false, Some(a)) => {
+                if t > a {
+                    push(a, t, here.1);
+                }
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    // an end sorts before a start at one instant
+    edges.sort_unstable();
+    let (mut now, mut most) = (0i64, 0i64);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    most
 }
 
 /// Mean and sample standard deviation (two passes; the deviation needs two values).
@@ -789,6 +867,11 @@ fn classes_frame(
             .into_column(),
         Int64Chunked::from_iter_values("trainees".into(), features.iter().map(|f| f.trainees))
             .into_column(),
+        Int64Chunked::from_iter_values(
+            "max_concurrent_trainees".into(),
+            features.iter().map(|f| f.max_concurrent),
+        )
+        .into_column(),
         feat("signin_spread_min", &|f| f.signin_spread_min),
         feat("signout_spread_min", &|f| f.signout_spread_min),
         feat("face_score_mean", &|f| f.face_score_mean),
@@ -1027,8 +1110,72 @@ mod tests {
             f64s(e, "class_face_fail_share"),
             [Some(0.25), Some(0.25), None]
         );
-        // per class: two trainees signed in on C1's first day
+        // the most any trainee of the class was verified for
+        assert_eq!(
+            f64s(e, "class_max_verified_hours"),
+            [Some(4.0), Some(4.0), Some(8.0)]
+        );
+        // per class: two trainees signed in on C1's first day, and both were present at 10:00
         assert_eq!(i64s(&r.classes, "max_daily_trainees"), [Some(2), Some(1)]);
+        assert_eq!(
+            i64s(&r.classes, "max_concurrent_trainees"),
+            [Some(2), Some(1)]
+        );
+    }
+
+    #[test]
+    fn two_shifts_a_day_are_never_present_at_once() {
+        // morning shift P1..P3 08:00–12:00 (sign-out 12:10), afternoon P4..P6 12:00–16:00 (sign-in
+        // 11:55): six sign in that day, at most three are inside a session at one moment
+        let mut class = Vec::new();
+        let mut person = Vec::new();
+        let mut ts = Vec::new();
+        let mut dir = Vec::new();
+        for (i, p) in ["P1", "P2", "P3", "P4", "P5", "P6"].iter().enumerate() {
+            let (a, b) = if i < 3 {
+                (D0 + 7 * H + 55 * M, D0 + 12 * H + 10 * M)
+            } else {
+                (D0 + 11 * H + 55 * M, D0 + 16 * H + 5 * M)
+            };
+            for (t, d) in [(a, "in"), (b, "out")] {
+                class.push("C3");
+                person.push(*p);
+                ts.push(Some(t));
+                dir.push(d);
+            }
+        }
+        let n = class.len();
+        let att = DataFrame::new_infer_height(vec![
+            Column::new("class_id".into(), class),
+            Column::new("person_id".into(), person),
+            dt("ts", ts),
+            Column::new("direction".into(), dir),
+            Column::new("method".into(), vec!["card"; n]),
+            Column::new("face_score".into(), vec![None::<f64>; n]),
+            Column::new("device_id".into(), vec![None::<&str>; n]),
+            Column::new("lat".into(), vec![None::<f64>; n]),
+            Column::new("lon".into(), vec![None::<f64>; n]),
+        ])
+        .expect("frame");
+        let cls = DataFrame::new_infer_height(vec![
+            Column::new("class_id".into(), ["C3"]),
+            Column::new("venue_lat".into(), [None::<f64>]),
+            Column::new("venue_lon".into(), [None::<f64>]),
+        ])
+        .expect("frame");
+        let shifts = DataFrame::new_infer_height(vec![
+            Column::new("class_id".into(), ["C3", "C3"]),
+            dt("starts_at", vec![Some(D0 + 8 * H), Some(D0 + 12 * H)]),
+            dt("ends_at", vec![Some(D0 + 12 * H), Some(D0 + 16 * H)]),
+        ])
+        .expect("frame");
+        let r = sign_in_days(&att, &cls, &shifts, None, SETTINGS).expect("pass");
+        assert_eq!(i64s(&r.classes, "max_daily_trainees"), [Some(6)]);
+        assert_eq!(i64s(&r.classes, "max_concurrent_trainees"), [Some(3)]);
+        // without the timetable the raw presence overlaps from 11:55 to 12:10
+        let none = shifts.clear();
+        let r = sign_in_days(&att, &cls, &none, None, SETTINGS).expect("pass");
+        assert_eq!(i64s(&r.classes, "max_concurrent_trainees"), [Some(6)]);
     }
 
     #[test]

@@ -456,6 +456,11 @@ const CLAIM_COLUMNS: &[Column] = &[
         Count,
         "evaluation rows of the same organisation, site and start with its answer_hash, itself included (null: no hash)",
     ),
+    c(
+        "practical_dup_count",
+        Count,
+        "candidates of the same sitting with its practical score, as a number, itself included (null: no score)",
+    ),
     // the certificate
     c(
         "cert_holder",
@@ -534,6 +539,11 @@ const CLAIM_COLUMNS: &[Column] = &[
         "class_face_fail_share",
         Share,
         "the class's failed face checks over its face checks (null: none)",
+    ),
+    c(
+        "class_max_verified_hours",
+        Hours,
+        "the most verified 学时 of any trainee of the class: what the class delivered (null: no sign-ins of this trainee)",
     ),
     c(
         "max_distance_m",
@@ -720,6 +730,11 @@ const CLASS_COLUMNS: &[Column] = &[
         "the most trainees signing in (direction in) on one day (0: no sign-ins)",
     ),
     c(
+        "max_concurrent_trainees",
+        Count,
+        "the most trainees present at one moment: sign-in to the next sign-out, inside the day's sessions where the class has them (0: no presence)",
+    ),
+    c(
         "party_training_institution",
         Id,
         "answers for training_institution: institution_id",
@@ -760,7 +775,12 @@ const EVALUATION_COLUMNS: &[Column] = &[
     c(
         "evaluator_count",
         Count,
-        "the non-empty items of evaluator_ids (0: none)",
+        "the distinct examiners of evaluator_ids: items trimmed, empty ones and repeats dropped, staff ids of one person (staff.person_id) counted once (0: none)",
+    ),
+    c(
+        "panel_teacher",
+        Id,
+        "the first examiner who teaches the candidate's class (its teacher_id or a session's; the evaluation's class, else the person's classes in that occupation), compared as persons through staff.person_id (null: none)",
     ),
     c("theory_score", Number, "the theory score, 0..100"),
     c("practical_score", Number, "the practical score, 0..100"),
@@ -809,6 +829,11 @@ const PRESENCE_COLUMNS: &[Column] = &[
     c("institution_id", Id, "the class's institution"),
     c("class_start", Date, "the class's start_date"),
     c(
+        "max_speed_kmh",
+        Number,
+        "the speed (km/h) between this class's filed venue and that of the trainee's class before or after it that day, from one presence's end to the next's start; the larger (null: no other class that day, no venue, venues under 5 km apart, or no gap)",
+    ),
+    c(
         "party_training_institution",
         Id,
         "answers for training_institution: institution_id",
@@ -846,6 +871,11 @@ const TEACHING_COLUMNS: &[Column] = &[
         "venue_key",
         Id,
         "the venue to 0.01°: latitude and longitude × 100, rounded, as `lat,lon` (`?`: no venue)",
+    ),
+    c(
+        "teacher_day_hours",
+        Hours,
+        "the hours the teacher is filed to teach on the session's day: the union of their sessions, so classes taught together at one time count once",
     ),
     c(
         "party_training_institution",

@@ -184,13 +184,18 @@ pub fn markdown(pack: &Pack) -> String {
                 key,
                 differ,
                 min_overlap_minutes,
+                or_where,
                 ..
             } => format!(
-                "`overlap_per_key` over `{}` by `{}`, differing in ({}), overlap ≥ {} min",
+                "`overlap_per_key` over `{}` by `{}`, differing in ({}), overlap > {} min{}",
                 f.view,
                 key,
                 differ.join(", "),
-                min_overlap_minutes
+                min_overlap_minutes,
+                or_where
+                    .as_ref()
+                    .map(|w| format!("; and every row where `{w}`"))
+                    .unwrap_or_default()
             ),
             Check::Sequence { keys, rank, .. } => format!(
                 "`sequence` over `{}` by ({}), `{}` below an earlier one",

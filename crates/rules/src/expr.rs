@@ -16,7 +16,9 @@
 //!
 //! Functions: `is_null(x)`, `not_null(x)`, `in(x, [..])`, `days(a, b)` (a − b in whole days, for
 //! dates or datetimes), `year(d)`, `date('YYYY-MM-DD')`, `coalesce(a, b)`, `abs(x)`,
-//! `min(a, b)`, `max(a, b)`.
+//! `min(a, b)`, `max(a, b)`, `if(c, a, b)` (a where the condition c holds, else b; a null
+//! condition gives b), `add_months(d, n)` (the date n calendar months after d, the day clamped
+//! to the month's end; n a whole number or an integer `$param`).
 //! Money columns are integer fen; `yuan(x)` turns a yuan literal into fen.
 
 use std::collections::BTreeMap;
@@ -535,8 +537,50 @@ impl ParamValue {
 }
 
 const FUNCTIONS: &[&str] = &[
-    "is_null", "not_null", "in", "days", "year", "date", "coalesce", "abs", "min", "max", "yuan",
+    "is_null",
+    "not_null",
+    "in",
+    "days",
+    "year",
+    "date",
+    "coalesce",
+    "abs",
+    "min",
+    "max",
+    "yuan",
+    "if",
+    "add_months",
 ];
+
+/// Days since 1970-01-01 plus `n` calendar months, the day of the month clamped to its end.
+fn add_months_to_day(days: i32, n: i64) -> Option<i32> {
+    use chrono::{Datelike, NaiveDate};
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    let d = epoch.checked_add_signed(chrono::Duration::days(i64::from(days)))?;
+    let months = i64::from(d.year()) * 12 + i64::from(d.month0()) + n;
+    let (y, m) = (
+        i32::try_from(months.div_euclid(12)).ok()?,
+        months.rem_euclid(12) as u32 + 1,
+    );
+    let last = (28..=31)
+        .rev()
+        .find(|&dd| NaiveDate::from_ymd_opt(y, m, dd).is_some())?;
+    let out = NaiveDate::from_ymd_opt(y, m, d.day().min(last))?;
+    i32::try_from((out - epoch).num_days()).ok()
+}
+
+/// The whole number of months `add_months` is given: a literal or an integer parameter.
+fn months_of(a: &Ast, scope: &Scope<'_>) -> Option<i64> {
+    match a {
+        Ast::Num(v, true) => Some(*v as i64),
+        Ast::Neg(e) => months_of(e, scope).map(|n| -n),
+        Ast::Param(p, _) => match scope.params.get(p) {
+            Some(ParamValue::Int(n)) => Some(*n),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 /// Type-checks `ast` in `scope`.
 pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
@@ -681,6 +725,45 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                     arity(1)?;
                     tys[0]
                 }
+                "add_months" => {
+                    arity(2)?;
+                    if tys[0] != Ty::Date {
+                        return err(
+                            *at,
+                            format!("`add_months(d, n)` needs a date first, found {:?}", tys[0]),
+                        );
+                    }
+                    if months_of(&args[1], scope).is_none() {
+                        return err(
+                            *at,
+                            "`add_months(d, n)`: n must be a whole number or an integer `$param`",
+                        );
+                    }
+                    Ty::Date
+                }
+                "if" => {
+                    arity(3)?;
+                    if tys[0] != Ty::Bool {
+                        return err(
+                            *at,
+                            format!("`if(c, a, b)` needs a condition first, found {:?}", tys[0]),
+                        );
+                    }
+                    let (a, b) = (tys[1], tys[2]);
+                    let ok =
+                        a == b || (a.numeric() && b.numeric()) || a == Ty::Null || b == Ty::Null;
+                    if !ok {
+                        return err(
+                            *at,
+                            format!("`if(c, a, b)`: a and b differ, {a:?} and {b:?}"),
+                        );
+                    }
+                    match (a, b) {
+                        (Ty::Null, t) => t,
+                        (Ty::Int, Ty::Float) => Ty::Float,
+                        (t, _) => t,
+                    }
+                }
                 other => {
                     let hint = crate::suggest(other, FUNCTIONS.iter().copied())
                         .map(|s| format!("; did you mean `{s}`?"))
@@ -763,6 +846,21 @@ pub fn lower(ast: &Ast, scope: &Scope<'_>) -> Expr {
                 "yuan" => (x(0) * lit(100)).cast(DataType::Int64),
                 "coalesce" => x(0).fill_null(x(1)),
                 "abs" => x(0).abs(),
+                "add_months" => {
+                    let n = months_of(&args[1], scope).unwrap_or(0);
+                    x(0).cast(DataType::Date).map(
+                        move |c| {
+                            let days = c.date()?.physical().clone();
+                            let out: Int32Chunked = days
+                                .iter()
+                                .map(|d| d.and_then(|d| add_months_to_day(d, n)))
+                                .collect();
+                            Ok(out.with_name(c.name().clone()).into_date().into_column())
+                        },
+                        |_, f| Ok(Field::new(f.name().clone(), DataType::Date)),
+                    )
+                }
+                "if" => when(x(0).fill_null(lit(false))).then(x(1)).otherwise(x(2)),
                 "min" => when(x(0).lt_eq(x(1))).then(x(0)).otherwise(x(1)),
                 "max" => when(x(0).gt_eq(x(1))).then(x(0)).otherwise(x(1)),
                 _ => unreachable!("checked"),
@@ -858,5 +956,87 @@ mod tests {
         assert!(er.message.contains("nodes"), "{}", er.message);
         // the shipped rules' use (one or two levels) is far inside
         assert!(parse("min(amount_paid, max(amount_paid, 3))").is_ok());
+    }
+
+    #[test]
+    fn if_picks_a_branch_and_a_null_condition_takes_the_second() {
+        let cols = scope_cols();
+        let params = BTreeMap::new();
+        let s = Scope {
+            columns: &cols,
+            params: &params,
+        };
+        let e = parse("if(ratio < 0.5, amount_paid, 0)").expect("parses");
+        assert_eq!(check(&e, &s), Ok(Ty::Int));
+        let df = df! {
+            "amount_paid" => [100i64, 200, 300],
+            "ratio" => [Some(0.2), Some(0.9), None],
+        }
+        .expect("frame");
+        let out = df
+            .lazy()
+            .select([lower(&e, &s).alias("x")])
+            .collect()
+            .expect("runs");
+        let x: Vec<Option<i64>> = out
+            .column("x")
+            .expect("x")
+            .i64()
+            .expect("i64")
+            .iter()
+            .collect();
+        assert_eq!(x, [Some(100), Some(0), Some(0)]);
+        let er =
+            check(&parse("if(ratio, 1, 2)").expect("parses"), &s).expect_err("not a condition");
+        assert!(er.message.contains("needs a condition"), "{}", er.message);
+        let er =
+            check(&parse("if(ratio < 1, 1, scheme)").expect("parses"), &s).expect_err("differ");
+        assert!(er.message.contains("differ"), "{}", er.message);
+    }
+
+    #[test]
+    fn add_months_keeps_the_calendar() {
+        let cols = scope_cols();
+        let params = [("m".to_string(), ParamValue::Int(12))]
+            .into_iter()
+            .collect();
+        let s = Scope {
+            columns: &cols,
+            params: &params,
+        };
+        let e = parse("claimed_on > add_months(date('2024-02-20'), $m)").expect("parses");
+        assert_eq!(check(&e, &s), Ok(Ty::Bool));
+        // 2025-02-20 is exactly 12 months (366 days) after: not later; 2025-02-21 is
+        let df = df! { "claimed_on" => ["2025-02-20", "2025-02-21"] }
+            .expect("frame")
+            .lazy()
+            .with_columns([col("claimed_on").cast(DataType::Date)])
+            .collect()
+            .expect("dates");
+        let out = df
+            .lazy()
+            .select([lower(&e, &s).alias("x")])
+            .collect()
+            .expect("runs");
+        let x: Vec<Option<bool>> = out
+            .column("x")
+            .expect("x")
+            .bool()
+            .expect("bool")
+            .iter()
+            .collect();
+        assert_eq!(x, [Some(false), Some(true)]);
+        // the day clamps to the month's end: 2024-01-31 + 1 month is 2024-02-29
+        let d = |y, m, dd| {
+            (chrono::NaiveDate::from_ymd_opt(y, m, dd).expect("date")
+                - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"))
+            .num_days() as i32
+        };
+        assert_eq!(add_months_to_day(d(2024, 1, 31), 1), Some(d(2024, 2, 29)));
+        assert_eq!(add_months_to_day(d(2024, 12, 15), 1), Some(d(2025, 1, 15)));
+        assert_eq!(add_months_to_day(d(2025, 3, 15), -3), Some(d(2024, 12, 15)));
+        let er =
+            check(&parse("add_months(claimed_on, ratio)").expect("parses"), &s).expect_err("n");
+        assert!(er.message.contains("whole number"), "{}", er.message);
     }
 }

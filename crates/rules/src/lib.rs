@@ -24,6 +24,7 @@ pub mod pack;
 pub mod primitives;
 pub mod rule;
 pub mod runner;
+pub mod scaffold;
 pub mod views;
 
 /// The 学时 convention and the one pass over the sign-ins live in `subsidy-model`, shared with the

@@ -148,6 +148,36 @@ pub struct Pack {
     pub rules: Vec<Rule>,
 }
 
+impl Pack {
+    /// The pack a scan runs: `preview` rules only when `preview` is set. Returns the warnings to
+    /// show: one per `deprecated` rule that runs, and one naming the preview rules left out.
+    pub fn for_scan(mut self, preview: bool) -> (Pack, Vec<String>) {
+        let mut warnings = Vec::new();
+        if !preview {
+            let left: Vec<String> = self
+                .rules
+                .iter()
+                .filter(|r| r.file.status == "preview")
+                .map(|r| r.file.id.clone())
+                .collect();
+            if !left.is_empty() {
+                warnings.push(format!(
+                    "preview rules not run (pass --preview to run them): {}",
+                    left.join(", ")
+                ));
+            }
+            self.rules.retain(|r| r.file.status != "preview");
+        }
+        for r in self.rules.iter().filter(|r| r.file.status == "deprecated") {
+            warnings.push(format!(
+                "rule {} `{}` is deprecated: it still runs, and will be removed",
+                r.file.id, r.file.name
+            ));
+        }
+        (self, warnings)
+    }
+}
+
 /// Reads every `.toml` file under `dir` as (relative path, text).
 pub fn read_dir(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
@@ -276,6 +306,7 @@ pub fn load_with(
                         "end",
                         "differ",
                         "min_overlap_minutes",
+                        "or_where",
                         "rank",
                         "time",
                         "window_minutes",
@@ -416,6 +447,46 @@ fn check_rule(
             ),
             &mut d,
         );
+    }
+    // the file is named `<id>-<name>.toml`, in its family's folder
+    if id_ok {
+        let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+        // `<id>-<name>.toml`, or `<id>-<name>.<version>.toml` for a rule's dated versions
+        let want = format!("{}-{}.toml", f.id, f.name);
+        let stem = format!("{}-{}.", f.id, f.name);
+        if file != want && !(file.starts_with(&stem) && file.ends_with(".toml")) {
+            at(
+                "name",
+                format!(
+                    "the file of rule {} `{}` must be named `{want}` (or `{stem}<version>.toml`), not `{file}`",
+                    f.id, f.name
+                ),
+                &mut d,
+            );
+        }
+        let family = f.id.split_once('-').map_or("", |(a, _)| a);
+        match rule::FAMILIES.iter().find(|(p, _)| *p == family) {
+            Some((_, folder)) if dir.rsplit('/').next() != Some(*folder) => at(
+                "id",
+                format!(
+                    "rule {} belongs in the folder `{folder}/`, not `{dir}/`",
+                    f.id
+                ),
+                &mut d,
+            ),
+            Some(_) => {}
+            None => {
+                let known: Vec<&str> = rule::FAMILIES.iter().map(|(p, _)| *p).collect();
+                let hint = suggest(family, known.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!(" (known: {})", known.join(", ")));
+                at(
+                    "id",
+                    format!("unknown rule family `{family}`{hint}"),
+                    &mut d,
+                );
+            }
+        }
     }
     if f.name.is_empty()
         || !f
@@ -587,6 +658,7 @@ fn check_rule(
             differ,
             min_overlap_minutes,
             cond,
+            or_where,
         } => {
             for (k, c) in [("key", key), ("start", start), ("end", end)] {
                 col_ok(k, c, &mut d);
@@ -597,6 +669,9 @@ fn check_rule(
             num_ok("min_overlap_minutes", min_overlap_minutes, &mut d);
             if let Some(c) = cond {
                 expr_at("where", "where", c, Some(Ty::Bool), &mut d);
+            }
+            if let Some(c) = or_where {
+                expr_at("or_where", "or_where", c, Some(Ty::Bool), &mut d);
             }
         }
         Check::Sequence {

@@ -163,7 +163,37 @@ pub fn run(
                 .sort(order, SortMultipleOptions::default())
                 .collect()?;
             let min_ms = (number(min_overlap_minutes, p) * 60_000.0) as i64;
-            let flags = overlaps(&df, key, start, end, differ, min_ms)?;
+            let mut flags = overlaps(&df, key, start, end, differ, min_ms)?;
+            if let Some(a) = rule.exprs.get("or_where") {
+                // the rows over the second limit, not already flagged, in view order
+                let also = expr::lower(
+                    a,
+                    &Scope {
+                        columns,
+                        params: &rule.params,
+                    },
+                );
+                let extra = view
+                    .clone()
+                    .lazy()
+                    .with_row_index(ROW, None)
+                    .filter(also)
+                    .select([col(ROW), lit(NULL).cast(DataType::String).alias("_other")])
+                    .collect()?;
+                let seen: std::collections::HashSet<IdxSize> =
+                    flags.column(ROW)?.idx()?.into_no_null_iter().collect();
+                let keep: BooleanChunked = extra
+                    .column(ROW)?
+                    .idx()?
+                    .into_no_null_iter()
+                    .map(|r| !seen.contains(&r))
+                    .collect();
+                let extra = extra.filter(&keep)?;
+                flags = flags
+                    .select([ROW, "_other"])?
+                    .vstack(&extra)?
+                    .sort([ROW], SortMultipleOptions::default())?;
+            }
             take(view, &flags)
         }
         Check::WindowDistinct {
@@ -239,7 +269,7 @@ fn overlaps(
         active.retain(|&i| e[i].is_some_and(|ei| ei > sj));
         if keyv[j].is_some() {
             for &i in active.iter().filter(|&&i| {
-                e[i].unwrap_or(0).min(ej) - sj >= min_ms && diffv.iter().all(|d| d[i] != d[j])
+                e[i].unwrap_or(0).min(ej) - sj > min_ms && diffv.iter().all(|d| d[i] != d[j])
             }) {
                 pairs.entry(i).or_insert_with(|| other_of(j));
                 pairs.entry(j).or_insert_with(|| other_of(i));

@@ -37,7 +37,7 @@ pub enum Check {
         flag: String,
     },
     /// Per `key`, intervals `[start, end)` of rows that differ in every `differ` column and
-    /// overlap by at least `min_overlap_minutes`: both rows of each such pair are flagged.
+    /// overlap by more than `min_overlap_minutes`: both rows of each such pair are flagged.
     OverlapPerKey {
         /// the key
         key: String,
@@ -52,6 +52,10 @@ pub enum Check {
         /// pre-filter
         #[serde(rename = "where", default)]
         cond: Option<String>,
+        /// rows flagged as well, overlap or not (a second limit of the same rule, e.g. TP-08's
+        /// hours a day); the pre-filter does not apply to them
+        #[serde(default)]
+        or_where: Option<String>,
     },
     /// Per `keys`, ordered by `order_by`: rows whose `rank` is below the highest rank seen before.
     Sequence {
@@ -92,6 +96,18 @@ impl Check {
         }
     }
 }
+
+/// Each rule family (the id's prefix) and the pack folder its files live in.
+pub const FAMILIES: &[(&str, &str)] = &[
+    ("CL", "claims"),
+    ("DC", "duplicates"),
+    ("EL", "eligibility"),
+    ("EN", "enterprise"),
+    ("FE", "evaluation"),
+    ("ID", "identity"),
+    ("IS", "institutions"),
+    ("TP", "process"),
+];
 
 /// The primitives, for did-you-mean.
 pub const PRIMITIVES: &[&str] = &[

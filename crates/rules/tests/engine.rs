@@ -48,7 +48,11 @@ fn an_unknown_column_points_at_its_line_and_column_and_suggests() {
         "where = \"not_null(amount_paid)",
         "where = \"not_null(amount_payd)",
     );
-    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    let d = load(&with_rule(
+        "duplicates/DC-01-same-occupation-level-twice.toml",
+        &text,
+    ))
+    .expect_err("invalid");
     assert_eq!(d.len(), 1, "{d:?}");
     let line = text
         .lines()
@@ -65,7 +69,7 @@ fn an_unknown_column_points_at_its_line_and_column_and_suggests() {
     assert_eq!(
         d[0].to_string(),
         format!(
-            "duplicates/DC-01.toml:{line}:{col}: error: unknown column `amount_payd`; did you mean `amount_paid`?"
+            "duplicates/DC-01-same-occupation-level-twice.toml:{line}:{col}: error: unknown column `amount_payd`; did you mean `amount_paid`?"
         )
     );
 }
@@ -76,7 +80,11 @@ fn schema_errors_name_the_field_and_suggest() {
         "primitive = \"count_per_key\"",
         "primitive = \"count_per_keys\"",
     );
-    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    let d = load(&with_rule(
+        "duplicates/DC-01-same-occupation-level-twice.toml",
+        &text,
+    ))
+    .expect_err("invalid");
     assert!(
         d[0].message.contains("unknown variant `count_per_keys`")
             && d[0].message.contains("did you mean `count_per_key`?"),
@@ -89,7 +97,11 @@ fn schema_errors_name_the_field_and_suggest() {
         "category = \"duplicate_claim\"",
         "category = \"duplicate_claims\"",
     );
-    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    let d = load(&with_rule(
+        "duplicates/DC-01-same-occupation-level-twice.toml",
+        &text,
+    ))
+    .expect_err("invalid");
     let line = text
         .lines()
         .position(|l| l.starts_with("category"))
@@ -98,12 +110,16 @@ fn schema_errors_name_the_field_and_suggest() {
     assert_eq!(
         d[0].to_string(),
         format!(
-            "duplicates/DC-01.toml:{line}:12: error: unknown category `duplicate_claims`; did you mean `duplicate_claim`?"
+            "duplicates/DC-01-same-occupation-level-twice.toml:{line}:12: error: unknown category `duplicate_claims`; did you mean `duplicate_claim`?"
         )
     );
 
     let text = dc01().replace("order_by = \"claimed_on\"", "order_by = \"claim_on\"");
-    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    let d = load(&with_rule(
+        "duplicates/DC-01-same-occupation-level-twice.toml",
+        &text,
+    ))
+    .expect_err("invalid");
     assert!(
         d[0].message
             .contains("view `claim` has no column `claim_on`; did you mean `claimed_on`?"),
@@ -112,11 +128,19 @@ fn schema_errors_name_the_field_and_suggest() {
     );
 
     let text = dc01().replace("[docs]\nwhat = ", "[docs]\nwhat = \"\"\nwhy_not = ");
-    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    let d = load(&with_rule(
+        "duplicates/DC-01-same-occupation-level-twice.toml",
+        &text,
+    ))
+    .expect_err("invalid");
     assert!(d[0].message.contains("unknown field `why_not`"), "{}", d[0]);
 
     let text = dc01().replace("min = 2", "min = \"$nope\"");
-    let d = load(&with_rule("duplicates/DC-01.toml", &text)).expect_err("invalid");
+    let d = load(&with_rule(
+        "duplicates/DC-01-same-occupation-level-twice.toml",
+        &text,
+    ))
+    .expect_err("invalid");
     assert!(
         d[0].message
             .contains("`min` must be a number or a numeric `$parameter`"),
@@ -129,7 +153,7 @@ fn schema_errors_name_the_field_and_suggest() {
 fn duplicate_ids_for_overlapping_periods_are_refused() {
     let mut files = shipped();
     files.push((
-        "duplicates/DC-01-copy.toml".into(),
+        "duplicates/DC-01-same-occupation-level-twice-copy.toml".into(),
         dc01().replace(
             "name = \"same-occupation-level-twice\"",
             "name = \"same-occupation-level-twice-copy\"",
@@ -145,14 +169,14 @@ fn duplicate_ids_for_overlapping_periods_are_refused() {
     let mut files = shipped();
     files.retain(|(p, _)| !p.contains("DC-01"));
     files.push((
-        "duplicates/DC-01-v1.toml".into(),
+        "duplicates/DC-01-same-occupation-level-twice.v1.toml".into(),
         dc01().replace(
             "effective_from = \"2019-01-01\"",
             "effective_from = \"2019-01-01\"\neffective_until = \"2025-12-31\"",
         ),
     ));
     files.push((
-        "duplicates/DC-01-v2.toml".into(),
+        "duplicates/DC-01-same-occupation-level-twice.v2.toml".into(),
         dc01().replace(
             "effective_from = \"2019-01-01\"",
             "effective_from = \"2026-01-01\"",
@@ -378,4 +402,59 @@ fn rules_whose_table_is_absent_are_skipped_not_passed() {
             .iter()
             .any(|r| r.skipped.as_deref() == Some("table sessions absent"))
     );
+}
+
+#[test]
+fn a_rule_file_is_named_by_its_id_and_name_in_its_family_folder() {
+    let d = load(&with_rule("claims/DC-01-double.toml", &dc01())).expect_err("misplaced");
+    let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
+    let name_line = dc01()
+        .lines()
+        .position(|l| l.starts_with("name = "))
+        .expect("name")
+        + 1;
+    let id_line = dc01()
+        .lines()
+        .position(|l| l.starts_with("id = "))
+        .expect("id")
+        + 1;
+    assert_eq!(
+        msgs,
+        [
+            format!(
+                "claims/DC-01-double.toml:{id_line}:6: error: rule DC-01 belongs in the folder `duplicates/`, not `claims/`"
+            ),
+            format!(
+                "claims/DC-01-double.toml:{name_line}:8: error: the file of rule DC-01 `same-occupation-level-twice` must be named `DC-01-same-occupation-level-twice.toml` (or `DC-01-same-occupation-level-twice.<version>.toml`), not `DC-01-double.toml`"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn preview_rules_run_only_when_asked_and_deprecated_ones_warn() {
+    let mut files = shipped();
+    for (p, text) in files.iter_mut() {
+        if p.contains("DC-01-") {
+            *text = text.replace("status = \"stable\"", "status = \"preview\"");
+        }
+        if p.contains("DC-02-") {
+            *text = text.replace("status = \"stable\"", "status = \"deprecated\"");
+        }
+    }
+    let p = load(&files).expect("valid pack");
+    let n = p.rules.len();
+    let (scan, warnings) = p.clone().for_scan(false);
+    assert_eq!(scan.rules.len(), n - 1);
+    assert!(scan.rules.iter().all(|r| r.file.id != "DC-01"));
+    assert_eq!(
+        warnings,
+        [
+            "preview rules not run (pass --preview to run them): DC-01".to_string(),
+            "rule DC-02 `annual-cap-exceeded` is deprecated: it still runs, and will be removed"
+                .to_string(),
+        ]
+    );
+    let (scan, _) = p.for_scan(true);
+    assert_eq!(scan.rules.len(), n);
 }

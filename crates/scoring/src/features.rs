@@ -154,7 +154,9 @@ pub fn class_features(
             .classes
         }
     };
-    let per_class = per_class.drop("max_daily_trainees")?;
+    let per_class = per_class
+        .drop("max_daily_trainees")?
+        .drop("max_concurrent_trainees")?;
     let score = ((col("theory_score") + col("practical_score")) / lit(2.0)).alias("score");
     let exams = frame(frames, Table::Evaluations)
         .filter(col("class_id").is_not_null())

@@ -160,6 +160,26 @@ const SITTING: [&str; 5] = [
     "level",
 ];
 
+/// A sitting and a practical score.
+fn practical_keys() -> Vec<Expr> {
+    SITTING
+        .iter()
+        .copied()
+        .chain(["practical_score"])
+        .map(col)
+        .collect()
+}
+
+/// Per sitting and practical score (as a number: `85` and `85.00` are one score): how many
+/// candidates got it (FE-02's identical practical scores).
+fn practical_dups(evals: &LazyFrame) -> LazyFrame {
+    evals
+        .clone()
+        .filter(col("practical_score").is_not_null())
+        .group_by(practical_keys())
+        .agg([len().cast(DataType::Int64).alias("practical_dup_count")])
+}
+
 /// Per sitting: candidates, whether all passed, and the smaller of the theory and practical
 /// scores' standard deviations (each over the candidates with that score; FE-02's uniform half).
 fn sitting_scores(evals: &LazyFrame) -> PolarsResult<LazyFrame> {
@@ -273,6 +293,12 @@ pub(super) fn claim_view(
             },
         )
         .join(
+            practical_dups(&evals),
+            practical_keys(),
+            practical_keys(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
             sitting_scores(&evals)?,
             SITTING.map(col),
             SITTING.map(col),
@@ -303,6 +329,7 @@ pub(super) fn claim_view(
             col("starts_at").dt().date().alias("eval_date"),
             col("certificate_issued_on").alias("eval_cert_issued_on"),
             col("answer_dup_count"),
+            col("practical_dup_count"),
         ]);
     let holders = evals
         .filter(col("certificate_no").is_not_null())
