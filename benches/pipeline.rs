@@ -46,6 +46,7 @@ fn pipeline(c: &mut Criterion) {
                 today,
                 &[],
                 None,
+                &Default::default(),
             )
             .expect("runs")
         })

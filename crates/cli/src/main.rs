@@ -32,7 +32,6 @@ mod generate;
 mod manifest;
 mod pack;
 mod reports;
-mod reviews;
 mod rules_cmd;
 mod scan;
 

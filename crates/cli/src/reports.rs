@@ -11,7 +11,7 @@ use polars::prelude::*;
 use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
 use subsidy_report::html::{Lang, ReviewMark};
 use subsidy_report::mask::Masker;
-use subsidy_report::rejected::RejectedRow;
+use subsidy_report::rejected::Rejection;
 use subsidy_report::xlsx::{Layout, Sheet, Value, write_workbook};
 
 use crate::scan::ReportLang;
@@ -31,7 +31,7 @@ pub struct Context<'a> {
     pub identities: &'a DataFrame,
     pub dismissed: &'a DataFrame,
     pub marks: &'a BTreeMap<String, ReviewMark>,
-    pub rejected: &'a [RejectedRow<'a>],
+    pub rejected: &'a [Rejection],
     pub lang: ReportLang,
     /// masks personal data in both reports (built by [`masker`])
     pub mask: &'a Masker,

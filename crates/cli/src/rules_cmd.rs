@@ -261,7 +261,7 @@ fn scan_with(pack: &Pack, dir: &Path) -> Result<subsidy_rules::Outcome, Failure>
         pkg.frame(subsidy_model::contract::Table::Persons),
         as_of,
     )?;
-    crate::scan::audit(&mut pkg, pack, &ids, as_of, &[], None)
+    crate::scan::audit(&mut pkg, pack, &ids, as_of, &[], None, &Default::default())
 }
 
 #[derive(serde::Deserialize)]

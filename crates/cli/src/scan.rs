@@ -13,7 +13,7 @@ use subsidy_ingest::{EncodingChoice, Options, Package};
 use subsidy_model::contract::Table;
 use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
 use subsidy_model::vocab::Severity;
-use subsidy_report::rejected::{RejectedRow, write_rejected};
+use subsidy_report::rejected::write_rejected;
 use subsidy_report::tables::write_table;
 
 use crate::manifest::{Manifest, RulePackInfo};
@@ -204,7 +204,10 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
 
     stage.start("running rules");
     let reviews = match &a.reviews {
-        Some(p) => crate::reviews::read(p)?,
+        Some(p) => subsidy_rules::reviews::read(p).map_err(|e| Failure {
+            code: Exit::Input.code(),
+            error: e.into(),
+        })?,
         None => Default::default(),
     };
     let mask = crate::reports::masker(&pkg, a.reveal_pii);
@@ -215,38 +218,33 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         as_of,
         &detected,
         Some(sign_ins),
+        &reviews,
     )?;
     let alarms = subsidy_rules::alarm::alarms(&pack, &outcome.runs);
-    let applied = crate::reviews::apply(&reviews, &outcome.findings, as_of)?;
-    // dismissals in force take their findings out before recoveries and parties are settled
-    let (all, dismissed, recoveries, parties) = if applied.suppressed.is_empty() {
-        (
-            outcome.findings.clone(),
-            outcome.findings.clear(),
-            outcome.recoveries.clone(),
-            outcome.parties.clone(),
-        )
-    } else {
-        let hit: BooleanChunked = outcome
-            .findings
-            .column("finding_id")?
-            .str()?
-            .iter()
-            .map(|id| id.is_some_and(|id| applied.suppressed.contains(id)))
-            .collect();
-        let kept = outcome.findings.filter(&!&hit)?;
-        let gone = outcome.findings.filter(&hit)?;
-        let (r, p) = subsidy_rules::accountability::settle(
-            &kept,
-            &outcome.views.frames["claim"],
-            &pack.thresholds,
-        )?;
-        (kept, gone, r, p)
-    };
+    let applied = &outcome.reviewed;
+    let marks: std::collections::BTreeMap<String, subsidy_report::html::ReviewMark> = applied
+        .marks
+        .iter()
+        .map(|(id, m)| {
+            (
+                id.clone(),
+                subsidy_report::html::ReviewMark {
+                    state: m.state.as_str().to_string(),
+                    detail: m.detail.clone(),
+                },
+            )
+        })
+        .collect();
+    let (all, dismissed, recoveries, parties) = (
+        &outcome.findings,
+        &outcome.dismissed,
+        outcome.recoveries.clone(),
+        outcome.parties.clone(),
+    );
     // the views (gigabytes at scale) are not read again: free them before the outputs
     drop(outcome.views);
-    let findings = public_findings(&all)?;
-    let dismissed = public_findings(&dismissed)?;
+    let findings = public_findings(all)?;
+    let dismissed = public_findings(dismissed)?;
     stage.done("rules");
 
     stage.start("writing outputs");
@@ -262,22 +260,10 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         outputs.push(format!("{name}.csv"));
         outputs.push(format!("{name}.parquet"));
     }
-    let rows: Vec<RejectedRow<'_>> = pkg
-        .rejected
-        .iter()
-        .map(|r| RejectedRow {
-            table: r.table,
-            file: &r.file,
-            line: r.line,
-            column: &r.column,
-            value: &r.value,
-            reason: r.reason.code(),
-            message: &r.message,
-            record: &r.record,
-        })
-        .collect();
-    outputs.extend(write_rejected(&a.out, &rows).context("writing rejected rows")?);
-    crate::reviews::write_template(&a.out.join("reviews_template.csv"), &findings)?;
+    outputs.extend(write_rejected(&a.out, &pkg.rejected).context("writing rejected rows")?);
+    let template = a.out.join("reviews_template.csv");
+    subsidy_rules::reviews::write_template(&template, &findings)
+        .with_context(|| format!("writing {}", template.display()))?;
     outputs.push("reviews_template.csv".into());
     stage.done("write");
 
@@ -292,8 +278,8 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         parties: &parties,
         identities: &identities,
         dismissed: &dismissed,
-        marks: &applied.marks,
-        rejected: &rows,
+        marks: &marks,
+        rejected: &pkg.rejected,
         lang: a.lang,
         mask: &mask,
         alarms: &alarms,
@@ -437,6 +423,7 @@ pub fn audit(
     as_of: chrono::NaiveDate,
     detected: &[subsidy_model::output::DetectorFinding],
     sign_ins: Option<subsidy_rules::sign_ins::SignInDays>,
+    reviews: &subsidy_rules::reviews::Reviews,
 ) -> Result<subsidy_rules::Outcome, Failure> {
     anyhow::Context::context(
         subsidy_rules::run(
@@ -447,6 +434,7 @@ pub fn audit(
             as_of,
             detected,
             sign_ins,
+            reviews,
         ),
         "running the rule pack",
     )

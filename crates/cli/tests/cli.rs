@@ -309,7 +309,7 @@ fn invalid_rules_exit_3_with_file_line_and_column() {
     let f = dir.path().join("claims/CL-01-late-claim.toml");
     let text = std::fs::read_to_string(&f)
         .expect("read")
-        .replace("$claim_window_days", "$claim_window_dayz");
+        .replace("$claim_window_months", "$claim_window_monthz");
     std::fs::write(&f, text).expect("write");
     let o = run(&["rules", "check", s(dir.path())]);
     assert_eq!(o.status.code(), Some(3));
@@ -317,7 +317,7 @@ fn invalid_rules_exit_3_with_file_line_and_column() {
     assert!(
         err.contains("claims/CL-01-late-claim.toml:")
             && err.contains(
-                "unknown parameter `$claim_window_dayz`; did you mean `$claim_window_days`?"
+                "unknown parameter `$claim_window_monthz`; did you mean `$claim_window_months`?"
             ),
         "{err}"
     );
@@ -1049,7 +1049,14 @@ fn reports_mask_every_id_phone_and_account_of_the_package() {
 fn a_rule_flagging_most_rows_raises_the_base_rate_alarm() {
     let flood = root().join("fixtures/packs/flood");
     let out = tempfile::tempdir().expect("tmp");
-    let o = run(&["scan", "--rules", s(&flood), "--out", s(out.path())]);
+    let o = run(&[
+        "scan",
+        "--preview",
+        "--rules",
+        s(&flood),
+        "--out",
+        s(out.path()),
+    ]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -1058,7 +1065,7 @@ fn a_rule_flagging_most_rows_raises_the_base_rate_alarm() {
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
-        stderr.contains("ALARM FL-01 flagged 100 % of the"),
+        stderr.contains("ALARM CL-99 flagged 100 % of the"),
         "{stderr}"
     );
     let m: serde_json::Value = serde_json::from_str(
@@ -1068,7 +1075,7 @@ fn a_rule_flagging_most_rows_raises_the_base_rate_alarm() {
     let alarms = m["alarms"].as_array().expect("alarms");
     assert_eq!(alarms.len(), 1, "{alarms:?}");
     let a = &alarms[0];
-    assert_eq!(a["rule"], "FL-01");
+    assert_eq!(a["rule"], "CL-99");
     assert_eq!(a["flagged"], a["examined"]);
     assert!(a["examined"].as_u64().expect("n") >= 100);
     assert_eq!(a["share"], 1.0);
@@ -1208,4 +1215,138 @@ fn a_merged_identity_named_by_a_finding_has_its_waterfall_in_report_html_masked(
         assert!((sum - w[10]).abs() < 0.06, "{w:?}");
     }
     assert!(section.contains("出生日期") && section.contains("DC-01"));
+}
+
+/// Copies a folder tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("dir") {
+        let p = e.expect("entry").path();
+        let dest = to.join(p.file_name().expect("name"));
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_new_rule_is_one_toml_file_and_one_hand_made_folder_with_no_rust() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (pack, fixtures) = (tmp.path().join("rules"), tmp.path().join("fixtures"));
+    copy_rules(&pack);
+    std::fs::create_dir_all(&fixtures).expect("mkdir");
+    let o = run(&[
+        "rules",
+        "new",
+        "CL-11",
+        "high-fee",
+        "--family",
+        "claims",
+        "--view",
+        "claim",
+        "--rules",
+        s(&pack),
+        "--fixtures",
+        s(&fixtures),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let file = pack.join("claims/CL-11-high-fee.toml");
+    let skeleton = std::fs::read_to_string(&file).expect("rule file");
+    // the skeleton is a valid (preview) rule, and a second `rules new` refuses to overwrite it
+    assert_eq!(run(&["rules", "check", s(&pack)]).status.code(), Some(0));
+    let again = run(&[
+        "rules",
+        "new",
+        "CL-11",
+        "high-fee",
+        "--rules",
+        s(&pack),
+        "--fixtures",
+        s(&fixtures),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    // the author writes the check, and a hand-made package: CL-05's, whose classes charge fees
+    let rule = skeleton
+        .replace("where = \"false\"", "where = \"not_null(fee_per_trainee) and fee_per_trainee > yuan(450) and planned_hours < 7\"")
+        .replace("status = \"preview\"", "status = \"stable\"");
+    std::fs::write(&file, rule).expect("write");
+    let package = fixtures.join("CL-11/package");
+    std::fs::remove_dir_all(&package).expect("rm skeleton package");
+    copy_tree(&root().join("fixtures/rules/CL-05/package"), &package);
+    let claims = std::fs::read_to_string(package.join("claims.csv")).expect("claims");
+    let classes = std::fs::read_to_string(package.join("classes.csv")).expect("classes");
+    // expected: the claims of short classes charging more than 450 yuan, from the package's rows
+    let header: Vec<&str> = classes.lines().next().expect("header").split(',').collect();
+    let at = |name: &str| header.iter().position(|c| *c == name).expect("column");
+    let (fee, hours) = (at("fee_per_trainee"), at("planned_hours"));
+    let num = |l: &str, i: usize| l.split(',').nth(i).and_then(|v| v.parse::<f64>().ok());
+    let dear: Vec<String> = classes
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            num(l, fee).is_some_and(|v| v > 450.0) && num(l, hours).is_some_and(|h| h < 7.0)
+        })
+        .map(|l| l.split(',').next().expect("id").to_string())
+        .collect();
+    assert!(!dear.is_empty(), "the package has a dear class");
+    let mut cases = String::from("id,expect,why\n");
+    for l in claims.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let flagged = dear.iter().any(|c| f.contains(&c.as_str()));
+        cases.push_str(&format!(
+            "{},{},fee\n",
+            f[0],
+            if flagged { "flag" } else { "clean" }
+        ));
+    }
+    std::fs::write(package.join("cases.csv"), &cases).expect("cases");
+    let test = |bless: bool| {
+        let mut a = vec![
+            "rules",
+            "test",
+            s(&pack),
+            "--fixtures",
+            s(&fixtures),
+            "--only",
+            "CL-11",
+        ];
+        if bless {
+            a.push("--bless");
+        }
+        run(&a)
+    };
+    let o = test(true);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let snap = std::fs::read_to_string(fixtures.join("CL-11/snapshot.csv")).expect("snapshot");
+    assert!(
+        snap.lines().count() > 1 && snap.contains("TODO: one sentence"),
+        "{snap}"
+    );
+    assert_eq!(test(false).status.code(), Some(0));
+    // a case the rule does not meet fails the test (exit 3), naming the case
+    std::fs::write(
+        package.join("cases.csv"),
+        cases.replacen(",clean,", ",flag,", 1),
+    )
+    .expect("cases");
+    let o = test(false);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("should be flagged"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }

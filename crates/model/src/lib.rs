@@ -24,6 +24,7 @@ pub mod hours;
 pub mod ids;
 pub mod money;
 pub mod output;
+pub mod rejection;
 pub mod sign_ins;
 pub mod trace;
 pub mod vocab;

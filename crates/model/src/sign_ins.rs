@@ -697,7 +697,8 @@ struct ClassFeatures {
 /// sign-in to the next sign-out of the same trainee on the same day (the 学时 convention); where
 /// the class has a timetable, only presence inside that day's sessions counts, so a morning
 /// shift signing out late does not meet an afternoon shift signing in early. An interval ending
-/// at the instant another starts does not overlap it.
+/// at the instant another starts does not overlap it, and a count must hold for 15 minutes
+/// ([`HOLD_MS`]).
 fn max_concurrent(run: &[u128], rows: &Rows<'_>, sessions: Option<(&Timetable, &str)>) -> i64 {
     let mut edges: Vec<(i64, i64)> = Vec::new();
     let mut push = |a: i64, b: i64, day: i64| match sessions {
@@ -732,15 +733,23 @@ fn max_concurrent(run: &[u128], rows: &Rows<'_>, sessions: Option<(&Timetable, &
             _ => {}
         }
     }
-    // an end sorts before a start at one instant
+    // an end sorts before a start at one instant; a count counts once it holds for HOLD_MS
     edges.sort_unstable();
     let (mut now, mut most) = (0i64, 0i64);
-    for (_, d) in edges {
+    for (i, &(t, d)) in edges.iter().enumerate() {
         now += d;
-        most = most.max(now);
+        let until = edges.get(i + 1).map_or(t, |e| e.0);
+        if until - t >= HOLD_MS {
+            most = most.max(now);
+        }
     }
     most
 }
+
+/// How long a head count must hold to count as trainees present at once: a morning shift
+/// signing out a few minutes late while the afternoon shift signs in (back-to-back sessions
+/// merge into one timetable span) is a hand-over, not a crowd.
+const HOLD_MS: i64 = 15 * 60_000;
 
 /// Mean and sample standard deviation (two passes; the deviation needs two values).
 fn mean_sd(v: &[f64]) -> (Option<f64>, Option<f64>) {
@@ -1125,38 +1134,50 @@ mod tests {
 
     #[test]
     fn two_shifts_a_day_are_never_present_at_once() {
-        // morning shift P1..P3 08:00–12:00 (sign-out 12:10), afternoon P4..P6 12:00–16:00 (sign-in
-        // 11:55): six sign in that day, at most three are inside a session at one moment
-        let mut class = Vec::new();
-        let mut person = Vec::new();
-        let mut ts = Vec::new();
-        let mut dir = Vec::new();
-        for (i, p) in ["P1", "P2", "P3", "P4", "P5", "P6"].iter().enumerate() {
-            let (a, b) = if i < 3 {
-                (D0 + 7 * H + 55 * M, D0 + 12 * H + 10 * M)
+        // morning shift P1..P3 08:00–12:00, afternoon P4..P6 12:00–16:00 (back to back: the
+        // timetable merges them into one span); the morning signs out at 12:07 and the afternoon
+        // signs in at 11:58. Six sign in that day; six are in the room for 9 minutes only.
+        let shift = |i: usize| {
+            if i < 3 {
+                (D0 + 7 * H + 55 * M, D0 + 12 * H + 7 * M)
             } else {
-                (D0 + 11 * H + 55 * M, D0 + 16 * H + 5 * M)
-            };
-            for (t, d) in [(a, "in"), (b, "out")] {
-                class.push("C3");
-                person.push(*p);
-                ts.push(Some(t));
-                dir.push(d);
+                (D0 + 11 * H + 58 * M, D0 + 16 * H + 5 * M)
             }
-        }
-        let n = class.len();
-        let att = DataFrame::new_infer_height(vec![
-            Column::new("class_id".into(), class),
-            Column::new("person_id".into(), person),
-            dt("ts", ts),
-            Column::new("direction".into(), dir),
-            Column::new("method".into(), vec!["card"; n]),
-            Column::new("face_score".into(), vec![None::<f64>; n]),
-            Column::new("device_id".into(), vec![None::<&str>; n]),
-            Column::new("lat".into(), vec![None::<f64>; n]),
-            Column::new("lon".into(), vec![None::<f64>; n]),
-        ])
-        .expect("frame");
+        };
+        let frame = |late: bool| {
+            let mut class = Vec::new();
+            let mut person = Vec::new();
+            let mut ts = Vec::new();
+            let mut dir = Vec::new();
+            for (i, p) in ["P1", "P2", "P3", "P4", "P5", "P6"].iter().enumerate() {
+                let (a, b) = shift(i);
+                // `late`: the morning stays until 12:40, a crowd of six for 40 minutes
+                let b = if late && i < 3 {
+                    D0 + 12 * H + 40 * M
+                } else {
+                    b
+                };
+                for (t, d) in [(a, "in"), (b, "out")] {
+                    class.push("C3");
+                    person.push(*p);
+                    ts.push(Some(t));
+                    dir.push(d);
+                }
+            }
+            let n = class.len();
+            DataFrame::new_infer_height(vec![
+                Column::new("class_id".into(), class),
+                Column::new("person_id".into(), person),
+                dt("ts", ts),
+                Column::new("direction".into(), dir),
+                Column::new("method".into(), vec!["card"; n]),
+                Column::new("face_score".into(), vec![None::<f64>; n]),
+                Column::new("device_id".into(), vec![None::<&str>; n]),
+                Column::new("lat".into(), vec![None::<f64>; n]),
+                Column::new("lon".into(), vec![None::<f64>; n]),
+            ])
+            .expect("frame")
+        };
         let cls = DataFrame::new_infer_height(vec![
             Column::new("class_id".into(), ["C3"]),
             Column::new("venue_lat".into(), [None::<f64>]),
@@ -1169,13 +1190,20 @@ mod tests {
             dt("ends_at", vec![Some(D0 + 12 * H), Some(D0 + 16 * H)]),
         ])
         .expect("frame");
-        let r = sign_in_days(&att, &cls, &shifts, None, SETTINGS).expect("pass");
-        assert_eq!(i64s(&r.classes, "max_daily_trainees"), [Some(6)]);
-        assert_eq!(i64s(&r.classes, "max_concurrent_trainees"), [Some(3)]);
-        // without the timetable the raw presence overlaps from 11:55 to 12:10
-        let none = shifts.clear();
-        let r = sign_in_days(&att, &cls, &none, None, SETTINGS).expect("pass");
-        assert_eq!(i64s(&r.classes, "max_concurrent_trainees"), [Some(6)]);
+        let most = |att: &DataFrame, s: &DataFrame| {
+            let r = sign_in_days(att, &cls, s, None, SETTINGS).expect("pass");
+            (
+                i64s(&r.classes, "max_daily_trainees"),
+                i64s(&r.classes, "max_concurrent_trainees"),
+            )
+        };
+        assert_eq!(most(&frame(false), &shifts), (vec![Some(6)], vec![Some(3)]));
+        assert_eq!(
+            most(&frame(false), &shifts.clear()),
+            (vec![Some(6)], vec![Some(3)])
+        );
+        // a crowd that stays: six for 40 minutes
+        assert_eq!(most(&frame(true), &shifts), (vec![Some(6)], vec![Some(6)]));
     }
 
     #[test]

@@ -5,27 +5,7 @@ use std::path::Path;
 
 use crate::{ReportError, spreadsheet_safe};
 
-/// One rejected row, as written (mirrors `subsidy_ingest::Rejection`, which this crate does not
-/// depend on).
-#[derive(Debug, Clone)]
-pub struct RejectedRow<'a> {
-    /// target table
-    pub table: &'a str,
-    /// source file
-    pub file: &'a str,
-    /// 1-based line
-    pub line: u64,
-    /// column at fault
-    pub column: &'a str,
-    /// offending value
-    pub value: &'a str,
-    /// reason code
-    pub reason: &'a str,
-    /// explanation
-    pub message: &'a str,
-    /// the whole row
-    pub record: &'a str,
-}
+pub use subsidy_model::rejection::Rejection;
 
 /// The header of every rejected file.
 pub const HEADER: [&str; 7] = [
@@ -34,7 +14,7 @@ pub const HEADER: [&str; 7] = [
 
 /// Writes one file per table into `dir/rejected/` (the folder is created only when needed, and
 /// emptied of earlier files first). Returns the files written.
-pub fn write_rejected(dir: &Path, rows: &[RejectedRow<'_>]) -> Result<Vec<String>, ReportError> {
+pub fn write_rejected(dir: &Path, rows: &[Rejection]) -> Result<Vec<String>, ReportError> {
     let rdir = dir.join("rejected");
     if rdir.exists() {
         std::fs::remove_dir_all(&rdir).map_err(|e| ReportError::Io {
@@ -42,7 +22,7 @@ pub fn write_rejected(dir: &Path, rows: &[RejectedRow<'_>]) -> Result<Vec<String
             source: e,
         })?;
     }
-    let mut by_table: BTreeMap<&str, Vec<&RejectedRow<'_>>> = BTreeMap::new();
+    let mut by_table: BTreeMap<&str, Vec<&Rejection>> = BTreeMap::new();
     for r in rows {
         by_table.entry(r.table).or_default().push(r);
     }
@@ -65,13 +45,13 @@ pub fn write_rejected(dir: &Path, rows: &[RejectedRow<'_>]) -> Result<Vec<String
         for r in rows {
             let line = r.line.to_string();
             w.write_record([
-                spreadsheet_safe(r.file).as_ref(),
+                spreadsheet_safe(&r.file).as_ref(),
                 line.as_str(),
-                spreadsheet_safe(r.column).as_ref(),
-                spreadsheet_safe(r.value).as_ref(),
-                r.reason,
-                spreadsheet_safe(r.message).as_ref(),
-                spreadsheet_safe(r.record).as_ref(),
+                spreadsheet_safe(&r.column).as_ref(),
+                spreadsheet_safe(&r.value).as_ref(),
+                r.reason.code(),
+                spreadsheet_safe(&r.message).as_ref(),
+                spreadsheet_safe(&r.record).as_ref(),
             ])
             .map_err(csv_err)?;
         }

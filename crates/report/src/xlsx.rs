@@ -10,7 +10,7 @@ use subsidy_model::output::OutType;
 
 use crate::ReportError;
 use crate::mask::Masker;
-use crate::rejected::RejectedRow;
+use crate::rejected::Rejection;
 
 /// Excel's last row index (1,048,576 rows, the header included).
 const MAX_ROWS: usize = 1_048_575;
@@ -118,7 +118,7 @@ pub fn write_workbook(
     created: (u16, u8, u8),
     summary: &[(String, Value)],
     sheets: &[Sheet<'_>],
-    rejected: &[RejectedRow<'_>],
+    rejected: &[Rejection],
     mask: &Masker,
     layout: Layout,
 ) -> Result<(), ReportError> {
@@ -251,13 +251,13 @@ pub fn write_workbook(
                 return Ok(());
             };
             ws.write_string(row, 0, r.table)?;
-            ws.write_string(row, 1, fit(&mask.text(r.file)))?;
+            ws.write_string(row, 1, fit(&mask.text(&r.file)))?;
             ws.write_number(row, 2, r.line as f64)?;
-            ws.write_string(row, 3, r.column)?;
-            ws.write_string(row, 4, fit(&mask.text(r.value)))?;
-            ws.write_string(row, 5, r.reason)?;
-            ws.write_string(row, 6, fit(&mask.text(r.message)))?;
-            ws.write_string(row, 7, fit(&mask.text(r.record)))?;
+            ws.write_string(row, 3, &r.column)?;
+            ws.write_string(row, 4, fit(&mask.text(&r.value)))?;
+            ws.write_string(row, 5, r.reason.code())?;
+            ws.write_string(row, 6, fit(&mask.text(&r.message)))?;
+            ws.write_string(row, 7, fit(&mask.text(&r.record)))?;
             Ok(())
         },
     )

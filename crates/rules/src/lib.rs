@@ -22,6 +22,7 @@ pub mod entitlement;
 pub mod expr;
 pub mod pack;
 pub mod primitives;
+pub mod reviews;
 pub mod rule;
 pub mod runner;
 pub mod scaffold;
@@ -51,8 +52,13 @@ pub fn suggest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) 
 
 /// What a scan's rule stage produces.
 pub struct Outcome {
-    /// findings in the contract's columns plus internal `_`-columns
+    /// findings in the contract's columns plus internal `_`-columns (those a dismissal in force
+    /// took out are in `dismissed`)
     pub findings: DataFrame,
+    /// findings suppressed by a review dismissal in force (same columns)
+    pub dismissed: DataFrame,
+    /// what the review decisions did: marks by finding id, reviews of findings not raised
+    pub reviewed: reviews::Applied,
     /// one row per claim to recover
     pub recoveries: DataFrame,
     /// one row per responsible party
@@ -75,6 +81,8 @@ pub fn view_settings(pack: &Pack) -> views::ViewSettings {
 
 /// Builds the views and runs the pack: findings, recoveries, parties. `detected` holds the
 /// findings of detectors outside the pack (clustering); they are settled with the rules' own.
+/// `reviews` are applied before settlement: a dismissal in force takes its finding out, so
+/// recoveries and parties are settled once, on the findings that stand.
 /// The input frames are dropped once the views are built (at scale, the sign-ins alone are
 /// gigabytes the rules never read again).
 pub fn run(
@@ -85,6 +93,7 @@ pub fn run(
     today: chrono::NaiveDate,
     detected: &[subsidy_model::output::DetectorFinding],
     sign_ins: Option<sign_ins::SignInDays>,
+    reviews: &reviews::Reviews,
 ) -> PolarsResult<Outcome> {
     let inputs = views::Inputs {
         frames,
@@ -98,10 +107,14 @@ pub fn run(
     if !detected.is_empty() {
         findings = runner::sort_findings(findings.vstack(&runner::detector_findings(detected)?)?)?;
     }
+    let reviewed = reviews::apply(reviews, &findings, today)?;
+    let (findings, dismissed) = reviews::split(&findings, &reviewed)?;
     let (recoveries, parties) =
         accountability::settle(&findings, &views.frames["claim"], &pack.thresholds)?;
     Ok(Outcome {
         findings,
+        dismissed,
+        reviewed,
         recoveries,
         parties,
         runs,

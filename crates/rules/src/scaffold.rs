@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn bad_requests_say_what_is_wrong() {
         assert_eq!(
-            skeleton("TP11", "x", None, "claim").unwrap_err(),
+            skeleton("TP11", "x", None, "claim").expect_err("refused"),
             ScaffoldError::BadId("TP11".into())
         );
         assert!(matches!(
@@ -220,12 +220,12 @@ mod tests {
             Err(ScaffoldError::Family { .. })
         ));
         assert_eq!(
-            skeleton("TP-11", "Night", None, "claim").unwrap_err(),
+            skeleton("TP-11", "Night", None, "claim").expect_err("refused"),
             ScaffoldError::BadName("Night".into())
         );
         assert_eq!(
             skeleton("TP-11", "night", None, "clam")
-                .unwrap_err()
+                .expect_err("refused")
                 .to_string(),
             "unknown view `clam`; did you mean `claim`?"
         );

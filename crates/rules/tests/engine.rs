@@ -234,6 +234,7 @@ fn run(pack: &Pack, pkg: &subsidy_ingest::Package) -> subsidy_rules::Outcome {
         chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
         &[],
         None,
+        &Default::default(),
     )
     .expect("runs")
 }
@@ -342,11 +343,12 @@ fn a_claim_is_recovered_once_never_above_what_was_paid() {
             .get(0),
         Some(84_000)
     );
-    // EL-02 and TP-01 (one day of attendance) each ask for the full amount; CL-02's excess,
+    // EL-02 and TP-01 (one day of attendance) each ask for the full amount, TP-02 (no trainee of
+    // the class verified for 90 % of the standard) for the shortfall; CL-02's excess,
     // min(paid 840, claimed 1500) - entitled 1200, is below zero: nothing, so it is not a basis
     assert_eq!(
         r.column("basis").expect("c").str().expect("s").get(0),
-        Some("EL-02;TP-01")
+        Some("EL-02;TP-01;TP-02")
     );
     assert_eq!(
         r.column("finding_ids")
@@ -355,7 +357,7 @@ fn a_claim_is_recovered_once_never_above_what_was_paid() {
             .expect("s")
             .get(0)
             .map(|s| s.split(';').count()),
-        Some(2)
+        Some(3)
     );
 }
 
