@@ -15,6 +15,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use subsidy_model::money::{format_yuan, parse_yuan};
+use subsidy_model::vocab::{Category, EntityKind};
 
 use crate::{Exit, Failure};
 
@@ -121,26 +122,12 @@ pub struct ScenarioRecall {
 }
 
 fn read_csv(path: &std::path::Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
-    let mut r =
-        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let headers: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
-    let mut out = Vec::new();
-    for rec in r.records() {
-        let rec = rec?;
-        out.push(
-            headers
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(|s| s.trim_start_matches('\'').to_string()))
-                .collect(),
-        );
-    }
-    Ok(out)
+    Ok(subsidy_testkit::read_rows_unguarded(path)?)
 }
 
 /// Scores findings in `out` against labels in `pkg`.
 pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Scores> {
-    let labels = read_csv(&pkg.join("labels.csv"))?;
+    let labels = subsidy_synth::labels::read_labels(&pkg.join("labels.csv"))?;
     let findings = read_csv(&out.join("findings.csv"))?;
     let recoveries = read_csv(&out.join("recoveries.csv"))?;
     let parties = read_csv(&out.join("parties.csv"))?;
@@ -150,24 +137,22 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
     let mut scen_claims: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut planted_inst = BTreeSet::new();
     for l in &labels {
-        let (s, c, k, e, cl) = (
-            &l["scenario"],
-            &l["category"],
-            &l["entity_kind"],
-            &l["entity_id"],
-            &l["claim_id"],
-        );
-        if !cl.is_empty() {
-            let exp =
-                parse_yuan(l.get("expected_recovery").map_or("0", String::as_str)).unwrap_or(0);
-            let entry = lab_claims.entry(cl.clone()).or_default();
-            entry.0.insert(c.clone());
-            entry.1 = entry.1.max(exp);
-            scen_claims.entry(s.clone()).or_default().insert(cl.clone());
-        } else {
-            lab_entities.entry(s.clone()).or_default().insert(e.clone());
-            if k == "institution" && c != "funds_use" {
-                planted_inst.insert(e.clone());
+        let (s, c) = (l.scenario.to_string(), l.category.as_str().to_string());
+        match &l.claim_id {
+            Some(cl) => {
+                let entry = lab_claims.entry(cl.clone()).or_default();
+                entry.0.insert(c);
+                entry.1 = entry.1.max(l.expected_recovery);
+                scen_claims.entry(s).or_default().insert(cl.clone());
+            }
+            None => {
+                lab_entities
+                    .entry(s)
+                    .or_default()
+                    .insert(l.entity_id.clone());
+                if l.entity_kind == EntityKind::Institution && l.category != Category::FundsUse {
+                    planted_inst.insert(l.entity_id.clone());
+                }
             }
         }
     }
@@ -287,8 +272,8 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
     // identity pairs: each planted two-ID person is labelled as two person rows in a row
     let persons_planted: Vec<&String> = labels
         .iter()
-        .filter(|l| l["scenario"] == "two_ids_one_person" && l["entity_kind"] == "person")
-        .map(|l| &l["entity_id"])
+        .filter(|l| l.scenario == "two_ids_one_person" && l.entity_kind == EntityKind::Person)
+        .map(|l| &l.entity_id)
         .collect();
     let truth: BTreeSet<(String, String)> = persons_planted
         .chunks(2)
@@ -341,8 +326,10 @@ pub fn score(pkg: &std::path::Path, out: &std::path::Path) -> anyhow::Result<Sco
         .unwrap_or_default();
     let colluding: BTreeSet<&String> = labels
         .iter()
-        .filter(|l| l["scenario"] == "colluding_institutions" && l["entity_kind"] == "institution")
-        .map(|l| &l["entity_id"])
+        .filter(|l| {
+            l.scenario == "colluding_institutions" && l.entity_kind == EntityKind::Institution
+        })
+        .map(|l| &l.entity_id)
         .filter(|i| active.is_empty() || active.contains(*i))
         .collect();
     let mut ranked: Vec<(f64, &String)> = parties

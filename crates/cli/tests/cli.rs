@@ -546,7 +546,7 @@ fn evaluate_scores_a_perfect_and_an_empty_findings_set() {
 }
 
 fn read_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    subsidy_synth::read_rows(path).expect("csv")
+    subsidy_testkit::read_rows(path).expect("csv")
 }
 
 fn fen(yuan: &str) -> i64 {

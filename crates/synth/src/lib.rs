@@ -50,6 +50,7 @@
 
 mod generator;
 pub mod idgen;
+pub mod labels;
 pub mod scenario;
 pub mod sink;
 pub mod world;
@@ -58,25 +59,6 @@ pub use generator::{
     Config, DayLength, Mode, NO_SESSION_DAILY_CAP_MIN, Route, Scale, Summary, generate,
 };
 pub use sink::Format;
-
-/// Reads a CSV the generator or the engine wrote (a package table, `labels.csv`, an output) as
-/// rows of column → value: how tests and checks look at what was written.
-pub fn read_rows(
-    path: &std::path::Path,
-) -> Result<Vec<std::collections::BTreeMap<String, String>>, csv::Error> {
-    let mut r = csv::Reader::from_path(path)?;
-    let header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
-    r.records()
-        .map(|row| {
-            let row = row?;
-            Ok(header
-                .iter()
-                .cloned()
-                .zip(row.iter().map(str::to_string))
-                .collect())
-        })
-        .collect()
-}
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]

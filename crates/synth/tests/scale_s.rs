@@ -6,8 +6,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use subsidy_model::ids::{IdCheck, UsccCheck, check_resident_id, check_uscc};
 use subsidy_synth::{Config, Scale, generate, scenario::SCENARIOS};
 
+/// A package table as rows of column → value.
 fn read(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
-    subsidy_synth::read_rows(path).expect("csv")
+    let mut r = csv::Reader::from_path(path).expect("csv");
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    r.records()
+        .map(|row| {
+            header
+                .iter()
+                .cloned()
+                .zip(row.expect("row").iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -15,13 +31,14 @@ fn every_scenario_is_planted_at_s_and_identifiers_are_valid_unless_broken() {
     let dir = tempfile::tempdir().expect("tmp");
     let summary = generate(dir.path(), &Config::new(Scale::S, 1)).expect("generates");
     assert!(summary.rows["persons"] >= 10_000);
-    let labels = read(&dir.path().join("labels.csv"));
+    let labels =
+        subsidy_synth::labels::read_labels(&dir.path().join("labels.csv")).expect("labels");
     // every scenario planted, as many times as the summary says (at the rate: 10k × rate, ≥ 1)
     let mut by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for l in &labels {
-        by.entry(l["scenario"].clone())
+        by.entry(l.scenario.to_string())
             .or_default()
-            .insert(l["entity_id"].clone());
+            .insert(l.entity_id.clone());
     }
     for s in SCENARIOS {
         let planted = summary.planted.get(s.name).copied().unwrap_or(0);
@@ -39,10 +56,10 @@ fn every_scenario_is_planted_at_s_and_identifiers_are_valid_unless_broken() {
     let broken_ids: BTreeSet<&String> = labels
         .iter()
         .filter(|l| {
-            matches!(l["scenario"].as_str(), "invalid_id" | "two_ids_one_person")
-                && l["entity_kind"] == "person"
+            matches!(l.scenario, "invalid_id" | "two_ids_one_person")
+                && l.entity_kind.as_str() == "person"
         })
-        .map(|l| &l["entity_id"])
+        .map(|l| &l.entity_id)
         .collect();
     let mut bad = Vec::new();
     for p in read(&dir.path().join("persons.csv")) {
@@ -55,8 +72,8 @@ fn every_scenario_is_planted_at_s_and_identifiers_are_valid_unless_broken() {
     assert!(bad.is_empty(), "invalid ids not planted: {bad:?}");
     let broken_codes: BTreeSet<&String> = labels
         .iter()
-        .filter(|l| l["scenario"] == "invalid_uscc")
-        .map(|l| &l["entity_id"])
+        .filter(|l| l.scenario == "invalid_uscc")
+        .map(|l| &l.entity_id)
         .collect();
     for i in read(&dir.path().join("institutions.csv")) {
         let ok = matches!(check_uscc(&i["institution_id"]), UsccCheck::Valid);
@@ -70,8 +87,8 @@ fn every_scenario_is_planted_at_s_and_identifiers_are_valid_unless_broken() {
     // certificate numbers well formed except the planted malformed ones
     let malformed: BTreeSet<&String> = labels
         .iter()
-        .filter(|l| l["scenario"] == "malformed_certificate")
-        .map(|l| &l["claim_id"])
+        .filter(|l| l.scenario == "malformed_certificate")
+        .filter_map(|l| l.claim_id.as_ref())
         .collect();
     // (level certificates only: special-ability and training certificates follow their
     // province's or institution's own numbering)

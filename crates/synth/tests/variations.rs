@@ -176,7 +176,7 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
     let claims = T::read(d, "claims");
     let evals = T::read(d, "evaluations");
     let enrollments = T::read(d, "enrollments");
-    let labels = subsidy_synth::read_rows(&d.join("labels.csv")).expect("labels");
+    let labels = subsidy_synth::labels::read_labels(&d.join("labels.csv")).expect("labels");
     let n_classes = classes.rows.len() as f64;
 
     // ---- timetables ----
@@ -336,8 +336,8 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         .collect();
     let early: BTreeSet<&str> = labels
         .iter()
-        .filter(|l| l["scenario"] == "exam_before_training_end" && l["entity_kind"] == "class")
-        .map(|l| l["entity_id"].as_str())
+        .filter(|l| l.scenario == "exam_before_training_end" && l.entity_kind.as_str() == "class")
+        .map(|l| l.entity_id.as_str())
         .collect();
     // (organisation, site, start) → (practical score, passed, evaluation id)
     let mut sittings: BTreeMap<(&str, &str, &str), Vec<Candidate>> = BTreeMap::new();
@@ -369,8 +369,8 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
     assert!((0.02..0.2).contains(&failed));
     let uniform_claims: BTreeSet<&str> = labels
         .iter()
-        .filter(|l| l["scenario"] == "uniform_scores" && !l["claim_id"].is_empty())
-        .map(|l| l["claim_id"].as_str())
+        .filter(|l| l.scenario == "uniform_scores" && l.claim_id.is_some())
+        .map(|l| l.claim_id.as_deref().unwrap_or(""))
         .collect();
     let claim_of_eval: BTreeMap<&str, &str> = claims
         .rows
@@ -434,10 +434,10 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
             .collect();
         for l in labels
             .iter()
-            .filter(|l| l["scenario"] == name && !l["claim_id"].is_empty())
+            .filter(|l| l.scenario == name && l.claim_id.is_some())
         {
             *per_person
-                .entry(person_of[l["claim_id"].as_str()])
+                .entry(person_of[l.claim_id.as_deref().unwrap_or("")])
                 .or_default() += 1;
         }
         assert!(!per_person.is_empty());
@@ -466,9 +466,9 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
     let (mut named, mut on_row, mut via_enrolment) = (0, 0, 0);
     for l in labels
         .iter()
-        .filter(|l| l["scenario"] == "exam_before_training_end" && !l["claim_id"].is_empty())
+        .filter(|l| l.scenario == "exam_before_training_end" && l.claim_id.is_some())
     {
-        let r = claim_row[l["claim_id"].as_str()];
+        let r = claim_row[l.claim_id.as_deref().unwrap_or("")];
         let ev = claims.get(r, "evaluation_id");
         let ev_row = evals
             .rows
@@ -500,9 +500,9 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
          {on_row}, only in enrolments {via_enrolment}"
     );
     assert!(named > 0 && on_row > 0 && via_enrolment > 0);
-    assert!(labels.iter().any(|l| l["scenario"] == "revoked_institution"
-        && !l["claim_id"].is_empty()
-        && claims.get(claim_row[l["claim_id"].as_str()], "scheme") == "evaluation"));
+    assert!(labels.iter().any(|l| l.scenario == "revoked_institution"
+        && l.claim_id.is_some()
+        && claims.get(claim_row[l.claim_id.as_deref().unwrap_or("")], "scheme") == "evaluation"));
 
     // ---- overlapping classes really overlap (≥ 30 min on a day, at two venues) ----
     let mut span: BTreeMap<(&str, &str, NaiveDate), (NaiveDateTime, NaiveDateTime)> =
@@ -521,8 +521,8 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
     }
     let overlapped: BTreeSet<&str> = labels
         .iter()
-        .filter(|l| l["scenario"] == "overlapping_classes" && !l["claim_id"].is_empty())
-        .map(|l| claims.get(claim_row[l["claim_id"].as_str()], "person_id"))
+        .filter(|l| l.scenario == "overlapping_classes" && l.claim_id.is_some())
+        .map(|l| claims.get(claim_row[l.claim_id.as_deref().unwrap_or("")], "person_id"))
         .collect();
     for p in &overlapped {
         let mine: Vec<_> = span
@@ -539,8 +539,8 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
     // ---- a double-booked teacher teaches two classes at the same hours ----
     let teachers: BTreeSet<&str> = labels
         .iter()
-        .filter(|l| l["scenario"] == "teacher_double_booked")
-        .map(|l| l["entity_id"].as_str())
+        .filter(|l| l.scenario == "teacher_double_booked")
+        .map(|l| l.entity_id.as_str())
         .collect();
     assert!(!teachers.is_empty());
     for t in &teachers {
@@ -576,9 +576,9 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         .collect();
     for l in labels
         .iter()
-        .filter(|l| matches!(l["scenario"].as_str(), "low_attendance" | "ghost_trainee"))
+        .filter(|l| matches!(l.scenario, "low_attendance" | "ghost_trainee"))
     {
-        let (person, occ) = person_of_claim[l["claim_id"].as_str()];
+        let (person, occ) = person_of_claim[l.claim_id.as_deref().unwrap_or("")];
         let ((class, _), (got, planned)) = hours
             .iter()
             .find(|((c, p), _)| p == person && class_occ[c.as_str()] == occ)
@@ -586,7 +586,7 @@ fn the_variations_are_generated_in_their_shares_and_a_clean_package_is_clean() {
         assert!(
             *got < 0.8 * planned,
             "{}: {person} credited {got:.1} of {planned} in {class}",
-            l["scenario"]
+            l.scenario
         );
     }
 
