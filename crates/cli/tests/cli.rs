@@ -287,19 +287,7 @@ fn generate_rejects_unknown_scenarios() {
 }
 
 fn copy_rules(to: &Path) {
-    fn walk(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for e in std::fs::read_dir(from).expect("dir") {
-            let p = e.expect("entry").path();
-            let dest = to.join(p.file_name().expect("name"));
-            if p.is_dir() {
-                walk(&p, &dest);
-            } else {
-                std::fs::copy(&p, &dest).expect("copy");
-            }
-        }
-    }
-    walk(&root().join("rules"), to);
+    copy_tree(&root().join("rules"), to);
 }
 
 #[test]
