@@ -158,11 +158,11 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
         }
         RulesCmd::Explain { id, rules } => {
             let pack = crate::pack::load(rules.as_deref())?;
-            let ids: Vec<&str> = pack.rules.iter().map(|r| r.file.id.as_str()).collect();
+            let ids: Vec<&str> = pack.rules.iter().map(|r| r.id.as_str()).collect();
             let Some(_) = pack
                 .rules
                 .iter()
-                .find(|r| r.file.id.eq_ignore_ascii_case(&id) || r.file.name == id)
+                .find(|r| r.id.eq_ignore_ascii_case(&id) || r.name == id)
             else {
                 let hint = subsidy_rules::suggest(&id.to_uppercase(), ids.iter().copied())
                     .map(|s| format!("; did you mean {s}?"))
@@ -176,8 +176,8 @@ pub fn run(c: RulesCmd) -> Result<u8, Failure> {
                 .or_else(|| {
                     pack.rules
                         .iter()
-                        .find(|r| r.file.name == id)
-                        .and_then(|r| md.find(&format!("\n### {}\n", r.file.id)))
+                        .find(|r| r.name == id)
+                        .and_then(|r| md.find(&format!("\n### {}\n", r.id)))
                 })
                 .unwrap_or(0);
             let rest = &md[start + 1..];

@@ -305,7 +305,7 @@ fn invalid_rules_exit_3_with_file_line_and_column() {
     assert!(
         err.contains("claims/CL-01-late-claim.toml:")
             && err.contains(
-                "unknown parameter `$claim_window_monthz`; did you mean `$claim_window_months`?"
+                "unknown parameter `$claim_window_monthz`\n  help: did you mean `$claim_window_months`?"
             ),
         "{err}"
     );

@@ -1,6 +1,23 @@
 //! The contract's enumerations, each with its canonical lowercase English name and the aliases
 //! (Chinese labels, level digits) that exports use instead.
 
+/// What every vocabulary enum offers, for code generic over them (the rule-file checker reads
+/// each field by its canonical names alone).
+pub trait Vocab: Copy + 'static {
+    /// Every value, in declaration order.
+    fn all() -> &'static [Self];
+    /// The canonical (contract) spelling.
+    fn canonical(self) -> &'static str;
+    /// The value whose canonical spelling is exactly `s` (no aliases, no case folding).
+    fn from_canonical(s: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|v| v.canonical() == s)
+    }
+    /// The canonical spellings, in declaration order.
+    fn names() -> Vec<&'static str> {
+        Self::all().iter().map(|v| v.canonical()).collect()
+    }
+}
+
 /// Defines a vocabulary enum: canonical name first, then accepted aliases.
 macro_rules! vocab {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $canon:literal $(| $alias:literal)* ),+ $(,)? }) => {
@@ -32,6 +49,15 @@ macro_rules! vocab {
                     }
                 )+
                 None
+            }
+        }
+
+        impl $crate::vocab::Vocab for $name {
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn canonical(self) -> &'static str {
+                self.as_str()
             }
         }
 
@@ -362,6 +388,30 @@ vocab! {
         RevokeQualification = "revoke_qualification" | "取消资质",
         /// 移送司法机关
         ReferToJudiciary = "refer_to_judiciary" | "移送司法机关",
+    }
+}
+
+vocab! {
+    /// A rule's `recover`: how much of a flagged claim it recovers.
+    Recover {
+        /// the whole claim
+        Full = "full",
+        /// the part above what was due (the rule's `excess` expression, in fen)
+        Excess = "excess",
+        /// nothing: the finding is a lead for review
+        None = "none",
+    }
+}
+
+vocab! {
+    /// A rule's `status`.
+    RuleStatus {
+        /// runs in every scan
+        Stable = "stable",
+        /// runs only with `scan --preview`
+        Preview = "preview",
+        /// still runs, with a warning; to be removed
+        Deprecated = "deprecated",
     }
 }
 

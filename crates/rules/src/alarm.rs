@@ -70,8 +70,8 @@ pub fn alarms(pack: &Pack, runs: &[RuleRun]) -> Vec<Alarm> {
             let view = pack
                 .rules
                 .iter()
-                .find(|r| r.file.id == id)
-                .map_or(String::new(), |r| format!("{} ", r.file.view));
+                .find(|r| r.id == id)
+                .map_or(String::new(), |r| format!("{} ", r.view));
             Alarm {
                 rule: id.to_string(),
                 flagged,

@@ -77,7 +77,7 @@ pub fn markdown(pack: &Pack) -> String {
         "| id | name | 标题 | category | severity | responsible | view |\n| --- | --- | --- | --- | --- | --- | --- |"
     );
     for r in &pack.rules {
-        let f = &r.file;
+        let f = r;
         let _ = writeln!(
             s,
             "| [{}](#{}) | {} | {} | {} | {} | {} | {} |",
@@ -136,7 +136,7 @@ pub fn markdown(pack: &Pack) -> String {
     }
     let mut fam = "";
     for r in &pack.rules {
-        let f = &r.file;
+        let f = r;
         if family(&f.id) != fam {
             fam = family(&f.id);
             let _ = writeln!(s, "\n## {fam}");
@@ -178,7 +178,7 @@ pub fn markdown(pack: &Pack) -> String {
                     .map(|d| format!(" counting distinct `{d}`"))
                     .unwrap_or_default(),
                 min,
-                flag
+                flag.as_str()
             ),
             Check::OverlapPerKey {
                 key,

@@ -71,6 +71,22 @@ impl Ty {
     }
 }
 
+/// Types print in the rule language's words, not Rust's.
+impl std::fmt::Display for Ty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Ty::Bool => "a condition (true or false)",
+            Ty::Int => "a whole number",
+            Ty::Float => "a number",
+            Ty::Str => "text",
+            Ty::Date => "a date",
+            Ty::Datetime => "a date and time",
+            Ty::List => "a list",
+            Ty::Null => "null",
+        })
+    }
+}
+
 /// A parse or type error at a byte offset of the expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExprError {
@@ -78,12 +94,27 @@ pub struct ExprError {
     pub offset: usize,
     /// what is wrong
     pub message: String,
+    /// a did-you-mean, where there is one
+    pub help: Option<String>,
 }
 
 fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, ExprError> {
     Err(ExprError {
         offset,
         message: message.into(),
+        help: None,
+    })
+}
+
+fn err_help<T>(
+    offset: usize,
+    message: impl Into<String>,
+    help: Option<String>,
+) -> Result<T, ExprError> {
+    Err(ExprError {
+        offset,
+        message: message.into(),
+        help,
     })
 }
 
@@ -117,6 +148,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
             let v: f64 = text.parse().map_err(|_| ExprError {
                 offset: start,
                 message: format!("bad number `{text}`"),
+                help: None,
             })?;
             out.push((Tok::Num(v, is_int), start));
             continue;
@@ -500,7 +532,8 @@ pub enum ParamValue {
 }
 
 impl ParamValue {
-    fn ty(&self) -> Ty {
+    /// The language type of the parameter.
+    pub fn ty(&self) -> Ty {
         match self {
             ParamValue::Int(_) => Ty::Int,
             ParamValue::Float(_) => Ty::Float,
@@ -594,19 +627,16 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
         Ast::Param(p, at) => match scope.params.get(p) {
             Some(v) => v.ty(),
             None => {
-                let hint = crate::suggest(p, scope.params.keys().map(String::as_str))
-                    .map(|s| format!("; did you mean `${s}`?"))
-                    .unwrap_or_default();
-                return err(*at, format!("unknown parameter `${p}`{hint}"));
+                let help = crate::suggest(p, scope.params.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `${s}`?"));
+                return err_help(*at, format!("unknown parameter `${p}`"), help);
             }
         },
         Ast::Col(c, at) => match scope.columns.get(c) {
             Some(t) => *t,
             None => {
-                let hint = crate::suggest(c, scope.columns.keys().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                return err(*at, format!("unknown column `{c}`{hint}"));
+                let help = crate::diagnostic::did_you_mean(c, scope.columns.keys().map(String::as_str));
+                return err_help(*at, format!("unknown column `{c}`"), help);
             }
         },
         Ast::Neg(e) => {
@@ -629,7 +659,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                     if a != Ty::Bool || b != Ty::Bool {
                         return err(
                             *at,
-                            format!("`{op}` joins conditions, found {a:?} and {b:?}"),
+                            format!("`{op}` joins conditions, found {a} and {b}"),
                         );
                     }
                     Ty::Bool
@@ -641,7 +671,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                         || b == Ty::Null
                         || matches!((a, b), (Ty::Date, Ty::Datetime) | (Ty::Datetime, Ty::Date));
                     if !ok {
-                        return err(*at, format!("cannot compare {a:?} with {b:?}"));
+                        return err(*at, format!("cannot compare {a} with {b}"));
                     }
                     Ty::Bool
                 }
@@ -650,7 +680,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                         return err(
                             *at,
                             format!(
-                                "`{op}` needs numbers, found {a:?} and {b:?} (use days(a, b) for dates)"
+                                "`{op}` needs numbers, found {a} and {b} (use days(a, b) for dates)"
                             ),
                         );
                     }
@@ -693,7 +723,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                 "days" => {
                     arity(2)?;
                     if !tys.iter().all(|t| matches!(t, Ty::Date | Ty::Datetime)) {
-                        return err(*at, format!("`days(a, b)` needs dates, found {:?}", tys));
+                        return err(*at, format!("`days(a, b)` needs dates, found {}", tys.iter().map(Ty::to_string).collect::<Vec<_>>().join(" and ")));
                     }
                     Ty::Int
                 }
@@ -730,7 +760,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                     if tys[0] != Ty::Date {
                         return err(
                             *at,
-                            format!("`add_months(d, n)` needs a date first, found {:?}", tys[0]),
+                            format!("`add_months(d, n)` needs a date first, found {}", tys[0]),
                         );
                     }
                     if months_of(&args[1], scope).is_none() {
@@ -746,7 +776,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                     if tys[0] != Ty::Bool {
                         return err(
                             *at,
-                            format!("`if(c, a, b)` needs a condition first, found {:?}", tys[0]),
+                            format!("`if(c, a, b)` needs a condition first, found {}", tys[0]),
                         );
                     }
                     let (a, b) = (tys[1], tys[2]);
@@ -755,7 +785,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                     if !ok {
                         return err(
                             *at,
-                            format!("`if(c, a, b)`: a and b differ, {a:?} and {b:?}"),
+                            format!("`if(c, a, b)`: a and b differ, {a} and {b}"),
                         );
                     }
                     match (a, b) {
@@ -765,10 +795,8 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                     }
                 }
                 other => {
-                    let hint = crate::suggest(other, FUNCTIONS.iter().copied())
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    return err(*at, format!("unknown function `{other}`{hint}"));
+                    let help = crate::diagnostic::did_you_mean(other, FUNCTIONS.iter().copied());
+                    return err_help(*at, format!("unknown function `{other}`"), help);
                 }
             }
         }
@@ -912,10 +940,11 @@ mod tests {
         let e = parse("amount_payd > 3").expect("parses");
         let er = check(&e, &s).expect_err("unknown column");
         assert_eq!(
-            (er.offset, er.message.as_str()),
+            (er.offset, er.message.as_str(), er.help.as_deref()),
             (
                 0,
-                "unknown column `amount_payd`; did you mean `amount_paid`?"
+                "unknown column `amount_payd`",
+                Some("did you mean `amount_paid`?")
             )
         );
         let er = parse("amount_paid > ").expect_err("truncated");
@@ -926,8 +955,8 @@ mod tests {
         assert!(
             check(&e, &s)
                 .expect_err("fn")
-                .message
-                .contains("did you mean `days`")
+                .help
+                .is_some_and(|h| h.contains("did you mean `days`"))
         );
         assert!(parse("a ; b").is_err());
     }

@@ -9,7 +9,8 @@
 //!   [`sign_ins`], the one pass over the sign-ins.
 //! - [`primitives`]: the closed set of checks: `filter`, `count_per_key`, `overlap_per_key`,
 //!   `sequence`, `window_distinct`.
-//! - [`pack`]: loading and checking a pack with file:line:col diagnostics.
+//! - [`pack`]: loading and checking a pack; [`diagnostic`]: its file:line:col diagnostics, from
+//!   TOML spans, with a help line.
 //! - [`runner`]: running a pack into findings; [`entitlement`]: differentiated subsidies
 //!   (clause 17); [`accountability`]: recoveries and dispositions (clause 18).
 //! - [`docs`]: `docs/rules.md`; [`alarm`]: the base-rate alarm (a rule flagging most rows).
@@ -17,6 +18,7 @@
 pub mod accountability;
 pub mod alarm;
 pub mod catalog;
+pub mod diagnostic;
 pub mod docs;
 pub mod entitlement;
 pub mod expr;
@@ -37,7 +39,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 use subsidy_model::contract::Table;
 
-pub use pack::{Diagnostic, Pack};
+pub use diagnostic::Diagnostic;
+pub use pack::Pack;
 pub use runner::RuleRun;
 
 /// The candidate closest to `wanted`, if it is a plausible typo.

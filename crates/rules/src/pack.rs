@@ -8,61 +8,16 @@ use std::path::Path;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use std::ops::Range;
+
+use subsidy_model::vocab::{Category, EntityKind, Recover, Role, RuleStatus, Severity, Vocab};
+use toml::Spanned;
+
+pub use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{did_you_mean, string_start};
 use crate::entitlement::Standard;
-use crate::expr::{self, Scope, Ty};
-use crate::rule::{self, Check, Rule, RuleFile};
-use crate::suggest;
-
-/// A problem in a rule file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Diagnostic {
-    /// file, relative to the pack
-    pub path: String,
-    /// 1-based line
-    pub line: usize,
-    /// 1-based column
-    pub col: usize,
-    /// what is wrong, with a suggestion where there is one
-    pub message: String,
-}
-
-impl std::fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: error: {}",
-            self.path, self.line, self.col, self.message
-        )
-    }
-}
-
-fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let before = &src[..offset.min(src.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
-/// The offset of `key = ` in a TOML source (start of its value), for diagnostics.
-fn key_offset(src: &str, key: &str) -> usize {
-    for (i, line) in src.split_inclusive('\n').scan(0usize, |acc, l| {
-        let start = *acc;
-        *acc += l.len();
-        Some((start, l))
-    }) {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(key)
-            && rest.trim_start().starts_with('=')
-        {
-            let indent = line.len() - t.len();
-            let eq = rest.find('=').unwrap_or(0);
-            let after = &rest[eq + 1..];
-            let ws = after.len() - after.trim_start().len();
-            return i + indent + key.len() + eq + 1 + ws;
-        }
-    }
-    0
-}
+use crate::expr::{self, ParamValue, Scope, Ty};
+use crate::rule::{self, Check, CheckFile, Flag, Number, NumberOrParam, Rule, RuleDocs, RuleFile};
 
 /// Escalation thresholds (DOMAIN §5), kept in the pack.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -157,8 +112,8 @@ impl Pack {
             let left: Vec<String> = self
                 .rules
                 .iter()
-                .filter(|r| r.file.status == "preview")
-                .map(|r| r.file.id.clone())
+                .filter(|r| r.status == RuleStatus::Preview)
+                .map(|r| r.id.clone())
                 .collect();
             if !left.is_empty() {
                 warnings.push(format!(
@@ -166,12 +121,12 @@ impl Pack {
                     left.join(", ")
                 ));
             }
-            self.rules.retain(|r| r.file.status != "preview");
+            self.rules.retain(|r| r.status != RuleStatus::Preview);
         }
-        for r in self.rules.iter().filter(|r| r.file.status == "deprecated") {
+        for r in self.rules.iter().filter(|r| r.status == RuleStatus::Deprecated) {
             warnings.push(format!(
                 "rule {} `{}` is deprecated: it still runs, and will be removed",
-                r.file.id, r.file.name
+                r.id, r.name
             ));
         }
         (self, warnings)
@@ -213,13 +168,35 @@ fn date_days(s: &str) -> Option<i32> {
 pub fn load(files: &[(String, String)]) -> Result<Pack, Vec<Diagnostic>> {
     match crate::view_schemas() {
         Ok(schemas) => load_with(files, schemas),
-        Err(e) => Err(vec![Diagnostic {
-            path: "pack.toml".into(),
-            line: 1,
-            col: 1,
-            message: format!("the view schemas could not be built: {e}"),
-        }]),
+        Err(e) => Err(vec![Diagnostic::at(
+            "pack.toml",
+            "",
+            0..0,
+            format!("the view schemas could not be built: {e}"),
+        )]),
     }
+}
+
+/// A TOML parse error as a diagnostic: serde's "unknown field/variant `x`, expected …" becomes
+/// the message "unknown field `x`" and a did-you-mean over the names it lists.
+fn toml_error(path: &str, src: &str, e: &toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let text = e.message().trim();
+    for kind in ["unknown field", "unknown variant"] {
+        if let Some(rest) = text.strip_prefix(kind).map(str::trim_start)
+            && let Some(name) = rest.strip_prefix('`').and_then(|r| r.split('`').next())
+        {
+            let expected: Vec<&str> = rest
+                .split_once("expected")
+                .map(|(_, list)| list.split('`').skip(1).step_by(2).collect())
+                .unwrap_or_default();
+            let help = did_you_mean(name, expected.iter().copied()).or_else(|| {
+                (!expected.is_empty()).then(|| format!("expected one of {}", expected.join(", ")))
+            });
+            return Diagnostic::at(path, src, span, format!("{kind} `{name}`")).with_help(help);
+        }
+    }
+    Diagnostic::at(path, src, span, text.to_string())
 }
 
 /// Loads and checks a pack from its files against the given view column types.
@@ -237,147 +214,74 @@ pub fn load_with(
     }
     let sha256 = hex::encode(hasher.finalize());
     let Some((pack_path, pack_src)) = files.iter().find(|(p, _)| p == "pack.toml") else {
-        return Err(vec![Diagnostic {
-            path: "pack.toml".into(),
-            line: 1,
-            col: 1,
-            message: "the pack has no pack.toml".into(),
-        }]);
+        return Err(vec![Diagnostic::at(
+            "pack.toml",
+            "",
+            0..0,
+            "the pack has no pack.toml",
+        )]);
     };
     let pack: Option<PackFile> = match toml::from_str::<PackFile>(pack_src) {
         Ok(p) => Some(p),
         Err(e) => {
-            let (line, col) = line_col(pack_src, e.span().map_or(0, |s| s.start));
-            diags.push(Diagnostic {
-                path: pack_path.clone(),
-                line,
-                col,
-                message: e.message().to_string(),
-            });
+            diags.push(toml_error(pack_path, pack_src, &e));
             None
         }
     };
     let mut rules = Vec::new();
+    // per rule: its file's text and the spans of its id and name
+    let mut at: Vec<(&str, Range<usize>, Range<usize>)> = Vec::new();
     for (path, src) in files.iter().filter(|(p, _)| p != "pack.toml") {
         match toml::from_str::<RuleFile>(src) {
-            Err(e) => {
-                let (line, col) = line_col(src, e.span().map_or(0, |s| s.start));
-                let mut message = e.message().to_string();
-                if let Some(name) = message
-                    .strip_prefix("unknown variant `")
-                    .and_then(|r| r.split('`').next())
-                    && let Some(s) = suggest(name, rule::PRIMITIVES.iter().copied())
-                {
-                    message.push_str(&format!("; did you mean `{s}`?"));
-                }
-                if let Some(name) = message
-                    .strip_prefix("unknown field `")
-                    .and_then(|r| r.split('`').next())
-                {
-                    const FIELDS: &[&str] = &[
-                        "id",
-                        "name",
-                        "title_zh",
-                        "title_en",
-                        "category",
-                        "severity",
-                        "status",
-                        "basis",
-                        "role",
-                        "effective_from",
-                        "effective_until",
-                        "view",
-                        "entity",
-                        "recover",
-                        "excess",
-                        "message",
-                        "evidence",
-                        "params",
-                        "check",
-                        "docs",
-                        "where",
-                        "keys",
-                        "distinct",
-                        "order_by",
-                        "min",
-                        "flag",
-                        "key",
-                        "start",
-                        "end",
-                        "differ",
-                        "min_overlap_minutes",
-                        "or_where",
-                        "rank",
-                        "time",
-                        "window_minutes",
-                        "what",
-                        "why",
-                        "example",
-                        "false_positives",
-                        "clears",
-                    ];
-                    if let Some(s) = suggest(name, FIELDS.iter().copied()) {
-                        message.push_str(&format!("; did you mean `{s}`?"));
+            Err(e) => diags.push(toml_error(path, src, &e)),
+            Ok(f) => {
+                let spans = (f.id.span(), f.name.span());
+                match check_rule(path, src, f, schemas) {
+                    Ok(r) => {
+                        rules.push(r);
+                        at.push((src.as_str(), spans.0, spans.1));
                     }
+                    Err(mut d) => diags.append(&mut d),
                 }
-                diags.push(Diagnostic {
-                    path: path.clone(),
-                    line,
-                    col,
-                    message,
-                });
             }
-            Ok(f) => match check_rule(path, src, f, schemas) {
-                Ok(r) => rules.push(r),
-                Err(mut d) => diags.append(&mut d),
-            },
         }
     }
     // unique ids (several files may hold one id for disjoint effective periods)
-    let mut by_id: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
-    for r in &rules {
-        by_id.entry(r.file.id.as_str()).or_default().push(r);
+    let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rules.iter().enumerate() {
+        by_id.entry(r.id.as_str()).or_default().push(i);
     }
     for (id, rs) in &by_id {
-        for (i, a) in rs.iter().enumerate() {
-            for b in &rs[i + 1..] {
-                let overlap =
-                    a.from <= b.until.unwrap_or(i32::MAX) && b.from <= a.until.unwrap_or(i32::MAX);
+        for (k, &a) in rs.iter().enumerate() {
+            for &b in &rs[k + 1..] {
+                let (ra, rb) = (&rules[a], &rules[b]);
+                let overlap = ra.from <= rb.until.unwrap_or(i32::MAX)
+                    && rb.from <= ra.until.unwrap_or(i32::MAX);
                 if overlap {
-                    let src = files
-                        .iter()
-                        .find(|(p, _)| p == &b.path)
-                        .map_or("", |(_, s)| s.as_str());
-                    let (line, col) = line_col(src, key_offset(src, "id"));
-                    diags.push(Diagnostic {
-                        path: b.path.clone(),
-                        line,
-                        col,
-                        message: format!(
+                    diags.push(Diagnostic::at(
+                        &rb.path,
+                        at[b].0,
+                        at[b].1.clone(),
+                        format!(
                             "rule id `{id}` is also used by {} for an overlapping effective period",
-                            a.path
+                            ra.path
                         ),
-                    });
+                    ));
                 }
             }
         }
     }
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
-    for r in &rules {
-        if let Some(other) = names.insert(r.file.name.as_str(), r.file.id.as_str())
-            && other != r.file.id
+    for (i, r) in rules.iter().enumerate() {
+        if let Some(other) = names.insert(r.name.as_str(), r.id.as_str())
+            && other != r.id
         {
-            let src = files
-                .iter()
-                .find(|(p, _)| p == &r.path)
-                .map_or("", |(_, s)| s.as_str());
-            let (line, col) = line_col(src, key_offset(src, "name"));
-            diags.push(Diagnostic {
-                path: r.path.clone(),
-                line,
-                col,
-                message: format!("rule name `{}` is already used by {other}", r.file.name),
-            });
+            diags.push(Diagnostic::at(
+                &r.path,
+                at[i].0,
+                at[i].2.clone(),
+                format!("rule name `{}` is already used by {other}", r.name),
+            ));
         }
     }
     if !diags.is_empty() {
@@ -397,7 +301,7 @@ pub fn load_with(
             until: s.valid_until.as_deref().and_then(date_days),
         });
     }
-    rules.sort_by(|a, b| (&a.file.id, a.from).cmp(&(&b.file.id, b.from)));
+    rules.sort_by(|a, b| (&a.id, a.from).cmp(&(&b.id, b.from)));
     Ok(Pack {
         version: pack.version,
         sha256,
@@ -410,149 +314,378 @@ pub fn load_with(
     })
 }
 
+/// Collects one rule file's diagnostics.
+struct Checker<'a> {
+    path: &'a str,
+    src: &'a str,
+    d: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn err(&mut self, span: Range<usize>, message: String, help: Option<String>) {
+        self.d
+            .push(Diagnostic::at(self.path, self.src, span, message).with_help(help));
+    }
+
+    /// A vocabulary field, by its canonical names only.
+    fn vocab<T: Vocab>(&mut self, field: &str, v: &Spanned<String>) -> Option<T> {
+        let got = T::from_canonical(v.get_ref());
+        if got.is_none() {
+            let names = T::names();
+            let help = did_you_mean(v.get_ref(), names.iter().copied())
+                .or_else(|| Some(format!("expected one of {}", names.join(", "))));
+            self.err(
+                v.span(),
+                format!("unknown {field} `{}`", v.get_ref()),
+                help,
+            );
+        }
+        got
+    }
+
+    fn not_empty(&mut self, field: &str, v: &Spanned<String>) -> String {
+        if v.get_ref().trim().is_empty() {
+            self.err(
+                v.span(),
+                format!("`{field}` is empty: every rule documents it"),
+                None,
+            );
+        }
+        v.get_ref().clone()
+    }
+
+    fn date(&mut self, field: &str, v: &Spanned<String>) -> Option<i32> {
+        let d = date_days(v.get_ref());
+        if d.is_none() {
+            self.err(
+                v.span(),
+                format!("`{field}` = `{}` is not a date YYYY-MM-DD", v.get_ref()),
+                None,
+            );
+        }
+        d
+    }
+
+    /// A column of the rule's view.
+    fn column(
+        &mut self,
+        view: &str,
+        schema: &BTreeMap<String, Ty>,
+        c: &Spanned<String>,
+    ) -> String {
+        let name = c.get_ref();
+        if !schema.contains_key(name) {
+            let help = did_you_mean(name, schema.keys().map(String::as_str));
+            self.err(
+                c.span(),
+                format!("view `{view}` has no column `{name}`"),
+                help,
+            );
+        }
+        name.clone()
+    }
+
+    /// An expression of type `want`, positioned inside its TOML string.
+    fn expr(&mut self, field: &str, text: &Spanned<String>, want: Ty, scope: &Scope<'_>) -> Option<expr::Ast> {
+        let base = string_start(self.src, &text.span());
+        match expr::parse(text.get_ref()).and_then(|a| expr::check(&a, scope).map(|t| (a, t))) {
+            Ok((a, t)) => {
+                if t != want && !(want == Ty::Int && t == Ty::Float) {
+                    self.err(
+                        base..base + text.get_ref().len(),
+                        format!("`{field}` must be {want}, found {t}"),
+                        None,
+                    );
+                    return None;
+                }
+                Some(a)
+            }
+            Err(e) => {
+                let at = base + e.offset;
+                self.err(at..at, e.message, e.help);
+                None
+            }
+        }
+    }
+
+    /// A number or a numeric `$parameter`.
+    fn number(
+        &mut self,
+        field: &str,
+        v: &Spanned<NumberOrParam>,
+        params: &BTreeMap<String, ParamValue>,
+    ) -> Option<Number> {
+        match v.get_ref() {
+            NumberOrParam::Int(i) => Some(Number {
+                value: *i as f64,
+                param: None,
+            }),
+            NumberOrParam::Float(x) => Some(Number {
+                value: *x,
+                param: None,
+            }),
+            NumberOrParam::Param(p) => {
+                let name = p.strip_prefix('$');
+                match name.and_then(|n| params.get(n)) {
+                    Some(ParamValue::Int(i)) => Some(Number {
+                        value: *i as f64,
+                        param: name.map(str::to_string),
+                    }),
+                    Some(ParamValue::Float(x)) => Some(Number {
+                        value: *x,
+                        param: name.map(str::to_string),
+                    }),
+                    Some(other) => {
+                        self.err(
+                            v.span(),
+                            format!(
+                                "`{field}` must be a number, and parameter `{p}` is {}",
+                                other.ty()
+                            ),
+                            None,
+                        );
+                        None
+                    }
+                    None => {
+                        let help = name.and_then(|n| {
+                            crate::suggest(n, params.keys().map(String::as_str))
+                                .map(|s| format!("did you mean `${s}`?"))
+                        });
+                        let message = match name {
+                            Some(_) => format!("unknown parameter `{p}`"),
+                            None => format!(
+                                "`{field}` must be a number or a `$parameter`, found text `{p}`"
+                            ),
+                        };
+                        self.err(v.span(), message, help);
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The family folder the rule's id names, and the file name its id and name give.
+fn check_location(c: &mut Checker<'_>, f: &RuleFile) {
+    let (id, name) = (f.id.get_ref(), f.name.get_ref());
+    let (dir, file) = c.path.rsplit_once('/').unwrap_or(("", c.path));
+    // `<id>-<name>.toml`, or `<id>-<name>.<version>.toml` for a rule's dated versions
+    let want = format!("{id}-{name}.toml");
+    let stem = format!("{id}-{name}.");
+    if file != want && !(file.starts_with(&stem) && file.ends_with(".toml")) {
+        c.err(
+            f.name.span(),
+            format!("the file of rule {id} `{name}` must be named `{want}`, not `{file}`"),
+            Some(format!("rename the file, or use `{stem}<version>.toml` for a dated version")),
+        );
+    }
+    let family = id.split_once('-').map_or("", |(a, _)| a);
+    match rule::FAMILIES.iter().find(|(p, _)| *p == family) {
+        Some((_, folder)) if dir.rsplit('/').next() != Some(*folder) => c.err(
+            f.id.span(),
+            format!("rule {id} belongs in the folder `{folder}/`, not `{dir}/`"),
+            None,
+        ),
+        Some(_) => {}
+        None => {
+            let known: Vec<&str> = rule::FAMILIES.iter().map(|(p, _)| *p).collect();
+            let help = did_you_mean(family, known.iter().copied())
+                .or_else(|| Some(format!("the families are {}", known.join(", "))));
+            c.err(f.id.span(), format!("unknown rule family `{family}`"), help);
+        }
+    }
+}
+
+/// The `[check]` table: the primitive, the fields it takes, its columns, expressions and numbers.
+fn check_check(
+    c: &mut Checker<'_>,
+    f: &RuleFile,
+    schema: &BTreeMap<String, Ty>,
+    scope: &Scope<'_>,
+    exprs: &mut BTreeMap<&'static str, expr::Ast>,
+) -> Option<Check> {
+    let k: &CheckFile = f.check.get_ref();
+    let prim = k.primitive.get_ref().as_str();
+    let Some(fields) = rule::primitive_fields(prim) else {
+        c.err(
+            k.primitive.span(),
+            format!("unknown primitive `{prim}`"),
+            did_you_mean(prim, rule::PRIMITIVES.iter().copied())
+                .or_else(|| Some(format!("the primitives are {}", rule::PRIMITIVES.join(", ")))),
+        );
+        return None;
+    };
+    let written = k.written();
+    let takes: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+    let mut ok = true;
+    for (name, span) in &written {
+        if !takes.contains(name) {
+            c.err(
+                span.clone(),
+                format!("`{prim}` does not take `{name}`"),
+                Some(format!("`{prim}` takes {}", takes.join(", "))),
+            );
+            ok = false;
+        }
+    }
+    for (name, required) in fields {
+        if *required && !written.iter().any(|(w, _)| w == name) {
+            c.err(
+                k.primitive.span(),
+                format!("`{prim}` needs `{name}`"),
+                None,
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let view = f.view.get_ref().as_str();
+    let col = |c: &mut Checker<'_>, v: &Option<Spanned<String>>| -> String {
+        v.as_ref().map(|x| c.column(view, schema, x)).unwrap_or_default()
+    };
+    let cols = |c: &mut Checker<'_>, v: &Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
+        v.as_ref()
+            .map(|xs| xs.get_ref().iter().map(|x| c.column(view, schema, x)).collect())
+            .unwrap_or_default()
+    };
+    let mut cond = |c: &mut Checker<'_>, role: &'static str, v: &Option<Spanned<String>>| -> Option<String> {
+        let v = v.as_ref()?;
+        if let Some(a) = c.expr(role, v, Ty::Bool, scope) {
+            exprs.insert(role, a);
+        }
+        Some(v.get_ref().clone())
+    };
+    let num = |c: &mut Checker<'_>, field: &str, v: &Option<Spanned<NumberOrParam>>| -> Option<Number> {
+        c.number(field, v.as_ref()?, scope.params)
+    };
+    let check = match prim {
+        "filter" => Check::Filter {
+            cond: cond(c, "where", &k.cond).unwrap_or_default(),
+        },
+        "count_per_key" => {
+            let flag_text = k.flag.as_ref().expect("required");
+            let flag = Flag::parse(flag_text.get_ref());
+            if flag.is_none() {
+                c.err(
+                    flag_text.span(),
+                    format!("unknown flag `{}`", flag_text.get_ref()),
+                    did_you_mean(flag_text.get_ref(), Flag::NAMES.iter().copied())
+                        .or_else(|| Some(format!("expected one of {}", Flag::NAMES.join(", ")))),
+                );
+            }
+            Check::CountPerKey {
+                keys: cols(c, &k.keys),
+                cond: cond(c, "where", &k.cond),
+                distinct: k.distinct.as_ref().map(|x| c.column(view, schema, x)),
+                order_by: col(c, &k.order_by),
+                min: num(c, "min", &k.min)?,
+                flag: flag?,
+            }
+        }
+        "overlap_per_key" => Check::OverlapPerKey {
+            key: col(c, &k.key),
+            start: col(c, &k.start),
+            end: col(c, &k.end),
+            differ: cols(c, &k.differ),
+            cond: cond(c, "where", &k.cond),
+            or_where: cond(c, "or_where", &k.or_where),
+            min_overlap_minutes: num(c, "min_overlap_minutes", &k.min_overlap_minutes)?,
+        },
+        "sequence" => Check::Sequence {
+            keys: cols(c, &k.keys),
+            order_by: col(c, &k.order_by),
+            rank: col(c, &k.rank),
+            cond: cond(c, "where", &k.cond),
+        },
+        _ => Check::WindowDistinct {
+            key: col(c, &k.key),
+            time: col(c, &k.time),
+            distinct: col(c, &k.distinct),
+            window_minutes: num(c, "window_minutes", &k.window_minutes)?,
+            min: num(c, "min", &k.min)?,
+        },
+    };
+    Some(check)
+}
+
+/// Checks one rule file against the view schemas.
 fn check_rule(
     path: &str,
     src: &str,
     f: RuleFile,
     schemas: &BTreeMap<String, BTreeMap<String, Ty>>,
 ) -> Result<Rule, Vec<Diagnostic>> {
-    let mut d = Vec::new();
-    let at = |key: &str, msg: String, d: &mut Vec<Diagnostic>| {
-        let (line, col) = line_col(src, key_offset(src, key));
-        d.push(Diagnostic {
-            path: path.to_string(),
-            line,
-            col,
-            message: msg,
-        });
+    let mut c = Checker {
+        path,
+        src,
+        d: Vec::new(),
     };
-    let one_of = |key: &str, v: &str, set: &[&str], d: &mut Vec<Diagnostic>| {
-        if !set.contains(&v) {
-            let hint = suggest(v, set.iter().copied())
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| format!(" (expected one of {})", set.join(", ")));
-            at(key, format!("unknown {key} `{v}`{hint}"), d);
-        }
-    };
-    let id_ok = f.id.len() >= 4
-        && f.id.split_once('-').is_some_and(|(a, b)| {
+    let id = f.id.get_ref();
+    let id_ok = id.len() >= 4
+        && id.split_once('-').is_some_and(|(a, b)| {
             a.chars().all(|c| c.is_ascii_uppercase()) && b.chars().all(|c| c.is_ascii_digit())
         });
-    if !id_ok {
-        at(
-            "id",
-            format!(
-                "rule id `{}` is not of the form FAMILY-NN (e.g. DC-01)",
-                f.id
-            ),
-            &mut d,
+    if id_ok {
+        check_location(&mut c, &f);
+    } else {
+        c.err(
+            f.id.span(),
+            format!("rule id `{id}` is not of the form FAMILY-NN"),
+            Some("for example `DC-01`".into()),
         );
     }
-    // the file is named `<id>-<name>.toml`, in its family's folder
-    if id_ok {
-        let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
-        // `<id>-<name>.toml`, or `<id>-<name>.<version>.toml` for a rule's dated versions
-        let want = format!("{}-{}.toml", f.id, f.name);
-        let stem = format!("{}-{}.", f.id, f.name);
-        if file != want && !(file.starts_with(&stem) && file.ends_with(".toml")) {
-            at(
-                "name",
-                format!(
-                    "the file of rule {} `{}` must be named `{want}` (or `{stem}<version>.toml`), not `{file}`",
-                    f.id, f.name
-                ),
-                &mut d,
-            );
-        }
-        let family = f.id.split_once('-').map_or("", |(a, _)| a);
-        match rule::FAMILIES.iter().find(|(p, _)| *p == family) {
-            Some((_, folder)) if dir.rsplit('/').next() != Some(*folder) => at(
-                "id",
-                format!(
-                    "rule {} belongs in the folder `{folder}/`, not `{dir}/`",
-                    f.id
-                ),
-                &mut d,
-            ),
-            Some(_) => {}
-            None => {
-                let known: Vec<&str> = rule::FAMILIES.iter().map(|(p, _)| *p).collect();
-                let hint = suggest(family, known.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!(" (known: {})", known.join(", ")));
-                at(
-                    "id",
-                    format!("unknown rule family `{family}`{hint}"),
-                    &mut d,
-                );
-            }
-        }
-    }
-    if f.name.is_empty()
-        || !f
-            .name
+    let name = f.name.get_ref();
+    if name.is_empty()
+        || !name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        at(
-            "name",
-            format!("rule name `{}` is not kebab-case", f.name),
-            &mut d,
+        c.err(
+            f.name.span(),
+            format!("rule name `{name}` is not kebab-case"),
+            Some("use lowercase letters, digits and `-`".into()),
         );
     }
-    one_of("category", &f.category, rule::CATEGORIES, &mut d);
-    one_of("severity", &f.severity, rule::SEVERITIES, &mut d);
-    one_of("status", &f.status, rule::STATUSES, &mut d);
-    one_of("role", &f.role, rule::ROLES, &mut d);
-    one_of("entity", &f.entity, rule::ENTITIES, &mut d);
-    one_of("recover", &f.recover, rule::RECOVERY, &mut d);
-    for (k, v) in [
-        ("what", &f.docs.what),
-        ("why", &f.docs.why),
-        ("example", &f.docs.example),
-        ("false_positives", &f.docs.false_positives),
-        ("clears", &f.docs.clears),
-        ("basis", &f.basis),
-        ("title_zh", &f.title_zh),
-        ("title_en", &f.title_en),
-    ] {
-        if v.trim().is_empty() {
-            at(
-                k,
-                format!("`{k}` is empty: every rule documents it"),
-                &mut d,
-            );
-        }
-    }
-    let from = date_days(&f.effective_from);
-    if from.is_none() {
-        at(
-            "effective_from",
-            format!("`{}` is not a date YYYY-MM-DD", f.effective_from),
-            &mut d,
-        );
-    }
-    let until = f.effective_until.as_deref().map(date_days);
-    if until == Some(None) {
-        at("effective_until", "not a date YYYY-MM-DD".into(), &mut d);
-    }
-    let Some(schema) = schemas.get(&f.view) else {
-        let hint = suggest(&f.view, schemas.keys().map(String::as_str))
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
-        at("view", format!("unknown view `{}`{hint}", f.view), &mut d);
-        return Err(d);
+    let category = c.vocab::<Category>("category", &f.category);
+    let severity = c.vocab::<Severity>("severity", &f.severity);
+    let status = c.vocab::<RuleStatus>("status", &f.status);
+    let role = c.vocab::<Role>("role", &f.role);
+    let entity = c.vocab::<EntityKind>("entity", &f.entity);
+    let recover = c.vocab::<Recover>("recover", &f.recover);
+    let docs = RuleDocs {
+        what: c.not_empty("what", &f.docs.what),
+        why: c.not_empty("why", &f.docs.why),
+        example: c.not_empty("example", &f.docs.example),
+        false_positives: c.not_empty("false_positives", &f.docs.false_positives),
+        clears: c.not_empty("clears", &f.docs.clears),
+    };
+    let basis = c.not_empty("basis", &f.basis);
+    let title_zh = c.not_empty("title_zh", &f.title_zh);
+    let title_en = c.not_empty("title_en", &f.title_en);
+    let from = c.date("effective_from", &f.effective_from);
+    let until = f
+        .effective_until
+        .as_ref()
+        .map(|u| c.date("effective_until", u));
+    let view = f.view.get_ref();
+    let Some(schema) = schemas.get(view) else {
+        let help = did_you_mean(view, schemas.keys().map(String::as_str));
+        c.err(f.view.span(), format!("unknown view `{view}`"), help);
+        return Err(c.d);
     };
     let mut params = BTreeMap::new();
     for (k, v) in &f.params {
-        match rule::param_value(v) {
+        match rule::param_value(v.get_ref()) {
             Some(p) => {
                 params.insert(k.clone(), p);
             }
-            None => at(
-                k,
-                format!("parameter `{k}` must be a number, text, boolean or list of text"),
-                &mut d,
+            None => c.err(
+                v.span(),
+                format!("parameter `{k}` must be a number, text, true/false or a list of text"),
+                None,
             ),
         }
     }
@@ -561,193 +694,91 @@ fn check_rule(
         params: &params,
     };
     let mut exprs = BTreeMap::new();
-    let mut expr_at =
-        |role: &'static str, key: &str, text: &str, want: Option<Ty>, d: &mut Vec<Diagnostic>| {
-            let base = src.find(text).unwrap_or_else(|| key_offset(src, key));
-            match expr::parse(text).and_then(|a| expr::check(&a, &scope).map(|t| (a, t))) {
-                Ok((a, t)) => {
-                    if let Some(w) = want
-                        && t != w
-                        && !(w == Ty::Int && t == Ty::Float)
-                    {
-                        let (line, col) = line_col(src, base);
-                        d.push(Diagnostic {
-                            path: path.to_string(),
-                            line,
-                            col,
-                            message: format!("`{key}` must be {w:?}, found {t:?}"),
-                        });
-                        return;
-                    }
-                    exprs.insert(role, a);
-                }
-                Err(e) => {
-                    let (line, col) = line_col(src, base + e.offset);
-                    d.push(Diagnostic {
-                        path: path.to_string(),
-                        line,
-                        col,
-                        message: e.message,
-                    });
-                }
+    let check = check_check(&mut c, &f, schema, &scope, &mut exprs);
+    match (recover, &f.excess) {
+        (Some(Recover::Excess), Some(x)) => {
+            if let Some(a) = c.expr("excess", x, Ty::Int, &scope) {
+                exprs.insert("excess", a);
             }
+        }
+        (Some(Recover::Excess), None) => c.err(
+            f.recover.span(),
+            "`recover = \"excess\"` needs an `excess` expression".into(),
+            Some("add `excess = \"…\"`: the fen above what was due".into()),
+        ),
+        (Some(_), Some(x)) => c.err(
+            x.span(),
+            "`excess` is read only when `recover = \"excess\"`".into(),
+            None,
+        ),
+        _ => {}
+    }
+    let evidence: Vec<String> = f
+        .evidence
+        .get_ref()
+        .iter()
+        .map(|e| c.column(view, schema, e))
+        .collect();
+    // `{placeholders}` of the message: columns of the view or parameters
+    let message = f.message.get_ref();
+    let base = string_start(src, &f.message.span());
+    let mut at = 0;
+    while let Some(i) = message[at..].find('{') {
+        let Some(j) = message[at + i..].find('}') else {
+            break;
         };
-    let col_ok = |key: &str, c: &str, d: &mut Vec<Diagnostic>| {
-        if !schema.contains_key(c) {
-            let hint = suggest(c, schema.keys().map(String::as_str))
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            at(
-                key,
-                format!("view `{}` has no column `{c}`{hint}", f.view),
-                d,
+        let name = &message[at + i + 1..at + i + j];
+        if name != "_other" && !params.contains_key(name) && !schema.contains_key(name) {
+            let help = did_you_mean(name, schema.keys().map(String::as_str));
+            let s = base + at + i;
+            c.err(
+                s..s + j + 1,
+                format!("the message names `{{{name}}}`, which is neither a column of view `{view}` nor a parameter"),
+                help,
             );
         }
+        at += i + j + 1;
+    }
+    if !c.d.is_empty() {
+        return Err(c.d);
+    }
+    let (
+        Some(category),
+        Some(severity),
+        Some(status),
+        Some(role),
+        Some(entity),
+        Some(recover),
+        Some(check),
+        Some(from),
+    ) = (category, severity, status, role, entity, recover, check, from)
+    else {
+        // every `None` above raised a diagnostic
+        return Err(c.d);
     };
-    let num_ok = |key: &str, v: &toml::Value, d: &mut Vec<Diagnostic>| match v {
-        toml::Value::Integer(_) | toml::Value::Float(_) => {}
-        toml::Value::String(s)
-            if s.strip_prefix('$').is_some_and(|p| {
-                matches!(
-                    params.get(p),
-                    Some(crate::expr::ParamValue::Int(_) | crate::expr::ParamValue::Float(_))
-                )
-            }) => {}
-        other => at(
-            key,
-            format!("`{key}` must be a number or a numeric `$parameter`, found {other}"),
-            d,
-        ),
-    };
-    match &f.check {
-        Check::Filter { cond } => expr_at("where", "where", cond, Some(Ty::Bool), &mut d),
-        Check::CountPerKey {
-            keys,
-            cond,
-            distinct,
-            order_by,
-            min,
-            flag,
-        } => {
-            for k in keys {
-                col_ok("keys", k, &mut d);
-            }
-            if let Some(c) = cond {
-                expr_at("where", "where", c, Some(Ty::Bool), &mut d);
-            }
-            if let Some(x) = distinct {
-                col_ok("distinct", x, &mut d);
-            }
-            col_ok("order_by", order_by, &mut d);
-            num_ok("min", min, &mut d);
-            if !["all", "after_first", "beyond"].contains(&flag.as_str()) {
-                let hint = suggest(flag, ["all", "after_first", "beyond"])
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                at(
-                    "flag",
-                    format!("unknown flag `{flag}` (all, after_first, beyond){hint}"),
-                    &mut d,
-                );
-            }
-        }
-        Check::OverlapPerKey {
-            key,
-            start,
-            end,
-            differ,
-            min_overlap_minutes,
-            cond,
-            or_where,
-        } => {
-            for (k, c) in [("key", key), ("start", start), ("end", end)] {
-                col_ok(k, c, &mut d);
-            }
-            for c in differ {
-                col_ok("differ", c, &mut d);
-            }
-            num_ok("min_overlap_minutes", min_overlap_minutes, &mut d);
-            if let Some(c) = cond {
-                expr_at("where", "where", c, Some(Ty::Bool), &mut d);
-            }
-            if let Some(c) = or_where {
-                expr_at("or_where", "or_where", c, Some(Ty::Bool), &mut d);
-            }
-        }
-        Check::Sequence {
-            keys,
-            order_by,
-            rank,
-            cond,
-        } => {
-            for k in keys {
-                col_ok("keys", k, &mut d);
-            }
-            col_ok("order_by", order_by, &mut d);
-            col_ok("rank", rank, &mut d);
-            if let Some(c) = cond {
-                expr_at("where", "where", c, Some(Ty::Bool), &mut d);
-            }
-        }
-        Check::WindowDistinct {
-            key,
-            time,
-            distinct,
-            window_minutes,
-            min,
-        } => {
-            for (k, c) in [("key", key), ("time", time), ("distinct", distinct)] {
-                col_ok(k, c, &mut d);
-            }
-            num_ok("window_minutes", window_minutes, &mut d);
-            num_ok("min", min, &mut d);
-        }
-    }
-    if f.recover == "excess" {
-        match &f.excess {
-            Some(x) => expr_at("excess", "excess", x, Some(Ty::Int), &mut d),
-            None => at(
-                "recover",
-                "`recover = \"excess\"` needs an `excess` expression".into(),
-                &mut d,
-            ),
-        }
-    }
-    for e in &f.evidence {
-        col_ok("evidence", e, &mut d);
-    }
-    let mut rest = f.message.as_str();
-    while let Some(i) = rest.find('{') {
-        let Some(j) = rest[i..].find('}') else { break };
-        let name = &rest[i + 1..i + j];
-        if name != "_other" && !params.contains_key(name) {
-            col_ok("message", name, &mut d);
-        }
-        rest = &rest[i + j + 1..];
-    }
-    if !d.is_empty() {
-        return Err(d);
-    }
     Ok(Rule {
+        id: id.clone(),
+        name: name.clone(),
+        title_zh,
+        title_en,
+        category,
+        severity,
+        status,
+        basis,
+        role,
+        effective_from: f.effective_from.get_ref().clone(),
+        effective_until: f.effective_until.as_ref().map(|u| u.get_ref().clone()),
+        view: view.clone(),
+        entity,
+        recover,
+        message: message.clone(),
+        evidence,
+        check,
+        docs,
         path: path.to_string(),
         params,
         exprs,
-        from: from.unwrap_or(0),
+        from,
         until: until.flatten(),
-        file: f,
     })
-}
-
-/// Resolves a numeric check field (a number or `$param`).
-pub fn number(v: &toml::Value, params: &BTreeMap<String, crate::expr::ParamValue>) -> f64 {
-    match v {
-        toml::Value::Integer(i) => *i as f64,
-        toml::Value::Float(f) => *f,
-        toml::Value::String(s) => match s.strip_prefix('$').and_then(|p| params.get(p)) {
-            Some(crate::expr::ParamValue::Int(i)) => *i as f64,
-            Some(crate::expr::ParamValue::Float(f)) => *f,
-            _ => f64::NAN,
-        },
-        _ => f64::NAN,
-    }
 }

@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::expr::{self, ParamValue, Scope, Ty};
-use crate::pack::number;
-use crate::rule::{Check, Rule};
+use crate::expr::{self, Scope, Ty};
+use crate::rule::{Check, Flag, Rule};
 
 const ROW: &str = "_row";
 
@@ -68,8 +67,7 @@ pub fn run(
     view: &DataFrame,
     columns: &BTreeMap<String, Ty>,
 ) -> PolarsResult<DataFrame> {
-    let p: &BTreeMap<String, ParamValue> = &rule.params;
-    match &rule.file.check {
+    match &rule.check {
         Check::Filter { .. } => {
             let mut lf = view.clone().lazy();
             if let Some(c) = cond(rule, columns) {
@@ -98,11 +96,11 @@ pub fn run(
             let mut sort: Vec<PlSmallStr> = keys.iter().map(|k| k.as_str().into()).collect();
             sort.push(order_by.as_str().into());
             sort.push("entity".into());
-            let min = number(min, p);
-            let keep = match flag.as_str() {
-                "all" => col("_n").gt_eq(lit(min)),
-                "after_first" => col("_n").gt_eq(lit(min)).and(col("_rank").gt(lit(1.0))),
-                _ => col("_rank").gt(lit(min)),
+            let min = min.value;
+            let keep = match flag {
+                Flag::All => col("_n").gt_eq(lit(min)),
+                Flag::AfterFirst => col("_n").gt_eq(lit(min)).and(col("_rank").gt(lit(1.0))),
+                Flag::Beyond => col("_rank").gt(lit(min)),
             };
             let flags = narrow(view, rule, columns, &cols)
                 .filter(
@@ -162,7 +160,7 @@ pub fn run(
             let df = narrow(view, rule, columns, &cols)
                 .sort(order, SortMultipleOptions::default())
                 .collect()?;
-            let min_ms = (number(min_overlap_minutes, p) * 60_000.0) as i64;
+            let min_ms = (min_overlap_minutes.value * 60_000.0) as i64;
             let mut flags = overlaps(&df, key, start, end, differ, min_ms)?;
             if let Some(a) = rule.exprs.get("or_where") {
                 // the rows over the second limit, not already flagged, in view order
@@ -210,8 +208,8 @@ pub fn run(
                     SortMultipleOptions::default(),
                 )
                 .collect()?;
-            let w_ms = (number(window_minutes, p) * 60_000.0) as i64;
-            let flags = window_distinct(&df, key, time, distinct, w_ms, number(min, p) as usize)?;
+            let w_ms = (window_minutes.value * 60_000.0) as i64;
+            let flags = window_distinct(&df, key, time, distinct, w_ms, min.value as usize)?;
             take(view, &flags)
         }
     }

@@ -12,6 +12,7 @@ use crate::expr::{self, Scope};
 use crate::pack::Pack;
 use crate::primitives;
 use crate::rule::{Rule, date_column};
+use subsidy_model::vocab::Recover;
 use crate::views::Views;
 use subsidy_model::output::DetectorFinding;
 
@@ -204,7 +205,7 @@ pub fn run(
     let mut of_rule: Vec<usize> = Vec::new();
     let mut merged_rows: Vec<bool> = Vec::new();
     for (ri, rule) in pack.rules.iter().enumerate() {
-        let f = &rule.file;
+        let f = rule;
         let used = columns_of(rule);
         let missing: Vec<&str> = needs(&f.view, &used)
             .into_iter()
@@ -246,7 +247,7 @@ pub fn run(
         let mut flagged = primitives::run(rule, &view, &columns)?;
         drop(view);
         let flagged_rows = flagged.height();
-        if f.recover == "excess" {
+        if f.recover == Recover::Excess {
             let e = expr::lower(
                 &rule.exprs["excess"],
                 &Scope {
@@ -294,7 +295,7 @@ pub fn run(
         // classes when one trainee or device spans two
         let per_party = keyed_by_enrolment(&f.view);
         let party_of = |i: usize| {
-            cell(&flagged, &format!("party_{}", f.role), i)
+            cell(&flagged, &format!("party_{}", f.role.as_str()), i)
                 .or_else(|| cell(&flagged, "institution_id", i))
                 .or_else(|| cell(&flagged, "claimant_id", i))
                 .unwrap_or_else(|| "unknown".into())
@@ -336,15 +337,15 @@ pub fn run(
             if let Some(o) = cell(&flagged, "_other", i) {
                 ev["overlaps"] = serde_json::Value::String(o);
             }
-            let excess = if f.recover == "excess" {
+            let excess = if f.recover == Recover::Excess {
                 flagged.column("_excess")?.i64()?.get(i)
             } else {
                 None
             };
-            let at_risk = match f.recover.as_str() {
-                "excess" => excess.map(|x| x.max(0)),
-                "full" => Some(cids.iter().filter_map(|c| claim_paid.get(c)).sum()),
-                _ => Some(0),
+            let at_risk = match f.recover {
+                Recover::Excess => excess.map(|x| x.max(0)),
+                Recover::Full => Some(cids.iter().filter_map(|c| claim_paid.get(c)).sum()),
+                Recover::None => Some(0),
             };
             let party = party_of(i);
             let id_key = if per_party {
@@ -356,7 +357,7 @@ pub fn run(
                 .and_then(|dc| cell(&flagged, dc, i))
                 .map(|d| d.chars().take(10).collect());
             let mut row = |k: &'static str, v: Option<String>| rows.entry(k).or_default().push(v);
-            row("finding_id", Some(finding_id(&f.id, &f.entity, &id_key)));
+            row("finding_id", Some(finding_id(&f.id, f.entity.as_str(), &id_key)));
             // a finding that only holds across two registrations of one resolved identity
             let merged = cell(&flagged, "identity_persons", i)
                 .and_then(|v| v.parse::<i64>().ok())
@@ -394,10 +395,10 @@ pub fn run(
     }
     let height = nums.len();
     let mut text = |k: &'static str| -> Column {
-        let of = |g: &dyn Fn(&crate::rule::RuleFile) -> &str| -> Column {
+        let of = |g: &dyn Fn(&Rule) -> &str| -> Column {
             let ca: StringChunked = of_rule
                 .iter()
-                .map(|&r| Some(g(&pack.rules[r].file)))
+                .map(|&r| Some(g(&pack.rules[r])))
                 .collect();
             ca.with_name(k.into()).into_column()
         };

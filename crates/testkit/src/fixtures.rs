@@ -8,6 +8,7 @@ use std::path::Path;
 use polars::prelude::*;
 use subsidy_ingest::{Options, read_package};
 use subsidy_rules::Pack;
+use subsidy_model::vocab::{EntityKind, Recover};
 
 use crate::{Context, TestError};
 
@@ -277,7 +278,7 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
     let clean = scan(pack, &clean_dir)?;
     let mut failures = Vec::new();
     let mut passed = 0;
-    let ids: BTreeSet<&str> = pack.rules.iter().map(|r| r.file.id.as_str()).collect();
+    let ids: BTreeSet<&str> = pack.rules.iter().map(|r| r.id.as_str()).collect();
     for id in ids {
         if !a.only.is_empty() && !a.only.iter().any(|o| o == id) {
             continue;
@@ -285,7 +286,7 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
         let rule = pack
             .rules
             .iter()
-            .find(|r| r.file.id == id)
+            .find(|r| r.id == id)
             .expect("id from the pack");
         let dir = a.fixtures.join(id);
         // the hand-made package: the rule's proof (cases and snapshot)
@@ -303,12 +304,12 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
                 passed += 1;
                 say(&format!(
                     "ok    {id} {:<32} hand-made cases and snapshot, clean package silent",
-                    rule.file.name
+                    rule.name
                 ));
             } else {
                 say(&format!(
                     "FAIL  {id} {} (hand-made): {}",
-                    rule.file.name,
+                    rule.name,
                     why.join("; ")
                 ));
                 failures.push(format!("{id} (hand-made): {}", why.join("; ")));
@@ -364,7 +365,7 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
                     Some(c) => {
                         exp_claims.insert(c);
                     }
-                    None if l.entity_kind.as_str() == rule.file.entity => {
+                    None if l.entity_kind == rule.entity => {
                         exp_entities.insert(l.entity_id);
                     }
                     None => {}
@@ -379,7 +380,7 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
                 .intersection(&paid_claims(&out)?)
                 .cloned()
                 .collect();
-            if rule.file.entity != "claim" {
+            if rule.entity != EntityKind::Claim {
                 exp_entities = set_of(&out.findings, id, "entity_id")?;
             }
         }
@@ -389,7 +390,7 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
                 s.push_str(&format!("claim,{c}\n"));
             }
             for e in &exp_entities {
-                s.push_str(&format!("{},{e}\n", rule.file.entity));
+                s.push_str(&format!("{},{e}\n", rule.entity));
             }
             std::fs::write(&expected_path, s)?;
         }
@@ -424,32 +425,32 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
             .collect();
         let got_entities = set_of(&out.findings, id, "entity_id")?;
         let mut why = Vec::new();
-        if (rule.file.recover != "none" || rule.file.entity == "claim") && got_claims != want_claims
+        if (rule.recover != Recover::None || rule.entity == EntityKind::Claim) && got_claims != want_claims
         {
             let missed: Vec<_> = want_claims.difference(&got_claims).cloned().collect();
             let extra: Vec<_> = got_claims.difference(&want_claims).cloned().collect();
             why.push(format!("claims missed {missed:?}, extra {extra:?}"));
         }
-        if rule.file.entity != "claim" && !want_entities.is_empty() && got_entities != want_entities
+        if rule.entity != EntityKind::Claim && !want_entities.is_empty() && got_entities != want_entities
         {
             let missed: Vec<_> = want_entities.difference(&got_entities).cloned().collect();
             let extra: Vec<_> = got_entities.difference(&want_entities).cloned().collect();
             why.push(format!(
                 "{} missed {missed:?}, extra {extra:?}",
-                rule.file.entity
+                rule.entity
             ));
         }
         if why.is_empty() {
             passed += 1;
             say(&format!(
                 "ok    {id} {:<32} {} flagged in the generated case",
-                rule.file.name,
+                rule.name,
                 got_entities.len()
             ));
         } else {
             say(&format!(
                 "FAIL  {id} {}: {}",
-                rule.file.name,
+                rule.name,
                 why.join("; ")
             ));
             failures.push(format!("{id}: {}", why.join("; ")));

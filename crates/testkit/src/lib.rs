@@ -1,7 +1,9 @@
-//! Test support: the rule-fixture harness behind `subsidy-audit rules test` ([`fixtures`]) and a
-//! reader of the CSV files a scan or the generator writes ([`read_rows`]). The generator's
+//! Test support: the rule-fixture harness behind `subsidy-audit rules test` ([`fixtures`]), the
+//! scores against a generated package's labels behind `subsidy-audit evaluate` ([`evaluation`]),
+//! and a reader of the CSV files a scan or the generator writes ([`read_rows`]). The generator's
 //! labels have their own typed reader, `subsidy_synth::labels`.
 
+pub mod evaluation;
 pub mod fixtures;
 
 use std::collections::BTreeMap;
