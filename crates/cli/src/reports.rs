@@ -2,17 +2,19 @@
 //! supervisors (with the rule docs copied beside it so its links work offline), written in
 //! parallel.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use anyhow::Context as _;
 use chrono::Datelike;
 use polars::prelude::*;
-use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
-use subsidy_report::html::{Lang, ReviewMark};
+use subsidy_report::cover::{Cover, CoverInput, InputHash};
+use subsidy_report::html::ReviewMark;
+use subsidy_report::i18n::Lang;
 use subsidy_report::mask::Masker;
+use subsidy_report::names::Names;
 use subsidy_report::rejected::Rejection;
-use subsidy_report::xlsx::{Layout, Sheet, Value, write_workbook};
+use subsidy_report::xlsx::{Book, Layout};
 
 use crate::scan::ReportLang;
 
@@ -39,6 +41,10 @@ pub struct Context<'a> {
     pub alarms: &'a [subsidy_rules::alarm::Alarm],
     /// how long tables are laid out over sheets
     pub layout: Layout,
+    /// names and fund sources from the package
+    pub named: &'a Named,
+    /// the package's input files (for the cover's hashes)
+    pub inputs: &'a [subsidy_ingest::InputFile],
 }
 
 /// The masker for a package's reports: every ID number, phone and account the package holds
@@ -90,14 +96,15 @@ pub fn write(c: &Context<'_>) -> anyhow::Result<Vec<String>> {
         .context("writing docs/rules.md")?;
     std::fs::write(docs.join("detectors.md"), DETECTORS_MD).context("writing docs/detectors.md")?;
     let t = std::time::Instant::now();
+    let s = shared(c).context("the reports' cover and names")?;
     let (xlsx, html) = rayon::join(
         || {
-            let r = workbook(c);
+            let r = workbook(c, &s);
             subsidy_model::trace::lap("report.xlsx written", t);
             r
         },
         || {
-            let r = html(c);
+            let r = html(c, &s);
             subsidy_model::trace::lap("report.html written", t);
             r
         },
@@ -112,52 +119,142 @@ pub fn write(c: &Context<'_>) -> anyhow::Result<Vec<String>> {
     ])
 }
 
-fn workbook(c: &Context<'_>) -> anyhow::Result<()> {
-    let recover_total: i64 = c
-        .recoveries
-        .column("recover_amount")?
-        .i64()?
-        .sum()
-        .unwrap_or(0);
-    let text = |s: String| Value::Text(s);
-    let count = |n: usize| Value::Count(n as i64);
-    let summary = vec![
-        ("package".to_string(), text(c.package.to_string())),
-        ("as of".to_string(), text(c.as_of.to_string())),
-        (
-            "engine".to_string(),
-            text(format!(
-                "subsidy-audit {}; rule pack {}",
-                subsidy_model::ENGINE_VERSION,
-                c.pack.version
-            )),
-        ),
-        ("findings".to_string(), count(c.findings.height())),
-        (
-            "claims to recover".to_string(),
-            count(c.recoveries.height()),
-        ),
-        ("to recover (yuan)".to_string(), Value::Money(recover_total)),
-        ("responsible parties".to_string(), count(c.parties.height())),
-        ("rows rejected".to_string(), count(c.rejected.len())),
-        (
-            "findings dismissed by review".to_string(),
-            count(c.dismissed.height()),
-        ),
-        (
-            "identities sheet".to_string(),
-            text("registrations merged with another only".to_string()),
-        ),
-        (
-            "personal data".to_string(),
-            text(if c.mask.reveals() { "shown" } else { "masked" }.to_string()),
-        ),
-        ("base-rate alarms".to_string(), count(c.alarms.len())),
-    ];
-    let mut summary = summary;
-    for a in c.alarms {
-        summary.push((format!("ALARM {}", a.rule), text(a.message.clone())));
+/// The package's frames the reports read for names and fund sources, kept before the rules
+/// take the package's frames.
+pub struct Named {
+    institutions: DataFrame,
+    persons: DataFrame,
+    claims: DataFrame,
+}
+
+impl Named {
+    /// Keeps the columns the reports need (a frame's clone shares its columns).
+    pub fn keep(pkg: &subsidy_ingest::Package) -> Named {
+        use subsidy_model::contract::Table;
+        let pick = |t: Table, cols: &[&str]| -> DataFrame {
+            let df = pkg.frame(t);
+            let have: Vec<&str> = cols
+                .iter()
+                .copied()
+                .filter(|c| df.column(c).is_ok())
+                .collect();
+            df.select(have).unwrap_or_default()
+        };
+        Named {
+            institutions: pick(
+                Table::Institutions,
+                &["institution_id", "name", "region_code"],
+            ),
+            persons: pick(Table::Persons, &["person_id", "name"]),
+            claims: pick(Table::Claims, &["claim_id", "fund_source"]),
+        }
     }
+}
+
+/// What both reports share: names beside codes and the cover, in the reports' language.
+struct Shared {
+    names: Names,
+    cover: Cover,
+}
+
+fn shared(c: &Context<'_>) -> anyhow::Result<Shared> {
+    let l = lang(c.lang);
+    // the persons the reports name: parties, and the entities of findings
+    let mut wanted: HashSet<&str> = HashSet::new();
+    for (df, col) in [
+        (c.parties, "responsible_party"),
+        (c.findings, "responsible_party"),
+        (c.findings, "entity_id"),
+        (c.recoveries, "responsible_party"),
+        (c.identities, "person_id"),
+    ] {
+        wanted.extend(df.column(col)?.str()?.iter().flatten());
+    }
+    let names = Names::new_for(
+        &c.named.institutions,
+        &c.named.persons,
+        c.mask.reveals(),
+        Some(&wanted),
+    );
+    // the fund source of each claim to recover
+    let to_recover: HashSet<&str> = c
+        .recoveries
+        .column("claim_id")?
+        .str()?
+        .iter()
+        .flatten()
+        .collect();
+    let mut fund_source = BTreeMap::new();
+    if let (Ok(id), Ok(fs)) = (
+        c.named.claims.column("claim_id"),
+        c.named.claims.column("fund_source"),
+    ) {
+        for (i, f) in id
+            .str()?
+            .iter()
+            .zip(fs.cast(&DataType::String)?.str()?.iter())
+        {
+            if let (Some(i), Some(f)) = (i, f)
+                && to_recover.contains(i)
+            {
+                fund_source.insert(i.to_string(), f.to_string());
+            }
+        }
+    }
+    let inputs: Vec<InputHash> = c
+        .inputs
+        .iter()
+        .map(|f| InputHash {
+            table: f.table.to_string(),
+            file: f.file.clone(),
+            rows: f.rows,
+            sha256: f.sha256.clone(),
+        })
+        .collect();
+    let alarms = alarm_messages(c);
+    let d = c.as_of;
+    let cover = Cover::build(
+        &CoverInput {
+            package: c.package,
+            as_of: (d.year() as u16, d.month() as u8, d.day() as u8),
+            engine_version: subsidy_model::ENGINE_VERSION,
+            pack_version: &c.pack.version,
+            pack_sha256: &c.pack.sha256,
+            inputs: &inputs,
+            findings: c.findings,
+            recoveries: c.recoveries,
+            parties: c.parties,
+            dismissed: c.dismissed.height(),
+            fund_source: &fund_source,
+            names: &names,
+            alarms: &alarms,
+            rejected: c.rejected,
+            reveal: c.mask.reveals(),
+        },
+        l,
+    )?;
+    Ok(Shared { names, cover })
+}
+
+/// The alarms' messages in the reports' language.
+fn alarm_messages(c: &Context<'_>) -> Vec<String> {
+    c.alarms
+        .iter()
+        .map(|a| match c.lang {
+            ReportLang::Zh => a.message_zh.clone(),
+            ReportLang::En => a.message.clone(),
+        })
+        .collect()
+}
+
+fn lang(l: ReportLang) -> Lang {
+    match l {
+        ReportLang::Zh => Lang::Zh,
+        ReportLang::En => Lang::En,
+    }
+}
+
+fn workbook(c: &Context<'_>, s: &Shared) -> anyhow::Result<()> {
     // the identities sheet lists merged registrations only (a million singletons help no one)
     let ids = c.identities.column("identity_id")?.str()?.clone();
     let mut seen = BTreeMap::<&str, usize>::new();
@@ -169,48 +266,34 @@ fn workbook(c: &Context<'_>) -> anyhow::Result<()> {
         .map(|id| id.is_some_and(|id| seen.get(id).is_some_and(|n| *n > 1)))
         .collect();
     let merged = c.identities.filter(&keep)?;
-    let sheets = [
-        Sheet {
-            name: "findings",
-            cols: FINDINGS,
-            df: c.findings,
-        },
-        Sheet {
-            name: "recoveries",
-            cols: RECOVERIES,
-            df: c.recoveries,
-        },
-        Sheet {
-            name: "parties",
-            cols: PARTIES,
-            df: c.parties,
-        },
-        Sheet {
-            name: "identities",
-            cols: IDENTITIES,
-            df: &merged,
-        },
-    ];
     let d = c.as_of;
-    write_workbook(
+    subsidy_report::xlsx::write(
         &c.out.join("report.xlsx"),
-        (d.year() as u16, d.month() as u8, d.day() as u8),
-        &summary,
-        &sheets,
-        c.rejected,
-        c.mask,
-        c.layout,
+        &Book {
+            created: (d.year() as u16, d.month() as u8, d.day() as u8),
+            lang: lang(c.lang),
+            cover: &s.cover,
+            findings: c.findings,
+            recoveries: c.recoveries,
+            parties: c.parties,
+            identities: &merged,
+            rejected: c.rejected,
+            names: &s.names,
+            mask: c.mask,
+            layout: c.layout,
+        },
     )?;
     Ok(())
 }
 
-fn html(c: &Context<'_>) -> anyhow::Result<()> {
+fn html(c: &Context<'_>, s: &Shared) -> anyhow::Result<()> {
     let html = subsidy_report::html::render(&subsidy_report::html::Input {
         package: c.package,
         as_of: &c.as_of.to_string(),
         versions: &format!(
-            "subsidy-audit {} · rule pack {}",
+            "subsidy-audit {} · {} {}",
             subsidy_model::ENGINE_VERSION,
+            lang(c.lang).t("规则包", "rule pack"),
             c.pack.version
         ),
         findings: c.findings,
@@ -219,17 +302,12 @@ fn html(c: &Context<'_>) -> anyhow::Result<()> {
         dismissed: c.dismissed,
         reviews: c.marks,
         docs: "docs/",
-        lang: match c.lang {
-            ReportLang::Zh => Lang::Zh,
-            ReportLang::En => Lang::En,
-        },
+        lang: lang(c.lang),
         mask: c.mask,
         identities: Some(c.identities),
-        alarms: &c
-            .alarms
-            .iter()
-            .map(|a| a.message.clone())
-            .collect::<Vec<_>>(),
+        alarms: &alarm_messages(c),
+        cover: Some(&s.cover),
+        names: &s.names,
     })?;
     std::fs::write(c.out.join("report.html"), html)?;
     Ok(())

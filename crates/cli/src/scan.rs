@@ -211,6 +211,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         None => Default::default(),
     };
     let mask = crate::reports::masker(&pkg, a.reveal_pii);
+    // what the reports name beside codes, kept before the rules take the frames (cheap: a
+    // frame's clone shares its columns)
+    let named = crate::reports::Named::keep(&pkg);
     let outcome = audit(
         &mut pkg,
         &pack,
@@ -284,6 +287,8 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         mask: &mask,
         alarms: &alarms,
         layout: Default::default(),
+        named: &named,
+        inputs: &pkg.inputs,
     })?);
     stage.done("reports");
     stage.bar.finish_and_clear();

@@ -556,79 +556,143 @@ fn scan_demo(extra: &[&str]) -> tempfile::TempDir {
     d
 }
 
+/// A sheet's rows as text.
+fn sheet_rows(
+    wb: &mut calamine::Xlsx<std::io::BufReader<std::fs::File>>,
+    name: &str,
+) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let range = wb
+        .worksheet_range(name)
+        .unwrap_or_else(|e| panic!("sheet {name}: {e}"));
+    range.rows().map(<[calamine::Data]>::to_vec).collect()
+}
+
+/// The column of `header` in a sheet's first row.
+fn column_of(rows: &[Vec<calamine::Data>], header: &str) -> usize {
+    rows[0]
+        .iter()
+        .position(|c| c.to_string() == header)
+        .unwrap_or_else(|| panic!("a column headed {header}: {:?}", rows[0]))
+}
+
 #[test]
-fn report_xlsx_round_trips_with_its_sheets_headers_and_totals() {
+fn report_xlsx_is_chinese_with_a_cover_whose_totals_are_the_csvs_and_english_on_request() {
     use calamine::{Data, Reader, Xlsx, open_workbook};
     let d = scan_demo(&[]);
     let mut wb: Xlsx<_> = open_workbook(d.path().join("report.xlsx")).expect("opens");
     assert_eq!(
         wb.sheet_names(),
         [
-            "summary",
-            "findings",
-            "recoveries",
-            "parties",
-            "identities",
-            "rejected"
+            "封面",
+            "问题线索",
+            "应追回申领",
+            "责任主体",
+            "身份合并",
+            "拒收记录"
         ]
     );
     let recoveries = read_rows(&d.path().join("recoveries.csv"));
+    let findings = read_rows(&d.path().join("findings.csv"));
+    let parties = read_rows(&d.path().join("parties.csv"));
     let total: i64 = recoveries.iter().map(|r| fen(&r["recover_amount"])).sum();
     assert!(total > 0);
-    // headers are the contract's columns
-    for (sheet, cols) in [
-        ("findings", subsidy_model::output::FINDINGS),
-        ("recoveries", subsidy_model::output::RECOVERIES),
-        ("parties", subsidy_model::output::PARTIES),
-    ] {
-        let range = wb.worksheet_range(sheet).expect("sheet");
-        let header: Vec<String> = range
-            .rows()
-            .next()
-            .expect("header")
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        let want: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-        assert_eq!(header, want, "{sheet}");
+    // Chinese headers: no contract name, some known ones
+    for sheet in ["问题线索", "应追回申领", "责任主体"] {
+        let rows = sheet_rows(&mut wb, sheet);
+        for h in &rows[0] {
+            let h = h.to_string();
+            assert!(
+                !h.is_ascii() && !h.contains('_'),
+                "{sheet}: header `{h}` is not Chinese"
+            );
+        }
     }
-    // the recoveries sheet: one row per claim, its money column sums to recoveries.csv's total
-    let rec = wb.worksheet_range("recoveries").expect("sheet");
-    assert_eq!(rec.rows().count(), recoveries.len() + 1);
-    let col = subsidy_model::output::RECOVERIES
+    let rec = sheet_rows(&mut wb, "应追回申领");
+    assert_eq!(rec.len(), recoveries.len() + 1);
+    let col = column_of(&rec, "应追回金额（元）");
+    let sum: f64 = rec[1..]
         .iter()
-        .position(|(n, _)| *n == "recover_amount")
-        .expect("column");
-    let sum: f64 = rec
-        .rows()
-        .skip(1)
         .map(|r| match &r[col] {
             Data::Float(x) => *x,
             other => panic!("money cell is a number, not {other:?}"),
         })
         .sum();
     assert_eq!((sum * 100.0).round() as i64, total);
-    // the summary states the same total and the counts
-    let summary = wb.worksheet_range("summary").expect("sheet");
-    let value = |label: &str| -> Data {
-        summary
-            .rows()
-            .find(|r| r[0] == label)
-            .map(|r| r[1].clone())
-            .unwrap_or_else(|| panic!("summary has {label}"))
-    };
-    assert_eq!(
-        value("to recover (yuan)"),
-        Data::Float(total as f64 / 100.0)
+    // names beside codes: the institution's name from institutions.csv
+    let institutions = read_rows(&root().join("fixtures/demo/institutions.csv"));
+    let named = column_of(&rec, "机构名称");
+    let inst = column_of(&rec, "机构统一社会信用代码");
+    for r in &rec[1..] {
+        let id = r[inst].to_string();
+        if let Some(i) = institutions.iter().find(|i| i["institution_id"] == id) {
+            assert_eq!(r[named].to_string(), i["name"]);
+        }
+    }
+    // codes in Chinese
+    let f = sheet_rows(&mut wb, "问题线索");
+    let cat = column_of(&f, "问题类别");
+    assert!(f[1..].iter().all(|r| !r[cat].to_string().is_ascii()));
+    let msg = column_of(&f, "说明");
+    assert!(
+        f[1..]
+            .iter()
+            .all(|r| !r[msg].to_string().starts_with("Claim "))
     );
+
+    // the cover: totals against the CSVs
+    let cover = sheet_rows(&mut wb, "封面");
+    let value = |label: &str| -> Data {
+        cover
+            .iter()
+            .find(|r| r[0] == Data::String(label.into()))
+            .map(|r| r[1].clone())
+            .unwrap_or_else(|| panic!("the cover has {label}"))
+    };
+    assert_eq!(value("应追回金额"), Data::Float(total as f64 / 100.0));
     assert_eq!(
-        value("claims to recover"),
+        value("应追回申领（笔）"),
         Data::Float(recoveries.len() as f64)
     );
-    let findings = read_rows(&d.path().join("findings.csv"));
-    assert_eq!(value("findings"), Data::Float(findings.len() as f64));
+    assert_eq!(value("问题线索"), Data::Float(findings.len() as f64));
+    assert_eq!(value("责任主体"), Data::Float(parties.len() as f64));
+    assert!(matches!(value("基准日"), Data::DateTime(_)), "a date cell");
+    // each block's total row: recovery by fund source and by region sum to the total; parties
+    // by disposition count the parties
+    let totals: Vec<&Vec<Data>> = cover
+        .iter()
+        .filter(|r| r[0] == Data::String("合计".into()))
+        .collect();
+    assert_eq!(totals.len(), 5, "{totals:?}");
+    let money = Data::Float(total as f64 / 100.0);
+    assert!(totals.iter().any(|r| r.get(3) == Some(&money)), "by region");
+    assert!(
+        totals.iter().any(|r| r.get(2) == Some(&money)),
+        "by fund source"
+    );
+    // recovery by fund source: each source's sum is the CSV's
+    let claims = read_rows(&root().join("fixtures/demo/claims.csv"));
+    let mut by_fund: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in &recoveries {
+        let c = claims
+            .iter()
+            .find(|c| c["claim_id"] == r["claim_id"])
+            .expect("claim");
+        *by_fund.entry(c["fund_source"].clone()).or_default() += fen(&r["recover_amount"]);
+    }
+    let fund_at = cover
+        .iter()
+        .position(|r| r[0] == Data::String("按资金来源的应追回".into()))
+        .expect("fund block");
+    for (code, fen) in by_fund {
+        let zh = subsidy_report::i18n::code("fund_source", &code, subsidy_report::i18n::Lang::Zh);
+        let row = cover[fund_at..]
+            .iter()
+            .find(|r| r[0].to_string() == zh)
+            .unwrap_or_else(|| panic!("fund source {zh} on the cover"));
+        assert_eq!(row[2], Data::Float(fen as f64 / 100.0), "{zh}");
+    }
     // personal data masked: no resident ID in any text cell of the findings sheet
-    let f = wb.worksheet_range("findings").expect("sheet");
     let id = |t: &str| {
         t.as_bytes().windows(18).any(|w| {
             w.iter().take(17).all(u8::is_ascii_digit)
@@ -636,37 +700,166 @@ fn report_xlsx_round_trips_with_its_sheets_headers_and_totals() {
         })
     };
     assert!(
-        f.rows().flatten().all(|c| !id(&c.to_string())),
+        f.iter().flatten().all(|c| !id(&c.to_string())),
         "an ID number is unmasked"
     );
     assert!(
         findings
             .iter()
-            .any(|r| id(&r["message"]) || id(&r["evidence"])),
+            .any(|r| id(&r["message_zh"]) || id(&r["evidence"])),
         "the CSV keeps them"
     );
     // --reveal-pii shows them
     let r = scan_demo(&["--reveal-pii"]);
     let mut wb: Xlsx<_> = open_workbook(r.path().join("report.xlsx")).expect("opens");
-    let f = wb.worksheet_range("findings").expect("sheet");
-    assert!(f.rows().flatten().any(|c| id(&c.to_string())));
+    let f = sheet_rows(&mut wb, "问题线索");
+    assert!(f.iter().flatten().any(|c| id(&c.to_string())));
+
+    // --lang en: English throughout, the contract's names
+    let e = scan_demo(&["--lang", "en"]);
+    let mut wb: Xlsx<_> = open_workbook(e.path().join("report.xlsx")).expect("opens");
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "cover",
+            "findings",
+            "recoveries",
+            "parties",
+            "identities",
+            "rejected"
+        ]
+    );
+    let f = sheet_rows(&mut wb, "findings");
+    let header: Vec<String> = f[0].iter().map(|c| c.to_string()).collect();
+    let contract: Vec<&str> = subsidy_model::output::FINDINGS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != "message_zh")
+        .collect();
+    let shown: Vec<&str> = header
+        .iter()
+        .map(String::as_str)
+        .filter(|h| contract.contains(h))
+        .collect();
+    assert_eq!(shown, contract, "every contract column, in order");
+    let cat = column_of(&f, "category");
+    assert!(f[1..].iter().all(|r| r[cat].to_string().is_ascii()));
+    let cover = sheet_rows(&mut wb, "cover");
+    assert!(
+        cover
+            .iter()
+            .any(|r| r[0] == Data::String("to recover".into())
+                && r[1] == Data::Float(total as f64 / 100.0))
+    );
 }
 
 #[test]
-fn report_html_is_self_contained_and_renders_in_headless_chromium() {
-    let d = scan_demo(&[]);
-    let html = std::fs::read_to_string(d.path().join("report.html")).expect("html");
-    for banned in ["http://", "https://", "<script", "src=\""] {
-        assert!(!html.contains(banned), "report.html holds `{banned}`");
+fn the_reports_language_leaves_csv_and_parquet_byte_identical() {
+    let zh = scan_demo(&[]);
+    let en = scan_demo(&["--lang", "en"]);
+    let mut compared = 0;
+    for e in std::fs::read_dir(zh.path()).expect("out") {
+        let p = e.expect("entry").path();
+        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+        if !matches!(ext, "csv" | "parquet") {
+            continue;
+        }
+        let name = p.file_name().expect("name");
+        let a = std::fs::read(&p).expect("zh");
+        let b = std::fs::read(en.path().join(name)).expect("en");
+        assert!(a == b, "{} differs between --lang zh and en", p.display());
+        compared += 1;
     }
-    let recoveries = read_rows(&d.path().join("recoveries.csv"));
-    let findings = read_rows(&d.path().join("findings.csv"));
-    let parties = read_rows(&d.path().join("parties.csv"));
+    assert!(compared >= 8, "{compared} files compared");
+    // and the reports do differ
+    let a = std::fs::read_to_string(zh.path().join("report.html")).expect("zh");
+    let b = std::fs::read_to_string(en.path().join("report.html")).expect("en");
+    assert!(a.contains("lang=\"zh-CN\"") && b.contains("lang=\"en\""));
+}
+
+/// The text of an HTML fragment: tags dropped, entities of the escaper decoded.
+fn html_text(h: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in h.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+}
+
+/// Renders `url` in headless Chromium: its DOM after layout, and a screenshot at `shot`.
+fn chromium_render(chromium: &str, url: &str, shot: &Path) -> String {
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let profile = tempfile::tempdir().expect("tmp");
+    let dom = Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    let _ = std::fs::remove_file(shot);
+    let o = Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--window-size=1400,2400")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let png = std::fs::read(shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "a real screenshot"
+    );
+    String::from_utf8_lossy(&dom.stdout).into_owned()
+}
+
+#[test]
+fn report_html_renders_in_zh_and_en_in_headless_chromium_with_the_covers_numbers() {
+    let zh = scan_demo(&[]);
+    let en = scan_demo(&["--lang", "en"]);
+    for d in [&zh, &en] {
+        let html = std::fs::read_to_string(d.path().join("report.html")).expect("html");
+        for banned in ["http://", "https://", "<script", "src=\""] {
+            assert!(!html.contains(banned), "report.html holds `{banned}`");
+        }
+    }
+    let recoveries = read_rows(&zh.path().join("recoveries.csv"));
+    let findings = read_rows(&zh.path().join("findings.csv"));
+    let parties = read_rows(&zh.path().join("parties.csv"));
+    let institutions = read_rows(&root().join("fixtures/demo/institutions.csv"));
     let total: i64 = recoveries.iter().map(|r| fen(&r["recover_amount"])).sum();
     let top = parties
         .iter()
-        .find(|p| p["kind"] == "training_institution")
+        .find(|p| p["kind"] == "training_institution" || p["kind"] == "evaluation_organisation")
         .expect("an institution");
+    let top_name = &institutions
+        .iter()
+        .find(|i| i["institution_id"] == top["responsible_party"])
+        .expect("the top party is an institution of the package")["name"];
 
     let chromium = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
@@ -684,44 +877,54 @@ fn report_html_is_self_contained_and_renders_in_headless_chromium() {
         eprintln!("chromium not installed: rendering skipped (CI installs it)");
         return;
     };
-    let flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ];
-    let profile = tempfile::tempdir().expect("tmp");
-    let url = format!("file://{}", d.path().join("report.html").display());
-    let dom = Command::new(chromium)
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
-    let dom = String::from_utf8_lossy(&dom.stdout);
-    let kpi = |id: &str| -> String {
+    // the screenshots are kept as test artifacts
+    let artifacts = root().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts dir");
+    let url = |d: &tempfile::TempDir| format!("file://{}", d.path().join("report.html").display());
+    let dom = chromium_render(chromium, &url(&zh), &artifacts.join("report-zh.png"));
+    let dom_en = chromium_render(chromium, &url(&en), &artifacts.join("report-en.png"));
+
+    let kpi = |dom: &str, id: &str| -> String {
         let at = dom
             .find(&format!("id=\"{id}\">"))
             .unwrap_or_else(|| panic!("{id} rendered"));
         let rest = &dom[at + id.len() + 6..];
         rest[..rest.find('<').expect("closing tag")].to_string()
     };
-    assert_eq!(kpi("kpi-findings"), findings.len().to_string());
-    assert_eq!(kpi("kpi-claims"), recoveries.len().to_string());
-    assert_eq!(kpi("kpi-recover"), subsidy_model::money::format_yuan(total));
-    assert_eq!(kpi("kpi-parties"), parties.len().to_string());
-    // the top institution's dossier, with its recovery
-    // its dossier's anchor is its rank, not its id (which may be a person's ID number)
-    let link_at = dom
-        .find(&format!("\">{}</a>", top["responsible_party"]))
-        .expect("the top institution is listed with a link");
-    let href = &dom[..link_at];
-    let anchor = &href[href.rfind("href=\"#").expect("a link") + 7..];
+    for d in [&dom, &dom_en] {
+        assert_eq!(kpi(d, "kpi-findings"), findings.len().to_string());
+        assert_eq!(kpi(d, "kpi-claims"), recoveries.len().to_string());
+        assert_eq!(
+            kpi(d, "kpi-recover"),
+            subsidy_model::money::format_yuan(total)
+        );
+        assert_eq!(kpi(d, "kpi-parties"), parties.len().to_string());
+    }
+    // the cover, read against recoveries.csv: the total rows of recovery by fund source and by
+    // region are the CSV's total
+    let yuan = subsidy_model::money::format_yuan(total);
+    for block in ["cover-by-fund-source", "cover-by-region"] {
+        let at = dom.find(&format!("id=\"{block}\"")).expect("cover block");
+        let t = &dom[at..];
+        let t = &t[..t.find("</table>").expect("table ends")];
+        let last = &t[t.rfind("<tr class=\"total\"").expect("a total row")..];
+        assert!(
+            html_text(last).split_whitespace().any(|w| w == yuan),
+            "{block}'s total is {yuan}: {}",
+            html_text(last)
+        );
+    }
+    assert!(dom.find("id=\"cover\"") < dom.find("id=\"dashboard\""));
+
+    // the top institution's dossier, named, with its recovery; its anchor is its rank, not its
+    // id (which may be a person's ID number)
+    let row_at = dom
+        .find(&format!("<td>{}</td>", top["responsible_party"]))
+        .expect("the top institution is listed");
+    let row = &dom[dom[..row_at].rfind("<tr>").expect("row")..row_at];
+    assert!(row.contains(top_name.as_str()), "its name beside its code");
+    let anchor = &row[row.find("href=\"#").expect("a link") + 7..];
+    let anchor = &anchor[..anchor.find('"').expect("quote")];
     let dossier_at = dom
         .find(&format!("id=\"{anchor}\""))
         .expect("the top institution has a dossier");
@@ -731,30 +934,62 @@ fn report_html_is_self_contained_and_renders_in_headless_chromium() {
         dossier.contains(&top["recover_amount"]),
         "the dossier states its recovery"
     );
-    let rule_link = "docs/rules.md#".to_string();
     assert!(
-        dossier.contains(&rule_link),
+        dossier.contains(top_name.as_str()),
+        "the dossier is headed by the name"
+    );
+    assert!(
+        dossier.contains("docs/rules.md#"),
         "findings link to the rule docs"
     );
-    // the screenshot is kept as a test artifact
-    let artifacts = root().join("target/test-artifacts");
-    std::fs::create_dir_all(&artifacts).expect("artifacts dir");
-    let shot = artifacts.join("report.png");
-    let _ = std::fs::remove_file(&shot);
-    let o = Command::new(chromium)
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--window-size=1400,2400")
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let png = std::fs::read(&shot).expect("screenshot written");
+
+    // every institution dossier in zh: no English enum code, no English message
+    let mut codes: Vec<&str> = Vec::new();
+    use subsidy_model::vocab::{self, Vocab as _};
+    codes.extend(vocab::Category::names());
+    codes.extend(vocab::Severity::names());
+    codes.extend(vocab::Disposition::names());
+    codes.extend(vocab::Role::names());
+    codes.extend(vocab::EntityKind::names());
+    codes.extend(vocab::Detector::names());
+    codes.extend(vocab::Scheme::names());
+    codes.extend(vocab::Level::names());
+    let mut dossiers = 0;
+    for part in dom.split("<article class=\"dossier\"").skip(1) {
+        let text = html_text(&part[..part.find("</article>").expect("ends")]);
+        let words: std::collections::BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for c in &codes {
+            assert!(
+                !words.contains(c),
+                "the zh dossier shows the code `{c}`: {text}"
+            );
+        }
+        // no English sentence: four English words in a row
+        let mut run = 0;
+        for w in text.split(|c: char| c.is_whitespace() || ",;:()".contains(c)) {
+            if w.len() >= 2 && w.chars().all(|c| c.is_ascii_alphabetic()) {
+                run += 1;
+                assert!(run < 4, "English in the zh dossier near `{w}`: {text}");
+            } else if !w.is_empty() {
+                run = 0;
+            }
+        }
+        for f in &findings {
+            assert!(!text.contains(&f["message"]), "an English message");
+        }
+        dossiers += 1;
+    }
+    assert!(dossiers > 0);
+    // and in en the messages are the English ones
     assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 20_000,
-        "a real screenshot"
+        findings
+            .iter()
+            .any(|f| html_text(&dom_en).contains(f["message"].split(':').next().unwrap_or("")))
     );
+    assert!(dom_en.contains("Skills-training subsidy audit report"));
 }
 
 #[test]
@@ -1069,17 +1304,19 @@ fn a_rule_flagging_most_rows_raises_the_base_rate_alarm() {
     assert_eq!(a["share"], 1.0);
     let msg = a["message"].as_str().expect("message");
     assert!(msg.contains("check the package's conventions before acting on these findings"));
+    let msg_zh = a["message_zh"].as_str().expect("message_zh");
+    assert!(msg_zh.contains("请先核对数据包的口径"), "{msg_zh}");
     // the workbook's summary and the top of report.html say so
     let texts = report_texts(out.path());
     assert!(
         texts
             .iter()
-            .any(|(at, t)| at.starts_with("report.xlsx summary") && t == msg)
+            .any(|(at, t)| at.starts_with("report.xlsx 封面") && t == msg_zh)
     );
     let html = &texts[0].1;
     let alarm_at = html.find(r#"id="alarms""#).expect("alarm section");
     assert!(alarm_at < html.find(r#"id="dashboard""#).expect("dashboard"));
-    assert!(html.contains(&msg.replace('\'', "&#39;")));
+    assert!(html.contains(msg_zh));
 
     // the shipped pack on the demo raises none
     let d = scan_demo(&[]);

@@ -18,6 +18,7 @@ pub const FINDINGS: &[(&str, OutType)] = &[
     ("amount_at_risk", OutType::Money),
     ("score", OutType::Float),
     ("message", OutType::Str),
+    ("message_zh", OutType::Str),
     ("evidence", OutType::Str),
 ];
 
@@ -119,6 +120,8 @@ pub struct DetectorFinding {
     pub score: f64,
     /// one sentence a reviewer understands
     pub message: String,
+    /// the same in Chinese
+    pub message_zh: String,
     /// the facts, as JSON
     pub evidence: String,
     /// the judged date (YYYY-MM-DD), for escalation windows

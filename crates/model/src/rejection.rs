@@ -46,6 +46,28 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order.
+    pub const ALL: &'static [Reason] = &[
+        Reason::RaggedRow,
+        Reason::UnterminatedQuote,
+        Reason::InvalidEncoding,
+        Reason::NulByte,
+        Reason::FieldTooLong,
+        Reason::CellError,
+        Reason::MissingValue,
+        Reason::BadDate,
+        Reason::BadDatetime,
+        Reason::BadNumber,
+        Reason::OutOfRange,
+        Reason::NegativeMoney,
+        Reason::BadMoney,
+        Reason::UnknownEnum,
+        Reason::BadBool,
+        Reason::BadList,
+        Reason::DuplicateKey,
+        Reason::OrphanReference,
+    ];
+
     /// The stable code.
     pub fn code(self) -> &'static str {
         match self {

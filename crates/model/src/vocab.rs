@@ -415,6 +415,33 @@ vocab! {
     }
 }
 
+/// The Chinese name of a code in a column of a vocabulary (its first Chinese alias), for
+/// Chinese text: `chinese_name("level", "junior")` is 初级工. `None` for a column that holds no
+/// code, a value that is not one, or a code without a Chinese alias.
+pub fn chinese_name(column: &str, value: &str) -> Option<&'static str> {
+    fn first_cjk(aliases: &'static [&'static str]) -> Option<&'static str> {
+        aliases.iter().copied().find(|a| !a.is_ascii())
+    }
+    let col = column.rsplit_once('_').map_or(column, |(_, last)| last);
+    match (column, col) {
+        (_, "level") => Level::parse(value).and_then(|v| first_cjk(v.aliases())),
+        (_, "scheme") => Scheme::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("fund_source", _) => FundSource::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("mode", _) => Mode::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("sector", _) => Sector::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("gender", _) => Gender::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("method", _) => Method::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("direction", _) => Direction::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("status", _) => Status::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("category", _) => Category::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("role" | "party_role", _) => Role::parse(value).and_then(|v| first_cjk(v.aliases())),
+        ("kind" | "inst_kind" | "institution_kind", _) => {
+            InstitutionKind::parse(value).and_then(|v| first_cjk(v.aliases()))
+        }
+        _ => None,
+    }
+}
+
 /// Parses the contract's booleans: `true/false`, `1/0`, `yes/no`, `t/f`, `y/n`, `是/否`.
 pub fn parse_bool(s: &str) -> Option<bool> {
     let t = s.trim();
@@ -465,6 +492,22 @@ mod tests {
         for s in Status::ALL {
             assert_eq!(Status::parse(s.as_str()), Some(*s));
         }
+    }
+
+    #[test]
+    fn codes_have_chinese_names_for_chinese_text() {
+        assert_eq!(chinese_name("level", "junior"), Some("初级工"));
+        assert_eq!(chinese_name("cert_level", "senior"), Some("高级工"));
+        assert_eq!(
+            chinese_name("scheme", "skill_upgrade"),
+            Some("失业保险技能提升补贴")
+        );
+        assert_eq!(
+            chinese_name("fund_source", "employment_fund"),
+            Some("就业补助资金")
+        );
+        assert_eq!(chinese_name("level", "nonsense"), None);
+        assert_eq!(chinese_name("claim_id", "junior"), None);
     }
 
     #[test]

@@ -12,25 +12,12 @@ use polars::prelude::*;
 use subsidy_model::money::format_yuan;
 
 use crate::ReportError;
+use crate::cover::{Cover, Value};
+use crate::i18n;
 use crate::mask::Masker;
+use crate::names::Names;
 
-/// The report's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// 中文 (default)
-    Zh,
-    /// English
-    En,
-}
-
-impl Lang {
-    fn t(self, zh: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-}
+pub use crate::i18n::Lang;
 
 /// A review decision as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +58,149 @@ pub struct Input<'a> {
     /// identities.csv (person_id, identity_id, confidence, evidence): a dossier shows how each
     /// merged identity its findings name was linked
     pub identities: Option<&'a DataFrame>,
+    /// the cover, shown first (built in the same language)
+    pub cover: Option<&'a Cover>,
+    /// names beside codes
+    pub names: &'a Names,
+}
+
+/// The review state's name.
+fn review_state(s: &str, l: Lang) -> &str {
+    match s {
+        "confirmed" => l.t("已确认", "confirmed"),
+        "dismissed" => l.t("已驳回", "dismissed"),
+        "investigating" => l.t("核查中", "investigating"),
+        "changed" => l.t(
+            "证据已变化，需重新复核",
+            "evidence changed since the review",
+        ),
+        other => other,
+    }
+}
+
+/// An identity comparison level's name.
+fn level_name(s: &str, l: Lang) -> String {
+    let zh = match s {
+        "exact" => "完全一致",
+        "swapped" => "姓名颠倒",
+        "one_character_apart" => "相差一个字",
+        "different" => "不同",
+        "one_typo" => "一处录入差错",
+        "day_month_swapped" => "日月颠倒",
+        "typo_check_fails" => "一处差错（校验位不符）",
+        "near_both_valid" => "相近（均通过校验）",
+        "same_region_birth" => "地区与出生日期相同",
+        "same_city" => "同一城市",
+        "null" => "缺失",
+        other => return esc(other),
+    };
+    esc(match l {
+        Lang::Zh => zh,
+        Lang::En => s,
+    })
+}
+
+/// A cell of the cover.
+fn cover_cell(v: &Value, text: &dyn Fn(&str) -> String) -> String {
+    match v {
+        Value::Text(s) => text(s),
+        Value::Count(n) => n.to_string(),
+        Value::Money(x) => format_yuan(*x),
+        Value::Date(y, m, d) => format!("{y:04}-{m:02}-{d:02}"),
+    }
+}
+
+/// The cover as HTML: facts, blocks, sign-off lines.
+fn cover_html(c: &Cover, l: Lang, text: &dyn Fn(&str) -> String) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<section id="cover"><h2>{}</h2><table class="facts"><tbody>"#,
+        l.t("封面", "Cover")
+    );
+    for (label, v) in &c.facts {
+        let money = matches!(v, Value::Money(_));
+        let _ = write!(
+            h,
+            r#"<tr><th>{}</th><td{}>{}</td></tr>"#,
+            esc(label),
+            if money { r#" class="num""# } else { "" },
+            cover_cell(v, text)
+        );
+    }
+    h.push_str("</tbody></table><div class=\"grid\">");
+    for b in c.blocks.iter().filter(|b| b.id != "inputs") {
+        let _ = write!(
+            h,
+            r#"<table class="cover" id="cover-{}"><caption>{}</caption><thead><tr>"#,
+            b.id,
+            esc(&b.title)
+        );
+        for x in &b.header {
+            let _ = write!(h, "<th>{}</th>", esc(x));
+        }
+        h.push_str("</tr></thead><tbody>");
+        let last = b.rows.len().saturating_sub(1);
+        for (k, row) in b.rows.iter().enumerate() {
+            h.push_str(if b.total && k == last {
+                r#"<tr class="total">"#
+            } else {
+                "<tr>"
+            });
+            for v in row {
+                let num = matches!(v, Value::Money(_) | Value::Count(_));
+                let _ = write!(
+                    h,
+                    "<td{}>{}</td>",
+                    if num { r#" class="num""# } else { "" },
+                    cover_cell(v, text)
+                );
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</div>");
+    if let Some(b) = c.block("inputs") {
+        let _ = write!(
+            h,
+            r#"<details id="cover-inputs"><summary>{} ({})</summary><table><thead><tr>"#,
+            esc(&b.title),
+            b.rows.len()
+        );
+        for x in &b.header {
+            let _ = write!(h, "<th>{}</th>", esc(x));
+        }
+        h.push_str("</tr></thead><tbody>");
+        for row in &b.rows {
+            h.push_str("<tr>");
+            for v in row {
+                let _ = write!(h, "<td><code>{}</code></td>", cover_cell(v, text));
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</tbody></table></details>");
+    }
+    h.push_str(r#"<table class="sign"><tbody>"#);
+    for s in &c.sign_off {
+        let _ = write!(h, "<tr><th>{}</th><td></td></tr>", esc(s));
+    }
+    h.push_str("</tbody></table></section>");
+    h
+}
+
+/// A finding's evidence as a definition list, keys and codes in the report's language (the
+/// raw JSON when it does not parse as an object).
+fn evidence_html(ev: &str, l: Lang, names: &Names, text: &dyn Fn(&str) -> String) -> String {
+    let Some(facts) = names.evidence_facts(ev, l) else {
+        return format!("<code>{}</code>", text(ev));
+    };
+    let mut h = String::from("<dl class=\"ev\">");
+    for (k, v) in facts {
+        let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(&k), text(&v));
+    }
+    h.push_str("</dl>");
+    h
 }
 
 /// The merged identities (two or more registrations): identity → its members' (person_id,
@@ -276,6 +406,14 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         .sum();
     let institutional = |k: &str| matches!(k, "training_institution" | "evaluation_organisation");
     let merged = merged_identities(i.identities)?;
+    // a finding's message in the report's language (the English one where a frame has no
+    // Chinese column)
+    let message = |t: &Texts, k: usize| -> String {
+        match t.get(l.message_column(), k) {
+            "" => t.get("message", k).to_string(),
+            m => m.to_string(),
+        }
+    };
 
     let mut h = String::new();
     let _ = write!(
@@ -313,6 +451,10 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             let _ = write!(h, "<li>{}</li>", text(a));
         }
         h.push_str("</ul></section>");
+    }
+
+    if let Some(c) = i.cover {
+        h.push_str(&cover_html(c, l, &text));
     }
 
     // dashboard
@@ -365,7 +507,13 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     }
     let cat: Vec<(String, f64, String)> = by_cat
         .iter()
-        .map(|(k, v)| (i.mask.text(k).into_owned(), *v as f64, v.to_string()))
+        .map(|(k, v)| {
+            (
+                i18n::code("category", k, l).into_owned(),
+                *v as f64,
+                v.to_string(),
+            )
+        })
         .collect();
     h.push_str(r#"<div class="grid">"#);
     figure(
@@ -389,10 +537,11 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     );
     let by_party = (0..parties.len())
         .map(|k| {
+            let p = parties.get("responsible_party", k);
             (
-                i.mask
-                    .text(parties.get("responsible_party", k))
-                    .into_owned(),
+                i.names
+                    .any(p)
+                    .unwrap_or_else(|| i.mask.text(p).into_owned()),
                 fen(parties.get("recover_amount", k)),
             )
         })
@@ -406,14 +555,13 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         ),
         &top_money(by_party, 10),
     );
-    // region: the administrative-division digits of the institution's credit code (3rd to 8th)
+    // region: the institution's region_code, else the division digits of its credit code
     let mut by_region: BTreeMap<String, i64> = BTreeMap::new();
     for k in 0..recoveries.len() {
         let inst = recoveries.get("institution_id", k);
-        let region = if inst.len() >= 8 && inst.is_ascii() {
-            inst[2..8].to_string()
-        } else {
-            l.t("未知", "unknown").to_string()
+        let region = match i.names.region(inst) {
+            r if r.is_empty() => l.t("未知", "unknown").to_string(),
+            r => r,
         };
         *by_region.entry(region).or_default() += fen(recoveries.get("recover_amount", k));
     }
@@ -421,8 +569,8 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         &mut h,
         "by-region",
         l.t(
-            "按地区（行政区划代码）的应追回金额",
-            "Recovery by region (division code)",
+            "按地区（行政区划）的应追回金额",
+            "Recovery by region (GB/T 2260 division)",
         ),
         &top_money(by_region, 15),
     );
@@ -454,9 +602,11 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     // may be a person's ID number
     let _ = write!(
         h,
-        r#"<h3>{}</h3><table id="top-institutions"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+        r#"<h3>{}</h3><table id="top-institutions"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
         l.t("重点机构", "Top institutions"),
-        l.t("机构", "institution"),
+        l.t("机构名称", "institution"),
+        l.t("统一社会信用代码", "credit code"),
+        l.t("所在地区", "region"),
         l.t("类型", "kind"),
         l.t("风险", "risk"),
         l.t("异常分", "anomaly"),
@@ -466,16 +616,19 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
     );
     for (k, &p) in inst.iter().take(25).enumerate() {
         let id = parties.get("responsible_party", p);
+        let name = text(i.names.institution(id).unwrap_or(id));
         let anchor = if k < MAX_DOSSIERS {
-            format!(r##"<a href="#d-{}">{}</a>"##, k + 1, text(id))
+            format!(r##"<a href="#d-{}">{name}</a>"##, k + 1)
         } else {
-            text(id)
+            name
         };
         let _ = write!(
             h,
-            r#"<tr><td>{}</td><td>{anchor}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            r#"<tr><td>{}</td><td>{anchor}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>"#,
             k + 1,
-            text(parties.get("kind", p)),
+            text(id),
+            esc(&i.names.region(id)),
+            esc(&i18n::code("kind", parties.get("kind", p), l)),
             text(parties.get("risk_score", p)),
             text(parties.get("anomaly_score", p)),
             text(parties.get("findings", p)),
@@ -540,9 +693,14 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
         let (dname, basis) = disposition(parties.get("disposition", p), l);
         let _ = write!(
             h,
-            r#"<article class="dossier" id="d-{}"><h3>{}</h3><p class="meta">{}: {} · {}: {} · {}: <span class="recover">{}</span> {}</p><p class="disp"><b>{}: {}</b><br>{}: {}</p>"#,
+            r#"<article class="dossier" id="d-{}"><h3>{} <small>{}</small></h3><p class="meta">{}{}: {} · {}: {} · {}: <span class="recover">{}</span> {}</p><p class="disp"><b>{}: {}</b><br>{}: {}</p>"#,
             d + 1,
+            text(i.names.institution(id).unwrap_or(id)),
             text(id),
+            match i.names.region(id) {
+                r if r.is_empty() => String::new(),
+                r => format!("{}: {} · ", l.t("所在地区", "region"), esc(&r)),
+            },
             l.t("风险", "risk"),
             text(parties.get("risk_score", p)),
             l.t("问题线索", "findings"),
@@ -575,7 +733,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
                     format!(
                         r#"<span class="rv {}">{}</span> {}"#,
                         esc(&m.state),
-                        esc(&m.state),
+                        esc(review_state(&m.state, l)),
                         text(&m.detail)
                     )
                 })
@@ -589,17 +747,21 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             };
             let _ = write!(
                 h,
-                r##"<tr><td><a href="{}{doc}#{}">{}</a></td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary><code>{}</code></details></td></tr>"##,
+                r##"<tr><td><a href="{}{doc}#{}">{}</a></td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary>{}</details></td></tr>"##,
                 esc(i.docs),
                 text(&anchor),
                 text(rule),
-                text(findings.get("severity", k)),
-                text(findings.get("entity_kind", k)),
+                esc(&i18n::code("severity", findings.get("severity", k), l)),
+                esc(&i18n::code(
+                    "entity_kind",
+                    findings.get("entity_kind", k),
+                    l
+                )),
                 text(findings.get("entity_id", k)),
-                text(findings.get("message", k)),
+                text(&message(&findings, k)),
                 review,
                 text(fid),
-                text(findings.get("evidence", k))
+                evidence_html(findings.get("evidence", k), l, i.names, &text)
             );
         }
         h.push_str("</tbody></table>");
@@ -699,7 +861,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
                             h,
                             r#"<tr><td>{}</td><td>{}</td><td class="num">{:.2}</td></tr>"#,
                             field_name(f["field"].as_str().unwrap_or(""), l),
-                            esc(f["level"].as_str().unwrap_or("")),
+                            level_name(f["level"].as_str().unwrap_or(""), l),
                             num(&f["weight"])
                         );
                     }
@@ -743,7 +905,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
                 r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
                 text(fid),
                 text(dismissed.get("rule_id", k)),
-                text(dismissed.get("message", k)),
+                text(&message(&dismissed, k)),
                 detail
             );
         }
@@ -763,7 +925,7 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
 const CSS: &str = "body{font-family:-apple-system,'Segoe UI','PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#1d2733}\
 h1{font-size:22px}h2{border-bottom:2px solid #1f4e79;padding-bottom:4px;margin-top:32px}\
 .kpis{display:flex;gap:16px;flex-wrap:wrap}.kpi{background:#f0f4f8;border-radius:6px;padding:12px 18px;min-width:140px}\
-.kpi .n{font-size:24px;font-weight:600;color:#1f4e79}.grid{display:flex;flex-wrap:wrap;gap:24px}\
+.kpi .n{font-size:24px;font-weight:600;color:#1f4e79}.grid{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}\
 figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:6px}\
 svg.bars rect{fill:#2e75b6}svg.bars text{font-size:12px;fill:#1d2733}\
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #c8d1db;padding:4px 6px;vertical-align:top;text-align:left}\
@@ -772,4 +934,7 @@ th{background:#e8eef4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .waterfall{margin:4px 0 8px;font-size:90%}.waterfall caption{text-align:left;font-weight:bold}.waterfall tr.total td{border-top:1px solid #333;font-weight:bold}\
 .disp{background:#fff4e5;padding:6px}code{white-space:pre-wrap;word-break:break-all;font-size:11px}\
 .rv{padding:1px 4px;border-radius:3px;background:#ddd}.rv.confirmed{background:#f8d7da}.rv.dismissed{background:#d4edda}.rv.changed{background:#fff3cd}\
-.alarms{background:#fdecea;border:1px solid #e0a3a3;border-radius:6px;padding:4px 16px}";
+.alarms{background:#fdecea;border:1px solid #e0a3a3;border-radius:6px;padding:4px 16px}\
+table.facts th{width:16em}table.cover caption{text-align:left;font-weight:600}tr.total td{font-weight:bold;border-top:2px solid #1d2733}\
+table.sign th{width:12em}table.sign td{width:24em;border-width:0 0 1px 0;height:2em}\
+dl.ev{display:grid;grid-template-columns:max-content auto;gap:0 8px;margin:4px 0;font-size:12px}dl.ev dt{color:#555}dl.ev dd{margin:0;word-break:break-all}";

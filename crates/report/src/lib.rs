@@ -7,13 +7,19 @@
 //!   (money as `Decimal(18, 2)` yuan, exact).
 //! - [`rejected`]: `rejected/<table>.csv`, one file per table with rejected rows.
 //! - [`mask`]: masking of ID numbers, phones and bank accounts for human-facing reports.
-//! - [`xlsx`]: `report.xlsx`, a sheet per output for auditors.
+//! - [`xlsx`]: `report.xlsx` for auditors: a cover, then a sheet per output.
+//! - [`html`]: `report.html` for supervisors: the cover, a dashboard, a dossier per institution.
+//! - [`cover`]: the cover both share; [`i18n`]: Chinese (default) or English labels, codes and
+//!   GB/T 2260 region names; [`names`]: names beside codes.
 //!
 //! Every writer sorts nothing itself: callers hand over frames already in output order, so the
 //! same input gives the same bytes.
 
+pub mod cover;
 pub mod html;
+pub mod i18n;
 pub mod mask;
+pub mod names;
 pub mod rejected;
 pub mod tables;
 pub mod xlsx;

@@ -47,6 +47,8 @@ pub struct Alarm {
     pub share: f64,
     /// what to do about it, in one sentence
     pub message: String,
+    /// the same in Chinese
+    pub message_zh: String,
 }
 
 /// The alarms of a run, in rule-id order.
@@ -79,6 +81,12 @@ pub fn alarms(pack: &Pack, runs: &[RuleRun]) -> Vec<Alarm> {
                 share: (share * 10_000.0).round() / 10_000.0,
                 message: format!(
                     "{id} flagged {:.0} % of the {examined} {view}rows it examined ({flagged}; the pack expects at most {:.0} %): check the package's conventions before acting on these findings",
+                    share * 100.0,
+                    cfg.max_flag_share * 100.0
+                ),
+                message_zh: format!(
+                    "{id} 在其检查的 {examined} 行数据{}中标记了 {flagged} 行（{:.0}%，规则包预期至多 {:.0}%）：据此处理前，请先核对数据包的口径",
+                    if view.is_empty() { String::new() } else { format!("（视图 {}）", view.trim()) },
                     share * 100.0,
                     cfg.max_flag_share * 100.0
                 ),

@@ -267,6 +267,11 @@ const CLAIM_COLUMNS: &[Column] = &[
         "why person_id fails that check (null: valid)",
     ),
     c(
+        "id_problem_zh",
+        Text,
+        "the same in Chinese, for `message_zh`",
+    ),
+    c(
         "id_birth_date",
         Date,
         "the birth date in person_id, characters 7–14 (null: not a real date)",
@@ -561,6 +566,11 @@ const CLAIM_COLUMNS: &[Column] = &[
         Text,
         "which standard and uplift gave entitled",
     ),
+    c(
+        "entitlement_basis_zh",
+        Text,
+        "the same in Chinese, for `message_zh`",
+    ),
     // who answers, what a finding is about, the claims it bears on
     c(
         "party_training_institution",
@@ -611,6 +621,11 @@ const PERSON_COLUMNS: &[Column] = &[
         "id_problem",
         Text,
         "why person_id fails that check (null: valid)",
+    ),
+    c(
+        "id_problem_zh",
+        Text,
+        "the same in Chinese, for `message_zh`",
     ),
     c(
         "id_birth_date",
@@ -667,6 +682,11 @@ const INSTITUTION_COLUMNS: &[Column] = &[
         "institution_id passes the GB 32100 check (length, characters, check character); a failing embedded organisation code only warns",
     ),
     c("uscc_problem", Text, "why it fails or warns (null: valid)"),
+    c(
+        "uscc_problem_zh",
+        Text,
+        "the same in Chinese, for `message_zh`",
+    ),
     c(
         "party_training_institution",
         Id,

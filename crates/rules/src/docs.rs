@@ -232,6 +232,13 @@ pub fn markdown(pack: &Pack) -> String {
             f.docs.false_positives.trim(),
             f.docs.clears.trim()
         );
+        let _ = writeln!(
+            s,
+            "\n**规则说明。** {}\n\n**依据。** {}\n\n**可据以排除的材料。** {}",
+            f.docs.what_zh.trim(),
+            f.docs.why_zh.trim(),
+            f.docs.clears_zh.trim()
+        );
     }
     let _ = writeln!(
         s,

@@ -75,12 +75,27 @@ pub fn standards_from_frame(df: &DataFrame) -> PolarsResult<Vec<Standard>> {
     Ok(out)
 }
 
-/// The entitlement (fen) of every row of the claim view, and a sentence saying how.
+/// How a row's entitlement was set, in English and in Chinese.
+pub type Basis = (Vec<Option<String>>, Vec<Option<String>>);
+
+/// The Chinese name of a scheme or level code (its first alias), else the code.
+fn zh_name<V: subsidy_model::vocab::Vocab>(
+    code: &str,
+    aliases: impl Fn(V) -> &'static [&'static str],
+) -> String {
+    V::from_canonical(code)
+        .and_then(|v| aliases(v).first().copied())
+        .unwrap_or(code)
+        .to_string()
+}
+
+/// The entitlement (fen) of every row of the claim view, and a sentence saying how (English,
+/// Chinese).
 pub fn entitle(
     claims: &DataFrame,
     standards: &[Standard],
     uplift_max: f64,
-) -> PolarsResult<(Vec<Option<i64>>, Vec<Option<String>>)> {
+) -> PolarsResult<(Vec<Option<i64>>, Basis)> {
     let s = |c: &str| -> PolarsResult<StringChunked> { Ok(claims.column(c)?.str()?.clone()) };
     let (scheme, level, region) = (s("scheme")?, s("level")?, s("inst_region")?);
     let judged: Vec<Option<i32>> = claims
@@ -92,6 +107,7 @@ pub fn entitle(
     let tier = claims.column("shortage_tier")?.i64()?.clone();
     let mut out = Vec::with_capacity(claims.height());
     let mut why = Vec::with_capacity(claims.height());
+    let mut why_zh = Vec::with_capacity(claims.height());
     for i in 0..claims.height() {
         let (sc, lv, rg, d) = (
             scheme.get(i).unwrap_or(""),
@@ -120,6 +136,7 @@ pub fn entitle(
             None => {
                 out.push(None);
                 why.push(None);
+                why_zh.push(None);
             }
             Some(st) => {
                 let t = tier.get(i);
@@ -145,8 +162,24 @@ pub fn entitle(
                         String::new()
                     }
                 )));
+                why_zh.push(Some(format!(
+                    "{}{}/{}标准为{}元{}",
+                    if st.region == "*" {
+                        "全国默认".to_string()
+                    } else {
+                        format!("地区{}", st.region)
+                    },
+                    zh_name(sc, subsidy_model::vocab::Scheme::aliases),
+                    zh_name(lv, subsidy_model::vocab::Level::aliases),
+                    subsidy_model::money::format_yuan(st.amount_fen),
+                    if bp > 0 {
+                        format!("，紧缺程度{}级上浮{}%", t.unwrap_or(0), bp / 100)
+                    } else {
+                        String::new()
+                    }
+                )));
             }
         }
     }
-    Ok((out, why))
+    Ok((out, (why, why_zh)))
 }

@@ -635,7 +635,8 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
         Ast::Col(c, at) => match scope.columns.get(c) {
             Some(t) => *t,
             None => {
-                let help = crate::diagnostic::did_you_mean(c, scope.columns.keys().map(String::as_str));
+                let help =
+                    crate::diagnostic::did_you_mean(c, scope.columns.keys().map(String::as_str));
                 return err_help(*at, format!("unknown column `{c}`"), help);
             }
         },
@@ -657,10 +658,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
             match *op {
                 "and" | "or" => {
                     if a != Ty::Bool || b != Ty::Bool {
-                        return err(
-                            *at,
-                            format!("`{op}` joins conditions, found {a} and {b}"),
-                        );
+                        return err(*at, format!("`{op}` joins conditions, found {a} and {b}"));
                     }
                     Ty::Bool
                 }
@@ -723,7 +721,16 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                 "days" => {
                     arity(2)?;
                     if !tys.iter().all(|t| matches!(t, Ty::Date | Ty::Datetime)) {
-                        return err(*at, format!("`days(a, b)` needs dates, found {}", tys.iter().map(Ty::to_string).collect::<Vec<_>>().join(" and ")));
+                        return err(
+                            *at,
+                            format!(
+                                "`days(a, b)` needs dates, found {}",
+                                tys.iter()
+                                    .map(Ty::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(" and ")
+                            ),
+                        );
                     }
                     Ty::Int
                 }
@@ -783,10 +790,7 @@ pub fn check(ast: &Ast, scope: &Scope<'_>) -> Result<Ty, ExprError> {
                     let ok =
                         a == b || (a.numeric() && b.numeric()) || a == Ty::Null || b == Ty::Null;
                     if !ok {
-                        return err(
-                            *at,
-                            format!("`if(c, a, b)`: a and b differ, {a} and {b}"),
-                        );
+                        return err(*at, format!("`if(c, a, b)`: a and b differ, {a} and {b}"));
                     }
                     match (a, b) {
                         (Ty::Null, t) => t,

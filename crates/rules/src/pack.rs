@@ -123,7 +123,11 @@ impl Pack {
             }
             self.rules.retain(|r| r.status != RuleStatus::Preview);
         }
-        for r in self.rules.iter().filter(|r| r.status == RuleStatus::Deprecated) {
+        for r in self
+            .rules
+            .iter()
+            .filter(|r| r.status == RuleStatus::Deprecated)
+        {
             warnings.push(format!(
                 "rule {} `{}` is deprecated: it still runs, and will be removed",
                 r.id, r.name
@@ -334,13 +338,24 @@ impl Checker<'_> {
             let names = T::names();
             let help = did_you_mean(v.get_ref(), names.iter().copied())
                 .or_else(|| Some(format!("expected one of {}", names.join(", "))));
-            self.err(
-                v.span(),
-                format!("unknown {field} `{}`", v.get_ref()),
-                help,
-            );
+            self.err(v.span(), format!("unknown {field} `{}`", v.get_ref()), help);
         }
         got
+    }
+
+    /// A Chinese text every rule carries beside its English one.
+    fn chinese(&mut self, field: &str, v: &Option<Spanned<String>>, at: Range<usize>) -> String {
+        match v {
+            Some(v) => self.not_empty(field, v),
+            None => {
+                self.err(
+                    at,
+                    format!("`{field}` is missing: every rule says it in Chinese too"),
+                    None,
+                );
+                String::new()
+            }
+        }
     }
 
     fn not_empty(&mut self, field: &str, v: &Spanned<String>) -> String {
@@ -367,12 +382,7 @@ impl Checker<'_> {
     }
 
     /// A column of the rule's view.
-    fn column(
-        &mut self,
-        view: &str,
-        schema: &BTreeMap<String, Ty>,
-        c: &Spanned<String>,
-    ) -> String {
+    fn column(&mut self, view: &str, schema: &BTreeMap<String, Ty>, c: &Spanned<String>) -> String {
         let name = c.get_ref();
         if !schema.contains_key(name) {
             let help = did_you_mean(name, schema.keys().map(String::as_str));
@@ -386,7 +396,13 @@ impl Checker<'_> {
     }
 
     /// An expression of type `want`, positioned inside its TOML string.
-    fn expr(&mut self, field: &str, text: &Spanned<String>, want: Ty, scope: &Scope<'_>) -> Option<expr::Ast> {
+    fn expr(
+        &mut self,
+        field: &str,
+        text: &Spanned<String>,
+        want: Ty,
+        scope: &Scope<'_>,
+    ) -> Option<expr::Ast> {
         let base = string_start(self.src, &text.span());
         match expr::parse(text.get_ref()).and_then(|a| expr::check(&a, scope).map(|t| (a, t))) {
             Ok((a, t)) => {
@@ -466,6 +482,19 @@ impl Checker<'_> {
     }
 }
 
+/// The `{placeholder}` names of a message, sorted (repeats kept).
+fn placeholders(m: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = m;
+    while let Some(i) = rest.find('{') {
+        let Some(j) = rest[i..].find('}') else { break };
+        out.push(&rest[i + 1..i + j]);
+        rest = &rest[i + j + 1..];
+    }
+    out.sort_unstable();
+    out
+}
+
 /// The family folder the rule's id names, and the file name its id and name give.
 fn check_location(c: &mut Checker<'_>, f: &RuleFile) {
     let (id, name) = (f.id.get_ref(), f.name.get_ref());
@@ -477,7 +506,9 @@ fn check_location(c: &mut Checker<'_>, f: &RuleFile) {
         c.err(
             f.name.span(),
             format!("the file of rule {id} `{name}` must be named `{want}`, not `{file}`"),
-            Some(format!("rename the file, or use `{stem}<version>.toml` for a dated version")),
+            Some(format!(
+                "rename the file, or use `{stem}<version>.toml` for a dated version"
+            )),
         );
     }
     let family = id.split_once('-').map_or("", |(a, _)| a);
@@ -511,8 +542,12 @@ fn check_check(
         c.err(
             k.primitive.span(),
             format!("unknown primitive `{prim}`"),
-            did_you_mean(prim, rule::PRIMITIVES.iter().copied())
-                .or_else(|| Some(format!("the primitives are {}", rule::PRIMITIVES.join(", ")))),
+            did_you_mean(prim, rule::PRIMITIVES.iter().copied()).or_else(|| {
+                Some(format!(
+                    "the primitives are {}",
+                    rule::PRIMITIVES.join(", ")
+                ))
+            }),
         );
         return None;
     };
@@ -531,11 +566,7 @@ fn check_check(
     }
     for (name, required) in fields {
         if *required && !written.iter().any(|(w, _)| w == name) {
-            c.err(
-                k.primitive.span(),
-                format!("`{prim}` needs `{name}`"),
-                None,
-            );
+            c.err(k.primitive.span(), format!("`{prim}` needs `{name}`"), None);
             ok = false;
         }
     }
@@ -544,23 +575,32 @@ fn check_check(
     }
     let view = f.view.get_ref().as_str();
     let col = |c: &mut Checker<'_>, v: &Option<Spanned<String>>| -> String {
-        v.as_ref().map(|x| c.column(view, schema, x)).unwrap_or_default()
+        v.as_ref()
+            .map(|x| c.column(view, schema, x))
+            .unwrap_or_default()
     };
     let cols = |c: &mut Checker<'_>, v: &Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
         v.as_ref()
-            .map(|xs| xs.get_ref().iter().map(|x| c.column(view, schema, x)).collect())
+            .map(|xs| {
+                xs.get_ref()
+                    .iter()
+                    .map(|x| c.column(view, schema, x))
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    let mut cond = |c: &mut Checker<'_>, role: &'static str, v: &Option<Spanned<String>>| -> Option<String> {
-        let v = v.as_ref()?;
-        if let Some(a) = c.expr(role, v, Ty::Bool, scope) {
-            exprs.insert(role, a);
-        }
-        Some(v.get_ref().clone())
-    };
-    let num = |c: &mut Checker<'_>, field: &str, v: &Option<Spanned<NumberOrParam>>| -> Option<Number> {
-        c.number(field, v.as_ref()?, scope.params)
-    };
+    let mut cond =
+        |c: &mut Checker<'_>, role: &'static str, v: &Option<Spanned<String>>| -> Option<String> {
+            let v = v.as_ref()?;
+            if let Some(a) = c.expr(role, v, Ty::Bool, scope) {
+                exprs.insert(role, a);
+            }
+            Some(v.get_ref().clone())
+        };
+    let num = |c: &mut Checker<'_>,
+               field: &str,
+               v: &Option<Spanned<NumberOrParam>>|
+     -> Option<Number> { c.number(field, v.as_ref()?, scope.params) };
     let check = match prim {
         "filter" => Check::Filter {
             cond: cond(c, "where", &k.cond).unwrap_or_default(),
@@ -661,6 +701,9 @@ fn check_rule(
         example: c.not_empty("example", &f.docs.example),
         false_positives: c.not_empty("false_positives", &f.docs.false_positives),
         clears: c.not_empty("clears", &f.docs.clears),
+        what_zh: c.chinese("what_zh", &f.docs.what_zh, f.docs.what.span()),
+        why_zh: c.chinese("why_zh", &f.docs.why_zh, f.docs.why.span()),
+        clears_zh: c.chinese("clears_zh", &f.docs.clears_zh, f.docs.clears.span()),
     };
     let basis = c.not_empty("basis", &f.basis);
     let title_zh = c.not_empty("title_zh", &f.title_zh);
@@ -739,6 +782,65 @@ fn check_rule(
         }
         at += i + j + 1;
     }
+    let message_zh = c.chinese("message_zh", &f.message_zh, f.message.span());
+    if let Some(zh) = &f.message_zh {
+        // `{x_zh}` (a view's Chinese text beside column `x`) stands for `{x}`
+        let zh_base = string_start(src, &zh.span());
+        let mut at = 0;
+        while let Some(i) = message_zh[at..].find('{') {
+            let Some(j) = message_zh[at + i..].find('}') else {
+                break;
+            };
+            let name = &message_zh[at + i + 1..at + i + j];
+            if name.ends_with("_zh") && !schema.contains_key(name) {
+                let s = zh_base + at + i;
+                c.err(
+                    s..s + j + 1,
+                    format!(
+                        "`message_zh` names `{{{name}}}`, which is not a column of view `{view}`"
+                    ),
+                    did_you_mean(name, schema.keys().map(String::as_str)),
+                );
+            }
+            at += i + j + 1;
+        }
+        let en = placeholders(message);
+        let mut cn: Vec<&str> = placeholders(&message_zh)
+            .into_iter()
+            .map(|p| match p.strip_suffix("_zh") {
+                Some(b) if schema.contains_key(p) => b,
+                _ => p,
+            })
+            .collect();
+        cn.sort_unstable();
+        if en != cn {
+            let only = |a: &[&str], b: &[&str]| -> Vec<String> {
+                a.iter()
+                    .filter(|x| !b.contains(x))
+                    .map(|x| format!("{{{x}}}"))
+                    .collect()
+            };
+            let (missing, extra) = (only(&en, &cn), only(&cn, &en));
+            let mut what = Vec::new();
+            if !missing.is_empty() {
+                what.push(format!("lacks {}", missing.join(", ")));
+            }
+            if !extra.is_empty() {
+                what.push(format!("adds {}", extra.join(", ")));
+            }
+            if what.is_empty() {
+                what.push("repeats a placeholder a different number of times".into());
+            }
+            c.err(
+                zh.span(),
+                format!(
+                    "`message_zh` must name the placeholders of `message`: it {}",
+                    what.join(" and ")
+                ),
+                None,
+            );
+        }
+    }
     if !c.d.is_empty() {
         return Err(c.d);
     }
@@ -751,7 +853,9 @@ fn check_rule(
         Some(recover),
         Some(check),
         Some(from),
-    ) = (category, severity, status, role, entity, recover, check, from)
+    ) = (
+        category, severity, status, role, entity, recover, check, from,
+    )
     else {
         // every `None` above raised a diagnostic
         return Err(c.d);
@@ -772,6 +876,7 @@ fn check_rule(
         entity,
         recover,
         message: message.clone(),
+        message_zh,
         evidence,
         check,
         docs,

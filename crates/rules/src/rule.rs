@@ -164,10 +164,23 @@ impl CheckFile {
                 $(if let Some(v) = &self.$name { out.push(($key, v.span())); })*
             };
         }
-        f!(cond = "where", keys = "keys", distinct = "distinct", order_by = "order_by",
-            min = "min", flag = "flag", key = "key", start = "start", end = "end",
-            differ = "differ", min_overlap_minutes = "min_overlap_minutes", or_where = "or_where",
-            rank = "rank", time = "time", window_minutes = "window_minutes");
+        f!(
+            cond = "where",
+            keys = "keys",
+            distinct = "distinct",
+            order_by = "order_by",
+            min = "min",
+            flag = "flag",
+            key = "key",
+            start = "start",
+            end = "end",
+            differ = "differ",
+            min_overlap_minutes = "min_overlap_minutes",
+            or_where = "or_where",
+            rank = "rank",
+            time = "time",
+            window_minutes = "window_minutes"
+        );
         out
     }
 }
@@ -405,6 +418,12 @@ pub struct RuleDocs {
     pub false_positives: String,
     /// what evidence would clear the finding
     pub clears: String,
+    /// `what`, in Chinese
+    pub what_zh: String,
+    /// `why`, in Chinese
+    pub why_zh: String,
+    /// `clears`, in Chinese
+    pub clears_zh: String,
 }
 
 /// A checked rule, ready to run: vocabulary fields are the contract's enums, columns exist in
@@ -441,6 +460,8 @@ pub struct Rule {
     pub recover: Recover,
     /// the finding's message
     pub message: String,
+    /// the message in Chinese (the same placeholders)
+    pub message_zh: String,
     /// columns copied into the evidence JSON
     pub evidence: Vec<String>,
     /// the check

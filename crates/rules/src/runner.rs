@@ -12,9 +12,9 @@ use crate::expr::{self, Scope};
 use crate::pack::Pack;
 use crate::primitives;
 use crate::rule::{Rule, date_column};
-use subsidy_model::vocab::Recover;
 use crate::views::Views;
 use subsidy_model::output::DetectorFinding;
+use subsidy_model::vocab::Recover;
 
 /// What happened to one rule in a run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -135,6 +135,7 @@ fn fill(
     df: &DataFrame,
     i: usize,
     params: &BTreeMap<String, crate::expr::ParamValue>,
+    zh: bool,
 ) -> String {
     let mut out = String::new();
     let mut rest = template;
@@ -146,6 +147,13 @@ fn fill(
             Some(crate::expr::ParamValue::Str(s)) => Some(s.clone()),
             Some(p) => Some(p.show()),
             None => cell(df, name, i),
+        };
+        // a code in a Chinese message reads as its Chinese name (`junior`: 初级工)
+        let v = match v {
+            Some(code) if zh => {
+                Some(subsidy_model::vocab::chinese_name(name, &code).map_or(code, str::to_string))
+            }
+            v => v,
         };
         out.push_str(&v.unwrap_or_else(|| "—".into()));
         rest = &rest[a + b + 1..];
@@ -357,7 +365,10 @@ pub fn run(
                 .and_then(|dc| cell(&flagged, dc, i))
                 .map(|d| d.chars().take(10).collect());
             let mut row = |k: &'static str, v: Option<String>| rows.entry(k).or_default().push(v);
-            row("finding_id", Some(finding_id(&f.id, f.entity.as_str(), &id_key)));
+            row(
+                "finding_id",
+                Some(finding_id(&f.id, f.entity.as_str(), &id_key)),
+            );
             // a finding that only holds across two registrations of one resolved identity
             let merged = cell(&flagged, "identity_persons", i)
                 .and_then(|v| v.parse::<i64>().ok())
@@ -372,13 +383,20 @@ pub fn run(
                 Some(cids.into_iter().collect::<Vec<_>>().join(";")),
             );
             // due process: what the finding indicates, its facts, and what would clear it
-            let mut message = fill(&f.message, &flagged, i, &rule.params);
+            let mut message = fill(&f.message, &flagged, i, &rule.params, false);
             let clears = f.docs.clears.trim();
             if !clears.is_empty() {
                 message.push_str(" It would be cleared by: ");
                 message.push_str(clears);
             }
             row("message", Some(message));
+            let mut message_zh = fill(&f.message_zh, &flagged, i, &rule.params, true);
+            let clears_zh = f.docs.clears_zh.trim();
+            if !clears_zh.is_empty() {
+                message_zh.push_str("可据以排除的材料：");
+                message_zh.push_str(clears_zh);
+            }
+            row("message_zh", Some(message_zh));
             row("evidence", Some(ev.to_string()));
             row("_date", date);
             nums.push((at_risk, excess));
@@ -396,10 +414,7 @@ pub fn run(
     let height = nums.len();
     let mut text = |k: &'static str| -> Column {
         let of = |g: &dyn Fn(&Rule) -> &str| -> Column {
-            let ca: StringChunked = of_rule
-                .iter()
-                .map(|&r| Some(g(&pack.rules[r])))
-                .collect();
+            let ca: StringChunked = of_rule.iter().map(|&r| Some(g(&pack.rules[r]))).collect();
             ca.with_name(k.into()).into_column()
         };
         match k {
@@ -442,7 +457,7 @@ pub fn run(
         nums.iter().map(|n| n.0).collect::<Vec<_>>(),
     ));
     cols.push(Column::new("score".into(), vec![None::<f64>; height]));
-    for k in ["message", "evidence", "_recover", "_role"] {
+    for k in ["message", "message_zh", "evidence", "_recover", "_role"] {
         cols.push(text(k));
     }
     cols.push(Column::new(
@@ -507,6 +522,7 @@ pub fn detector_findings(found: &[DetectorFinding]) -> PolarsResult<DataFrame> {
             found.iter().map(|d| Some(d.score)).collect::<Vec<_>>(),
         ),
         text("message", &|d| Some(d.message.clone())),
+        text("message_zh", &|d| Some(d.message_zh.clone())),
         text("evidence", &|d| Some(d.evidence.clone())),
         text("_recover", &|d| {
             Some(if d.recover_full { "full" } else { "none" }.to_string())

@@ -141,6 +141,7 @@ view = "{view}"
 entity = "{entity}"
 recover = "none"
 message = "TODO: one sentence a reviewer understands, naming {{{key}}}; indicators consistent with …"
+message_zh = "TODO：同一句话的中文，占位符相同：{{{key}}}；存在……的疑点。"
 evidence = ["{key}"]
 
 [params]
@@ -152,10 +153,13 @@ where = "false"
 
 [docs]
 what = "TODO: what the rule flags, exactly."
+what_zh = "TODO：规则标记什么，准确地说。"
 why = "TODO: why that breaks the rules in force."
+why_zh = "TODO：为何违反现行规定。"
 example = "TODO: one flagged case."
 false_positives = "TODO: the honest cases that look alike."
 clears = "TODO: the evidence that clears a finding."
+clears_zh = "TODO：可据以排除疑点的材料。"
 "#
     );
     let mut fixture_files = Vec::new();

@@ -61,7 +61,11 @@ fn pos(text: &str, after: &str, needle: &str) -> String {
     let start = text.find(after).expect("anchor");
     let at = start + text[start..].find(needle).expect("needle");
     let line = text[..at].matches('\n').count() + 1;
-    let col = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let col = text[..at]
+        .rsplit('\n')
+        .next()
+        .map_or(0, |l| l.chars().count())
+        + 1;
     format!("duplicates/DC-01-same-occupation-level-twice.toml:{line}:{col}")
 }
 
@@ -110,7 +114,10 @@ fn an_unknown_primitive_suggests_the_nearest() {
 
 #[test]
 fn a_field_the_primitive_does_not_take_is_named_with_what_it_takes() {
-    let (text, d) = diagnostics_of("flag = \"after_first\"", "flag = \"after_first\"\nrank = \"level\"");
+    let (text, d) = diagnostics_of(
+        "flag = \"after_first\"",
+        "flag = \"after_first\"\nrank = \"level\"",
+    );
     assert_eq!(
         d,
         [format!(

@@ -274,6 +274,14 @@ pub fn detect(
                 &ids[i],
                 "scripted training",
             ),
+            message_zh: message_zh(
+                &cs,
+                i,
+                CLASS_FEATURES,
+                "培训班",
+                &ids[i],
+                "虚假培训（组织化走过场）",
+            ),
             evidence: evidence(&cs, i, CLASS_FEATURES, params),
             date,
         });
@@ -313,6 +321,11 @@ pub fn detect(
             score: round4(mean),
             message: format!(
                 "Indicators consistent with scripted training: {} of institution {institution}'s {scored} scored classes lie far outside their peers on sign-in, face-match and exam patterns (mean anomaly score {:.1}); the claims of those classes are proposed for recovery subject to review. It would be cleared by attendance records, rosters and exam papers showing the training took place as claimed.",
+                flagged.len(),
+                mean
+            ),
+            message_zh: format!(
+                "存在组织化虚假培训的疑点：培训机构 {institution} 参与评分的 {scored} 个培训班中，有 {} 个在签到、人脸比对和考试模式上明显偏离同类培训班（平均异常分 {:.1}）；上述培训班的补贴申领拟予追回，以复核结论为准。如能提供考勤记录、花名册和考试试卷，证明培训按申报情况实际开展，可予排除。",
                 flagged.len(),
                 mean
             ),
@@ -362,6 +375,7 @@ pub fn detect(
                 &sids[i],
                 "a staged evaluation",
             ),
+            message_zh: message_zh(&ss, i, SITTING_FEATURES, "考核场次", &sids[i], "虚假评价"),
             evidence: evidence(&ss, i, SITTING_FEATURES, params),
             date: None,
         });
@@ -838,6 +852,39 @@ fn message(s: &Scored, i: usize, features: &[Feature], kind: &str, id: &str, wha
         "Indicators consistent with {what}: {kind} {id} lies {:.1}× the flagging distance from its peers; {}. It would be cleared by records showing these patterns have an ordinary cause.",
         s.score[i],
         parts.join("; ")
+    )
+}
+
+fn message_zh(
+    s: &Scored,
+    i: usize,
+    features: &[Feature],
+    kind: &str,
+    id: &str,
+    what: &str,
+) -> String {
+    let parts: Vec<String> = drivers(s, i, features)
+        .into_iter()
+        .map(|j| {
+            let f = &features[j];
+            let unit = match f.unit {
+                "min" => " 分钟",
+                "m" => " 米",
+                "points" => " 分",
+                _ => "",
+            };
+            format!(
+                "{}为 {}{unit}，同类中位数为 {}",
+                f.what_zh,
+                show(s.raw[[i, j]]),
+                show(s.peer_median[[i, j]])
+            )
+        })
+        .collect();
+    format!(
+        "存在{what}的疑点：{kind} {id} 与同类的距离为判定阈值的 {:.1} 倍；{}。如有记录表明上述模式另有正常原因，可予排除。",
+        s.score[i],
+        parts.join("；")
     )
 }
 

@@ -15,6 +15,8 @@ pub struct Feature {
     pub name: &'static str,
     /// what it measures, in plain words (used in messages)
     pub what: &'static str,
+    /// the same in Chinese (used in `message_zh`)
+    pub what_zh: &'static str,
     /// the unit or scale, for messages
     pub unit: &'static str,
 }
@@ -24,51 +26,61 @@ pub const CLASS_FEATURES: &[Feature] = &[
     Feature {
         name: "signin_spread_min",
         what: "spread of trainees' sign-in times on a class day (median over days, standard deviation in minutes)",
+        what_zh: "培训日参训人员签到时间的离散度",
         unit: "min",
     },
     Feature {
         name: "signout_spread_min",
         what: "spread of trainees' sign-out times on a class day (median over days, standard deviation in minutes)",
+        what_zh: "培训日参训人员签退时间的离散度",
         unit: "min",
     },
     Feature {
         name: "face_score_mean",
         what: "mean face-match score of face sign-ins",
+        what_zh: "人脸核验签到的平均比对分",
         unit: "",
     },
     Feature {
         name: "face_score_sd",
         what: "standard deviation of face-match scores",
+        what_zh: "人脸比对分的标准差",
         unit: "",
     },
     Feature {
         name: "devices_per_trainee",
         what: "distinct sign-in devices per trainee",
+        what_zh: "人均签到设备数",
         unit: "",
     },
     Feature {
         name: "location_spread_m",
         what: "spread of sign-in locations (standard deviation, metres)",
+        what_zh: "签到位置的离散度（米）",
         unit: "m",
     },
     Feature {
         name: "attended_share",
         what: "sign-ins per trainee on an average class day (a day with any sign-in)",
+        what_zh: "平均每个培训日的人均签到次数",
         unit: "",
     },
     Feature {
         name: "exam_mean",
         what: "mean exam score ((theory + practical) / 2) of the class's candidates",
+        what_zh: "本班考生的平均考试成绩",
         unit: "points",
     },
     Feature {
         name: "exam_sd",
         what: "standard deviation of the class's exam scores",
+        what_zh: "本班考试成绩的标准差",
         unit: "points",
     },
     Feature {
         name: "pass_rate",
         what: "share of the class's candidates who passed",
+        what_zh: "本班考生的合格率",
         unit: "",
     },
 ];
@@ -78,41 +90,49 @@ pub const SITTING_FEATURES: &[Feature] = &[
     Feature {
         name: "pass_rate",
         what: "share of candidates who passed",
+        what_zh: "考生合格率",
         unit: "",
     },
     Feature {
         name: "score_mean",
         what: "mean exam score ((theory + practical) / 2)",
+        what_zh: "平均考试成绩",
         unit: "points",
     },
     Feature {
         name: "score_sd",
         what: "standard deviation of exam scores",
+        what_zh: "考试成绩的标准差",
         unit: "points",
     },
     Feature {
         name: "score_skew",
         what: "skewness of exam scores (negative: bunched at the top)",
+        what_zh: "考试成绩的偏度（负值表示集中于高分）",
         unit: "",
     },
     Feature {
         name: "same_answer_share",
         what: "share of answer sheets repeating another sheet of the sitting (1 - distinct hashes / hashes)",
+        what_zh: "与同场次其他答卷雷同的答卷占比",
         unit: "",
     },
     Feature {
         name: "candidates_per_evaluator_hour",
         what: "candidates per evaluator per hour of the sitting",
+        what_zh: "每名考评员每小时考核人数",
         unit: "",
     },
     Feature {
         name: "duration_min",
         what: "length of the sitting in minutes",
+        what_zh: "考核场次时长（分钟）",
         unit: "min",
     },
     Feature {
         name: "top_institution_share",
         what: "share of candidates prepared by the single most frequent class institution",
+        what_zh: "来自同一培训机构的考生占比",
         unit: "",
     },
 ];

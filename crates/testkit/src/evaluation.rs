@@ -130,11 +130,23 @@ pub fn score(pkg: &Path, out: &Path) -> Result<Scores, TestError> {
     let labels = subsidy_synth::labels::read_labels(&pkg.join("labels.csv"))?;
     let findings = read_csv(
         &out.join("findings.csv"),
-        &["finding_id", "category", "entity_id", "institution_id", "responsible_party"],
+        &[
+            "finding_id",
+            "category",
+            "entity_id",
+            "institution_id",
+            "responsible_party",
+        ],
     )?;
     let recoveries = read_csv(
         &out.join("recoveries.csv"),
-        &["claim_id", "finding_ids", "basis", "institution_id", "recover_amount"],
+        &[
+            "claim_id",
+            "finding_ids",
+            "basis",
+            "institution_id",
+            "recover_amount",
+        ],
     )?;
     let parties = read_csv(&out.join("parties.csv"), &["kind", "responsible_party"])?;
 
@@ -414,7 +426,6 @@ pub fn score(pkg: &Path, out: &Path) -> Result<Scores, TestError> {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +445,9 @@ mod tests {
         let p = dir.path().join("findings.csv");
         std::fs::write(&p, "finding_id,severity\nF1,high\n").expect("write");
         let e = read_csv(&p, &["finding_id", "category"]).expect_err("missing");
-        assert!(e.to_string().ends_with("column `category` is missing"), "{e}");
+        assert!(
+            e.to_string().ends_with("column `category` is missing"),
+            "{e}"
+        );
     }
 }

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 use subsidy_ingest::{Options, read_package};
-use subsidy_rules::Pack;
 use subsidy_model::vocab::{EntityKind, Recover};
+use subsidy_rules::Pack;
 
 use crate::{Context, TestError};
 
@@ -67,7 +67,7 @@ struct HandCase {
 
 /// Checks a rule on its hand-made package: every `flag` case is the entity or among the claims
 /// of one of the rule's findings, no `clean` case is, and the findings (kind, entity, claims,
-/// amount at risk, message) equal the snapshot, byte for byte. `bless` rewrites the snapshot
+/// amount at risk, message in both languages) equal the snapshot, byte for byte. `bless` rewrites the snapshot
 /// and prints what changed. Returns what is wrong (empty: nothing).
 pub fn hand_made(
     pack: &Pack,
@@ -121,16 +121,17 @@ pub fn hand_made(
             .map(|v| v.unwrap_or("").to_string())
             .collect())
     };
-    let (rule, kind, entity, claims, risk, message) = (
+    let (rule, kind, entity, claims, risk, message, message_zh) = (
         text("rule_id")?,
         text("entity_kind")?,
         text("entity_id")?,
         text("claim_ids")?,
         text("amount_at_risk")?,
         text("message")?,
+        text("message_zh")?,
     );
     let mut named = BTreeSet::new();
-    let mut rows: Vec<[String; 5]> = Vec::new();
+    let mut rows: Vec<[String; 6]> = Vec::new();
     for i in (0..f.height()).filter(|&i| rule[i] == id) {
         named.insert(entity[i].clone());
         named.extend(
@@ -145,6 +146,7 @@ pub fn hand_made(
             claims[i].clone(),
             risk[i].clone(),
             message[i].clone(),
+            message_zh[i].clone(),
         ]);
     }
     rows.sort();
@@ -155,6 +157,7 @@ pub fn hand_made(
         "claim_ids",
         "amount_at_risk",
         "message",
+        "message_zh",
     ])?;
     for r in &rows {
         w.write_record(r)?;
@@ -425,13 +428,16 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
             .collect();
         let got_entities = set_of(&out.findings, id, "entity_id")?;
         let mut why = Vec::new();
-        if (rule.recover != Recover::None || rule.entity == EntityKind::Claim) && got_claims != want_claims
+        if (rule.recover != Recover::None || rule.entity == EntityKind::Claim)
+            && got_claims != want_claims
         {
             let missed: Vec<_> = want_claims.difference(&got_claims).cloned().collect();
             let extra: Vec<_> = got_claims.difference(&want_claims).cloned().collect();
             why.push(format!("claims missed {missed:?}, extra {extra:?}"));
         }
-        if rule.entity != EntityKind::Claim && !want_entities.is_empty() && got_entities != want_entities
+        if rule.entity != EntityKind::Claim
+            && !want_entities.is_empty()
+            && got_entities != want_entities
         {
             let missed: Vec<_> = want_entities.difference(&got_entities).cloned().collect();
             let extra: Vec<_> = got_entities.difference(&want_entities).cloned().collect();
@@ -448,11 +454,7 @@ pub fn test(pack: &Pack, a: &TestArgs, say: &mut dyn FnMut(&str)) -> Result<Summ
                 got_entities.len()
             ));
         } else {
-            say(&format!(
-                "FAIL  {id} {}: {}",
-                rule.name,
-                why.join("; ")
-            ));
+            say(&format!("FAIL  {id} {}: {}", rule.name, why.join("; ")));
             failures.push(format!("{id}: {}", why.join("; ")));
         }
     }

@@ -218,6 +218,7 @@ pub(super) fn claim_view(
         col("employer_id"),
         col("id_valid"),
         col("id_problem"),
+        col("id_problem_zh"),
         col("id_birth_date"),
         col("id_male"),
     ]);
@@ -528,9 +529,10 @@ pub(super) fn claim_view(
     } else {
         s.default_standards.clone()
     };
-    let (entitled, basis) = entitle(&df, &standards, s.uplift_max)?;
+    let (entitled, (basis, basis_zh)) = entitle(&df, &standards, s.uplift_max)?;
     df.with_column(Column::new("entitled".into(), entitled))?;
     df.with_column(Column::new("entitlement_basis".into(), basis))?;
+    df.with_column(Column::new("entitlement_basis_zh".into(), basis_zh))?;
     let df = df
         .lazy()
         .with_columns([
