@@ -48,6 +48,10 @@ pub struct EvaluateArgs {
     /// exit 1 when recall of colluding claims by anomaly findings is below this
     #[arg(long)]
     min_anomaly_recall: Option<f64>,
+    /// exit 1 when IE-01's precision@K against the planted low-effectiveness programmes is
+    /// below this (packages with labels_effectiveness.csv)
+    #[arg(long)]
+    min_effectiveness_precision_at_k: Option<f64>,
 }
 
 pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
@@ -115,6 +119,18 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
         an.precision,
         an.recall
     );
+    if let Some(e) = &s.effectiveness {
+        crate::out!(
+            "training effectiveness (IE-01): {} planted, {} flagged; precision@{} {:.4}, recall {:.4}; hard negatives flagged {}, below the minimum size flagged {}",
+            e.planted,
+            e.flagged,
+            e.planted,
+            e.precision_at_k,
+            e.recall,
+            e.hard_negatives_flagged,
+            e.below_minimum_flagged
+        );
+    }
     crate::out!(
         "recovery: found {} yuan (on labelled claims {}) against expected {} yuan: ratio {:.4}",
         s.found_recovery_yuan,
@@ -174,6 +190,15 @@ pub fn run(a: EvaluateArgs) -> Result<u8, Failure> {
         failed.push(format!(
             "colluding precision@{} {:.4} < {m}",
             s.colluding_planted, s.colluding_precision_at_k
+        ));
+    }
+    if let Some(m) = a.min_effectiveness_precision_at_k
+        && let Some(e) = &s.effectiveness
+        && e.precision_at_k < m
+    {
+        failed.push(format!(
+            "effectiveness precision@{} {:.4} < {m}",
+            e.planted, e.precision_at_k
         ));
     }
     if let Some(m) = a.min_anomaly_recall

@@ -20,6 +20,8 @@ use crate::scan::ReportLang;
 
 /// The anomaly detectors' documentation, copied beside report.html.
 const DETECTORS_MD: &str = include_str!("../../../docs/detectors.md");
+/// The effectiveness scorecard's documentation, copied beside report.html.
+const EFFECTIVENESS_MD: &str = include_str!("../../../docs/effectiveness.md");
 
 /// What the reports show.
 pub struct Context<'a> {
@@ -37,7 +39,7 @@ pub struct Context<'a> {
     pub lang: ReportLang,
     /// masks personal data in both reports (built by [`masker`])
     pub mask: &'a Masker,
-    /// base-rate alarms, shown on the summary sheet and at the top of report.html
+    /// base-rate alarms, shown on the cover of both reports
     pub alarms: &'a [subsidy_rules::alarm::Alarm],
     /// how long tables are laid out over sheets
     pub layout: Layout,
@@ -45,6 +47,8 @@ pub struct Context<'a> {
     pub named: &'a Named,
     /// the package's input files (for the cover's hashes)
     pub inputs: &'a [subsidy_ingest::InputFile],
+    /// the training-effectiveness scorecard
+    pub effectiveness: &'a DataFrame,
 }
 
 /// The masker for a package's reports: every ID number, phone and account the package holds
@@ -95,6 +99,8 @@ pub fn write(c: &Context<'_>) -> anyhow::Result<Vec<String>> {
     std::fs::write(docs.join("rules.md"), subsidy_rules::docs::markdown(c.pack))
         .context("writing docs/rules.md")?;
     std::fs::write(docs.join("detectors.md"), DETECTORS_MD).context("writing docs/detectors.md")?;
+    std::fs::write(docs.join("effectiveness.md"), EFFECTIVENESS_MD)
+        .context("writing docs/effectiveness.md")?;
     let t = std::time::Instant::now();
     let s = shared(c).context("the reports' cover and names")?;
     let (xlsx, html) = rayon::join(
@@ -116,6 +122,7 @@ pub fn write(c: &Context<'_>) -> anyhow::Result<Vec<String>> {
         "report.html".into(),
         "docs/rules.md".into(),
         "docs/detectors.md".into(),
+        "docs/effectiveness.md".into(),
     ])
 }
 
@@ -277,6 +284,7 @@ fn workbook(c: &Context<'_>, s: &Shared) -> anyhow::Result<()> {
             recoveries: c.recoveries,
             parties: c.parties,
             identities: &merged,
+            effectiveness: c.effectiveness,
             rejected: c.rejected,
             names: &s.names,
             mask: c.mask,
@@ -308,6 +316,7 @@ fn html(c: &Context<'_>, s: &Shared) -> anyhow::Result<()> {
         alarms: &alarm_messages(c),
         cover: Some(&s.cover),
         names: &s.names,
+        effectiveness: Some(c.effectiveness),
     })?;
     std::fs::write(c.out.join("report.html"), html)?;
     Ok(())

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use subsidy_ingest::{EncodingChoice, Options, Package};
 use subsidy_model::contract::Table;
-use subsidy_model::output::{FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
+use subsidy_model::output::{EFFECTIVENESS, FINDINGS, IDENTITIES, PARTIES, RECOVERIES};
 use subsidy_model::vocab::Severity;
 use subsidy_report::rejected::write_rejected;
 use subsidy_report::tables::write_table;
@@ -197,10 +197,21 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
 
     stage.start("scoring anomalies");
     let detector = a.anomaly.params();
-    let (detected, anomaly_summary) =
+    let (mut detected, anomaly_summary) =
         subsidy_scoring::anomaly::detect(&pkg.tables, Some(&sign_ins.classes), &detector)
             .context("scoring anomalies")?;
     stage.done("anomalies");
+
+    stage.start("scoring training effectiveness");
+    let eff_cfg: subsidy_scoring::effectiveness::Config = pack
+        .effectiveness
+        .clone()
+        .try_into()
+        .context("the rule pack's [effectiveness] section")?;
+    let scorecard = subsidy_scoring::effectiveness::score(&pkg.tables, as_of, &eff_cfg)
+        .context("scoring training effectiveness")?;
+    detected.extend(scorecard.findings.iter().cloned());
+    stage.done("effectiveness");
 
     stage.start("running rules");
     let reviews = match &a.reviews {
@@ -238,12 +249,15 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
             )
         })
         .collect();
-    let (all, dismissed, recoveries, parties) = (
+    let (all, dismissed, recoveries) = (
         &outcome.findings,
         &outcome.dismissed,
         outcome.recoveries.clone(),
-        outcome.parties.clone(),
     );
+    let parties = subsidy_scoring::effectiveness::with_scores(
+        &outcome.parties,
+        &scorecard.institution_score,
+    )?;
     // the views (gigabytes at scale) are not read again: free them before the outputs
     drop(outcome.views);
     let findings = public_findings(all)?;
@@ -258,6 +272,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         ("recoveries", RECOVERIES, &recoveries),
         ("parties", PARTIES, &parties),
         ("identities", IDENTITIES, &identities),
+        ("effectiveness", EFFECTIVENESS, &scorecard.frame),
     ] {
         write_table(&a.out, name, cols, df).with_context(|| format!("writing {name}"))?;
         outputs.push(format!("{name}.csv"));
@@ -289,6 +304,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         layout: Default::default(),
         named: &named,
         inputs: &pkg.inputs,
+        effectiveness: &scorecard.frame,
     })?);
     stage.done("reports");
     stage.bar.finish_and_clear();

@@ -242,7 +242,11 @@ fn generate_is_deterministic_and_parquet_reads_like_csv() {
         );
     }
     let fa = files(a.path());
-    assert_eq!(fa.len(), 14, "13 tables and labels.csv");
+    assert_eq!(
+        fa.len(),
+        15,
+        "13 tables, labels.csv and labels_effectiveness.csv"
+    );
     for p in &fa {
         let rel = p.strip_prefix(a.path()).expect("inside");
         assert_eq!(
@@ -588,6 +592,7 @@ fn report_xlsx_is_chinese_with_a_cover_whose_totals_are_the_csvs_and_english_on_
             "问题线索",
             "应追回申领",
             "责任主体",
+            "质效评估",
             "身份合并",
             "拒收记录"
         ]
@@ -725,6 +730,7 @@ fn report_xlsx_is_chinese_with_a_cover_whose_totals_are_the_csvs_and_english_on_
             "findings",
             "recoveries",
             "parties",
+            "effectiveness",
             "identities",
             "rejected"
         ]
@@ -1357,6 +1363,7 @@ fn profile_lists_every_stage_view_and_rule_with_time_and_peak() {
             "identities",
             "sign-ins",
             "anomalies",
+            "effectiveness",
             "rules",
             "write",
             "reports"
@@ -1574,4 +1581,84 @@ fn a_new_rule_is_one_toml_file_and_one_hand_made_folder_with_no_rust() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
+}
+
+#[test]
+fn effectiveness_is_scored_written_and_reported_and_ie_01_guides_without_recovery() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let pkg = root().join("fixtures/effectiveness/package");
+    // the hand-made package has three peers: a pack that ranks groups that small
+    let rules = tempfile::tempdir().expect("tmp");
+    copy_tree(&root().join("rules"), rules.path());
+    let p = rules.path().join("pack.toml");
+    let t = std::fs::read_to_string(&p).expect("pack");
+    let t = t
+        .replace("min_peers = 5", "min_peers = 3")
+        .replace("bottom_share = 0.10", "bottom_share = 0.20");
+    std::fs::write(&p, t).expect("write");
+    let d = tempfile::tempdir().expect("tmp");
+    let o = run(&[
+        "scan",
+        s(&pkg),
+        "--quiet",
+        "--rules",
+        s(rules.path()),
+        "--out",
+        s(d.path()),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in [
+        "effectiveness.csv",
+        "effectiveness.parquet",
+        "docs/effectiveness.md",
+    ] {
+        assert!(d.path().join(f).exists(), "{f}");
+    }
+    let eff = read_rows(&d.path().join("effectiveness.csv"));
+    let b = "52330106MJ1B000282";
+    let prog = eff
+        .iter()
+        .find(|r| r["unit"] == "programme" && r["institution_id"] == b)
+        .expect("B's programme");
+    assert_eq!(prog["flagged"], "yes");
+    assert_eq!(prog["subsidy_paid"], "20000.00", "money in yuan");
+    assert!(
+        eff.iter()
+            .any(|r| r["unit"] == "institution" && r["institution_id"] == b)
+    );
+    // the finding: IE-01 on B, nothing at risk, no recovery on its account
+    let findings = read_rows(&d.path().join("findings.csv"));
+    let ie: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "IE-01")
+        .collect();
+    assert_eq!(ie.len(), 1, "{ie:?}");
+    assert_eq!(ie[0]["responsible_party"], b);
+    assert_eq!(ie[0]["amount_at_risk"], "0.00");
+    assert_eq!(ie[0]["entity_id"], format!("{b}:6-18-02-04:junior"));
+    assert!(ie[0]["message_zh"].contains("指导其调整"));
+    let recoveries = read_rows(&d.path().join("recoveries.csv"));
+    assert!(recoveries.iter().all(|r| !r["basis"].contains("IE-01")));
+    // parties carry the composite beside the risk score
+    let parties = read_rows(&d.path().join("parties.csv"));
+    let pb = parties
+        .iter()
+        .find(|p| p["responsible_party"] == b)
+        .expect("B is a party");
+    let score: f64 = pb["effectiveness_score"].parse().expect("a composite");
+    assert!((0.0..=1.0).contains(&score));
+    // the reports: a scorecard sheet, a ranking on the dashboard, a section in B's dossier
+    let mut wb: Xlsx<_> = open_workbook(d.path().join("report.xlsx")).expect("opens");
+    assert!(wb.sheet_names().contains(&"质效评估".to_string()));
+    let rows = sheet_rows(&mut wb, "质效评估");
+    assert_eq!(rows.len(), eff.len() + 1);
+    let html = std::fs::read_to_string(d.path().join("report.html")).expect("html");
+    assert!(html.contains("id=\"effectiveness-ranking\""));
+    assert!(html.contains("<section class=\"effectiveness\">"));
+    assert!(html.contains("docs/effectiveness.md#"));
 }

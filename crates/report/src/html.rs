@@ -62,6 +62,144 @@ pub struct Input<'a> {
     pub cover: Option<&'a Cover>,
     /// names beside codes
     pub names: &'a Names,
+    /// the training-effectiveness scorecard (effectiveness.csv), if scored
+    pub effectiveness: Option<&'a DataFrame>,
+}
+
+/// A rate or percentile cell: two decimals, "—" when empty.
+fn cell2(s: &str) -> String {
+    s.parse::<f64>()
+        .map_or_else(|_| "—".to_string(), |x| format!("{x:.2}"))
+}
+
+/// The dashboard's ranking of programmes: the lowest composites first (the ones to guide),
+/// at most 25, with the measures and the peers.
+fn effectiveness_ranking(
+    e: &Texts,
+    l: Lang,
+    names: &Names,
+    text: &dyn Fn(&str) -> String,
+) -> String {
+    let mut rows: Vec<usize> = (0..e.len())
+        .filter(|&k| {
+            e.get("unit", k) == "programme" && !e.get("composite_percentile", k).is_empty()
+        })
+        .collect();
+    rows.sort_by(|&a, &b| {
+        let p = |k: usize| {
+            e.get("composite_percentile", k)
+                .parse::<f64>()
+                .unwrap_or(1.0)
+        };
+        p(a).total_cmp(&p(b))
+            .then(e.get("institution_id", a).cmp(e.get("institution_id", b)))
+    });
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<h3>{}</h3><p>{}</p><table id="effectiveness-ranking"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+        l.t("培训质效排名（综合百分位由低到高，前25）", "Training effectiveness ranking (lowest composite percentile first, top 25)"),
+        l.t(
+            "合格率、取证率、技能提升率、就业率与每就业一人补贴，按同类项目（同职业、等级、地市）排名并向同类收缩；口径见 docs/effectiveness.md。",
+            "Pass, certificate, skill-upgrade and employment rates and subsidy per employed trainee, shrunk toward and ranked against peers (same occupation, level and prefecture); see docs/effectiveness.md."
+        ),
+        l.t("机构", "institution"),
+        l.t("职业（工种）", "occupation"),
+        l.t("等级", "level"),
+        l.t("参训人数", "trainees"),
+        l.t("合格率", "pass rate"),
+        l.t("取证率", "certificate rate"),
+        l.t("技能提升率", "upgrade rate"),
+        l.t("就业率", "employment rate"),
+        l.t("综合百分位", "composite percentile"),
+        l.t("问题线索", "IE-01"),
+    );
+    for (n, &k) in rows.iter().take(25).enumerate() {
+        let inst = e.get("institution_id", k);
+        let _ = write!(
+            h,
+            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            n + 1,
+            text(names.institution(inst).unwrap_or(inst)),
+            text(e.get("occupation_code", k)),
+            esc(&i18n::code("level", e.get("level", k), l)),
+            text(e.get("trainees", k)),
+            cell2(e.get("pass_rate", k)),
+            cell2(e.get("certificate_rate", k)),
+            cell2(e.get("upgrade_rate", k)),
+            cell2(e.get("employment_rate", k)),
+            cell2(e.get("composite_percentile", k)),
+            if e.get("flagged", k) == "yes" {
+                "IE-01"
+            } else {
+                ""
+            },
+        );
+    }
+    h.push_str("</tbody></table>");
+    h
+}
+
+/// A dossier's effectiveness section: each programme of the institution, its measures against
+/// its peers' medians, and its percentiles as bars.
+fn effectiveness_dossier(e: &Texts, inst: &str, l: Lang) -> String {
+    let rows: Vec<usize> = (0..e.len())
+        .filter(|&k| e.get("unit", k) == "programme" && e.get("institution_id", k) == inst)
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<section class="effectiveness"><h4>{}</h4>"#,
+        l.t(
+            "培训质效（与同类项目比较）",
+            "Training effectiveness against peers"
+        )
+    );
+    let measures = [
+        ("pass", l.t("合格率", "pass rate")),
+        ("certificate", l.t("取证率", "certificate rate")),
+        ("upgrade", l.t("技能提升率", "upgrade rate")),
+        ("employment", l.t("就业率", "employment rate")),
+    ];
+    for &k in rows.iter().take(MAX_ROWS_PER_DOSSIER) {
+        let _ = write!(
+            h,
+            r#"<table class="eff"><caption>{} · {} · {} {} · {} {} ({} {})</caption><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+            esc(e.get("occupation_code", k)),
+            esc(&i18n::code("level", e.get("level", k), l)),
+            l.t("参训", "trainees"),
+            esc(e.get("trainees", k)),
+            l.t("综合百分位", "composite percentile"),
+            cell2(e.get("composite_percentile", k)),
+            l.t("同类", "peers"),
+            esc(e.get("peers", k)),
+            l.t("指标", "measure"),
+            l.t("本项目", "programme"),
+            l.t("同类中位数", "peer median"),
+            l.t("收缩后", "shrunk"),
+            l.t("百分位", "percentile"),
+        );
+        for (m, name) in measures {
+            let pct = e.get(&format!("{m}_rate_percentile"), k);
+            let w = pct
+                .parse::<f64>()
+                .map_or(0.0, |p| (p * 100.0).clamp(0.0, 100.0));
+            let _ = write!(
+                h,
+                r#"<tr><td>{name}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td><svg class="pct" width="104" height="12" role="img"><rect x="0" y="1" width="104" height="10" class="bg"/><rect x="2" y="2" width="{w:.1}" height="8"/></svg> {}</td></tr>"#,
+                cell2(e.get(&format!("{m}_rate"), k)),
+                cell2(e.get(&format!("{m}_rate_peer_median"), k)),
+                cell2(e.get(&format!("{m}_rate_shrunk"), k)),
+                cell2(pct),
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>");
+    h
 }
 
 /// The review state's name.
@@ -636,7 +774,16 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             disposition(parties.get("disposition", p), l).0
         );
     }
-    h.push_str("</tbody></table></section>");
+    h.push_str("</tbody></table>");
+    // the effectiveness ranking: programmes by composite percentile, lowest first
+    let eff = match i.effectiveness {
+        Some(df) => Some(Texts::new(df)?),
+        None => None,
+    };
+    if let Some(e) = &eff {
+        h.push_str(&effectiveness_ranking(e, l, i.names, &text));
+    }
+    h.push_str("</section>");
 
     // dossiers: the rows of the parties shown only, at most MAX_ROWS_PER_DOSSIER each (with
     // the full count)
@@ -742,6 +889,8 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             let anchor = rule.to_lowercase();
             let doc = if rule.starts_with("AN-") {
                 "detectors.md"
+            } else if rule.starts_with("IE-") {
+                "effectiveness.md"
             } else {
                 "rules.md"
             };
@@ -791,6 +940,9 @@ pub fn render(i: &Input<'_>) -> Result<String, ReportError> {
             h.push_str("</tbody></table>");
             h.push_str(&more(*r_total));
             h.push_str("</details>");
+        }
+        if let Some(e) = &eff {
+            h.push_str(&effectiveness_dossier(e, id, l));
         }
         h.push_str("</article>");
     }
@@ -937,4 +1089,5 @@ th{background:#e8eef4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .alarms{background:#fdecea;border:1px solid #e0a3a3;border-radius:6px;padding:4px 16px}\
 table.facts th{width:16em}table.cover caption{text-align:left;font-weight:600}tr.total td{font-weight:bold;border-top:2px solid #1d2733}\
 table.sign th{width:12em}table.sign td{width:24em;border-width:0 0 1px 0;height:2em}\
+svg.pct rect{fill:#2e75b6}svg.pct rect.bg{fill:#e8eef4}table.eff caption{text-align:left;font-weight:600}\
 dl.ev{display:grid;grid-template-columns:max-content auto;gap:0 8px;margin:4px 0;font-size:12px}dl.ev dt{color:#555}dl.ev dd{margin:0;word-break:break-all}";

@@ -18,7 +18,7 @@ use polars::prelude::*;
 use rust_xlsxwriter::{
     DocProperties, ExcelDateTime, Format, FormatBorder, Url, Workbook, Worksheet, XlsxError,
 };
-use subsidy_model::output::{FINDINGS, IDENTITIES, OutType, PARTIES, RECOVERIES};
+use subsidy_model::output::{EFFECTIVENESS, FINDINGS, IDENTITIES, OutType, PARTIES, RECOVERIES};
 
 use crate::ReportError;
 use crate::cover::{Cover, Value};
@@ -112,6 +112,8 @@ pub fn sheet_name(output: &str, l: Lang) -> &'static str {
         ("parties", Lang::En) => "parties",
         ("identities", Lang::Zh) => "身份合并",
         ("identities", Lang::En) => "identities",
+        ("effectiveness", Lang::Zh) => "质效评估",
+        ("effectiveness", Lang::En) => "effectiveness",
         (_, Lang::Zh) => "拒收记录",
         (_, Lang::En) => "rejected",
     }
@@ -133,6 +135,8 @@ pub struct Book<'a> {
     pub parties: &'a DataFrame,
     /// identities (merged registrations only: a million singletons help no one)
     pub identities: &'a DataFrame,
+    /// the training-effectiveness scorecard (programmes, then institutions)
+    pub effectiveness: &'a DataFrame,
     /// rejected rows
     pub rejected: &'a [Rejection],
     /// names beside codes
@@ -193,6 +197,10 @@ fn columns(cols: &'static [(&'static str, OutType)], l: Lang) -> Vec<Col> {
             _ => &[],
         };
         for &(k, s) in derived {
+            // a table with a region column of its own shows that one
+            if k == "region" && cols.iter().any(|c| c.0 == "region") {
+                continue;
+            }
             out.push(Col {
                 key: k,
                 ty: OutType::Str,
@@ -256,10 +264,11 @@ pub fn write(path: &Path, b: &Book<'_>) -> Result<(), ReportError> {
     wb.set_properties(&DocProperties::new().set_creation_datetime(&when));
     let f = Formats::new();
 
-    let tables: [(&str, &'static [(&'static str, OutType)], &DataFrame); 4] = [
+    let tables: [(&str, &'static [(&'static str, OutType)], &DataFrame); 5] = [
         ("findings", FINDINGS, b.findings),
         ("recoveries", RECOVERIES, b.recoveries),
         ("parties", PARTIES, b.parties),
+        ("effectiveness", EFFECTIVENESS, b.effectiveness),
         ("identities", IDENTITIES, b.identities),
     ];
     // where each table goes, for the cover
@@ -656,6 +665,7 @@ mod tests {
             "disposition" => ["revoke_qualification", "guide_adjustment"],
             "credit_list_candidate" => ["yes", "no"],
             "anomaly_score" => [None::<f64>, None],
+            "effectiveness_score" => [Some(0.42), None],
         )
         .expect("frame");
         let inst = df!("institution_id" => [INST], "name" => ["杭州市西湖职业培训学校"], "region_code" => [None::<&str>]).expect("frame");
@@ -699,6 +709,7 @@ mod tests {
                 recoveries: &recoveries,
                 parties: &parties,
                 identities: &empty_frame(IDENTITIES),
+                effectiveness: &empty_frame(EFFECTIVENESS),
                 rejected: &[],
                 names: &names,
                 mask: &Masker::new(false),
@@ -721,6 +732,7 @@ mod tests {
                 "问题线索",
                 "应追回申领",
                 "责任主体",
+                "质效评估",
                 "身份合并",
                 "拒收记录"
             ]
@@ -761,6 +773,7 @@ mod tests {
                 "findings",
                 "recoveries",
                 "parties",
+                "effectiveness",
                 "identities",
                 "rejected"
             ]

@@ -279,6 +279,8 @@ pub fn settle(
             "anomaly_score".into(),
             rows.iter().map(|r| r.8).collect::<Vec<_>>(),
         ),
+        // the training-effectiveness composite, set by the scan from the scorecard
+        Column::full_null("effectiveness_score".into(), rows.len(), &DataType::Float64),
     ])?;
     Ok((recoveries, parties))
 }

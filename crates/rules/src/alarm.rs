@@ -1,7 +1,7 @@
 //! The base-rate alarm: a rule that flags more than a pack-set share of the rows it examined
 //! says more about the package (a province's conventions the rule does not expect: hours in
 //! minutes, another certificate numbering, a missing feed) than about fraud. The scan says so on
-//! stderr, in `manifest.json` (`alarms`), on the workbook's summary sheet and at the top of
+//! stderr, in `manifest.json` (`alarms`), on the workbook's cover and at the top of
 //! report.html, before anyone acts on the findings.
 //!
 //! "Rows examined" is the number of rows of the rule's view in the rule's effective period (see

@@ -80,6 +80,9 @@ struct PackFile {
     /// identity-resolution settings, read by the scoring crate's own struct
     #[serde(default)]
     identity: toml::Table,
+    /// the effectiveness scorecard's settings, read by the scoring crate's own struct
+    #[serde(default)]
+    effectiveness: toml::Table,
 }
 
 /// A loaded, checked pack.
@@ -95,6 +98,8 @@ pub struct Pack {
     pub views: ViewConfig,
     /// the `[identity]` section as written (identity resolution reads it into its own settings)
     pub identity: toml::Table,
+    /// the `[effectiveness]` section as written (the scorecard reads it into its own settings)
+    pub effectiveness: toml::Table,
     /// the base-rate alarm's limits
     pub alarms: crate::alarm::AlarmConfig,
     /// default standards
@@ -312,6 +317,7 @@ pub fn load_with(
         thresholds: pack.thresholds,
         views: pack.views,
         identity: pack.identity,
+        effectiveness: pack.effectiveness,
         alarms: pack.alarms,
         standards,
         rules,

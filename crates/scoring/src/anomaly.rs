@@ -84,6 +84,9 @@ pub struct Params {
     pub institution_share: f64,
     /// an institution needs this many scored classes to be flagged
     pub institution_min_classes: usize,
+    /// … and this many of them flagged: one odd class is a class finding (AN-01), not an
+    /// organised pattern at the institution (AN-02, which proposes recovery)
+    pub institution_min_flagged: usize,
     /// DBSCAN neighbourhood radius (scaled units)
     pub dbscan_eps: f64,
     /// DBSCAN core-point size
@@ -111,6 +114,7 @@ impl Default for Params {
             min_peer_group: 30,
             institution_share: 0.5,
             institution_min_classes: 1,
+            institution_min_flagged: 2,
             dbscan_eps: 6.0,
             dbscan_min_points: 5,
             dbscan_sample: 1000,
@@ -288,7 +292,10 @@ pub fn detect(
     }
     for (institution, (scored, flagged)) in &per_inst {
         let share = flagged.len() as f64 / *scored as f64;
-        if *scored < params.institution_min_classes || share < params.institution_share {
+        if *scored < params.institution_min_classes
+            || flagged.len() < params.institution_min_flagged
+            || share < params.institution_share
+        {
             continue;
         }
         summary.institutions_flagged += 1;

@@ -104,8 +104,10 @@ pub struct Summary {
     pub rows: BTreeMap<&'static str, u64>,
     /// Planted facts per scenario.
     pub planted: BTreeMap<&'static str, u64>,
-    /// Label rows.
+    /// Label rows (`labels.csv`).
     pub labels: u64,
+    /// Rows of `labels_effectiveness.csv` (planted programmes and hard negatives).
+    pub effectiveness_labels: u64,
 }
 
 pub(crate) const COHORT: usize = 400;
@@ -527,6 +529,9 @@ pub struct World {
     pub evaluators: Vec<Inst>,
     /// enterprises
     pub enterprises: Vec<Inst>,
+    /// the programmes planted for the effectiveness scorecard, and the seed of every
+    /// programme's outcomes
+    pub effectiveness: crate::effectiveness::Plan,
 }
 
 /// One cohort's records, before writing.
@@ -571,6 +576,8 @@ pub struct Ids {
     pub hired: std::collections::HashMap<usize, u32>,
     /// hired teachers not yet written to `staff`: (staff id, institution index)
     pub hired_pending: Vec<(String, usize)>,
+    /// trainees of the forced class of each planted programme (effectiveness)
+    pub forced: BTreeMap<crate::effectiveness::Key, u32>,
 }
 
 impl Ids {
@@ -686,6 +693,7 @@ fn make_world(rng: &mut Xoshiro256PlusPlus, persons: u64) -> World {
         training,
         evaluators,
         enterprises,
+        effectiveness: crate::effectiveness::Plan::default(),
     }
 }
 
@@ -694,6 +702,7 @@ pub fn generate(dir: &Path, cfg: &Config) -> Result<Summary, SynthError> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
     let mut world = make_world(&mut rng, cfg.persons);
+    world.effectiveness.seed = cfg.seed;
     let mut quotas = Quotas::new(&cfg.rates, cfg.persons);
     let mut labels_out = scenario::LabelSink::open(dir)?;
     scenario::plant_world(&mut world, &mut rng, &mut quotas, &mut labels_out)?;
@@ -703,6 +712,9 @@ pub fn generate(dir: &Path, cfg: &Config) -> Result<Summary, SynthError> {
         sinks.insert(t, Sink::open(dir, t, cfg.format)?);
     }
     write_world(&world, &mut sinks, &mut rng)?;
+    // employment after the classes waits for the reference date (the latest claim date)
+    let mut deferred = crate::effectiveness::Deferred::open(dir)?;
+    let mut as_of: Option<NaiveDate> = None;
 
     let mut ids = Ids::default();
     let mut done = 0u64;
@@ -712,12 +724,18 @@ pub fn generate(dir: &Path, cfg: &Config) -> Result<Summary, SynthError> {
         let mut c = make_cohort(&world, &mut rng, &mut ids, size, cohort_no);
         scenario::plant_cohort(&world, &mut c, &mut rng, &mut ids, &mut quotas);
         c.new_staff = std::mem::take(&mut ids.hired_pending);
+        deferred.push(&crate::effectiveness::employment(&world, &c, &mut rng))?;
+        as_of = c.claims.iter().map(|cl| cl.on).chain(as_of).max();
         write_cohort(&world, &c, &mut sinks, &mut rng)?;
         labels_out.write_all(&c.labels)?;
         done += size as u64;
         cohort_no += 1;
     }
+    deferred.finish(as_of, sinks.get_mut(&Table::PersonStatus).expect("sink"))?;
     let mut summary = Summary::default();
+    let (eff_rows, eff_low) = crate::effectiveness::write_labels(dir, &world, &ids.forced)?;
+    summary.effectiveness_labels = eff_rows;
+    quotas.count_n("low_effectiveness", eff_low);
     for (t, s) in sinks {
         summary.rows.insert(t.name(), s.finish()?);
     }
@@ -1129,8 +1147,9 @@ fn make_cohort(
     rng: &mut Xoshiro256PlusPlus,
     ids: &mut Ids,
     size: usize,
-    _cohort_no: u64,
+    cohort_no: u64,
 ) -> Cohort {
+    use crate::effectiveness::{self as eff, Kind};
     let mut c = Cohort::default();
     for _ in 0..size {
         let (p, st) = loop {
@@ -1149,28 +1168,75 @@ fn make_cohort(
     let (trainees, rest) = order.split_at(n_trained);
     let direct = &rest[..n_direct.min(rest.len())];
 
-    // first trainings
+    // first trainings: this cohort's planted programmes first (one class each, see
+    // crate::effectiveness), then random ones, never in a planted programme
+    let forced: Vec<&eff::Planned> = w
+        .effectiveness
+        .programmes
+        .iter()
+        .filter(|p| p.cohort == cohort_no)
+        .collect();
+    let mut forced = forced.into_iter();
     let mut k = 0;
     while k < trainees.len() {
-        let class_size = rng.gen_range(20..41).min(trainees.len() - k);
-        let inst = rng.gen_range(0..w.training.len());
-        let occ = w.training[inst].approved[rng.gen_range(0..w.training[inst].approved.len())];
-        let level = if OCCUPATIONS[occ].code.starts_with('Z') {
-            "special_ability"
-        } else {
-            match rng.gen_range(0..100) {
-                0..=59 => "junior",
-                60..=84 => "intermediate",
-                85..=96 => "senior",
-                _ => "technician",
+        let planted = forced.next();
+        let (class_size, inst, occ, level, start) = match planted {
+            Some(p) => (
+                (p.size as usize).min(trainees.len() - k),
+                p.inst,
+                p.occ,
+                p.level,
+                random_start(rng, p.start.0, p.start.1),
+            ),
+            None => {
+                let class_size = rng.gen_range(20..41).min(trainees.len() - k);
+                let (inst, occ, level) = loop {
+                    let inst = rng.gen_range(0..w.training.len());
+                    let occ = w.training[inst].approved
+                        [rng.gen_range(0..w.training[inst].approved.len())];
+                    let level = if OCCUPATIONS[occ].code.starts_with('Z') {
+                        "special_ability"
+                    } else {
+                        match rng.gen_range(0..100) {
+                            0..=59 => "junior",
+                            60..=84 => "intermediate",
+                            85..=96 => "senior",
+                            _ => "technician",
+                        }
+                    };
+                    if w.effectiveness.kind(inst, occ, level).is_none() {
+                        break (inst, occ, level);
+                    }
+                };
+                // an institution new to the catalogue starts its classes later
+                let from = if eff::is_new(w, inst) {
+                    d(2025, 6, 1)
+                } else {
+                    d(2025, 1, 6)
+                };
+                let start = random_start(rng, from, d(2026, 3, 31));
+                (class_size, inst, occ, level, start)
             }
         };
-        let start = random_start(rng, d(2025, 1, 6), d(2026, 3, 31));
         let mut cls = new_class(w, rng, ids, inst, occ, level, start, class_size as u32);
+        if let Some(p) = planted {
+            ids.forced
+                .insert((p.inst, p.occ, p.level), class_size as u32);
+        }
         // how its trainees are subsidised: mostly the training subsidy; some self-paying
-        // classes whose trainees claim the evaluation subsidy; some junior classes ending with
-        // a training certificate instead of an evaluation
-        match rng.gen_range(0..100) {
+        // classes whose trainees claim the evaluation subsidy; the junior classes of the short
+        // courses end with a training certificate instead of an evaluation, all of them (so
+        // that a programme's peers of the same occupation and level are alike: none has an
+        // evaluation); a planted programme: the training subsidy
+        let short_course =
+            level == "junior" && TRAINING_CERTIFICATE_OCCS.contains(&OCCUPATIONS[occ].code);
+        match if planted.is_some() {
+            99
+        } else if short_course {
+            200
+        } else {
+            rng.gen_range(0..100)
+        } {
             0..=14 => {
                 cls.route = Route::Evaluation;
                 cls.exam_names_class = rng.gen_bool(0.5);
@@ -1178,7 +1244,7 @@ fn make_cohort(
                     cls.fee = rng.gen_range(8..30) * 10_000;
                 }
             }
-            15..=29 if level == "junior" => cls.route = Route::TrainingCertificate,
+            200 => cls.route = Route::TrainingCertificate,
             _ => {}
         }
         let ci = c.classes.len();
@@ -1204,6 +1270,12 @@ fn make_cohort(
     }
     for (ci, people) in by_class {
         let prev = c.classes[ci].clone();
+        if w.effectiveness
+            .kind(prev.inst, prev.occ, level_after(prev.level))
+            .is_some()
+        {
+            continue;
+        }
         let start = prev.end + Duration::days(rng.gen_range(60..200));
         let cls = new_class(
             w,
@@ -1232,6 +1304,29 @@ fn make_cohort(
     for e in &c.enrolls {
         *class_size.entry(e.class).or_default() += 1;
     }
+    // who fails: each class's share of its programme's pass rate, rounded at random
+    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for e in &c.enrolls {
+        members.entry(e.class).or_default().push(e.person);
+    }
+    let mut fails: std::collections::BTreeSet<(usize, usize)> = Default::default();
+    for (&ci, people) in &members {
+        let cls = &c.classes[ci];
+        // only the effectiveness programmes (planted and hard negatives) fail by their rate;
+        // elsewhere the sitting's scores decide, as before (the anomaly detectors' classes
+        // keep their exam distributions)
+        if cls.route == Route::TrainingCertificate
+            || w.effectiveness.kind(cls.inst, cls.occ, cls.level).is_none()
+        {
+            continue;
+        }
+        let o = eff::outcome(w, cls.inst, cls.occ, cls.level);
+        let n = people.len();
+        let f = eff::round_random(rng, (1.0 - o.pass) * n as f64).min(n);
+        let mut people = people.clone();
+        people.shuffle(rng);
+        fails.extend(people.into_iter().take(f).map(|p| (ci, p)));
+    }
     let enrolls = c.enrolls.clone();
     let mut first_claim_year: BTreeMap<(usize, i32), bool> = BTreeMap::new();
     for e in &enrolls {
@@ -1248,9 +1343,18 @@ fn make_cohort(
         } else {
             let sit = sittings
                 .entry(e.class)
-                .or_insert_with(|| Sitting::new(w, rng, &cls, class_size[&e.class]))
+                .or_insert_with(|| {
+                    let mut s = Sitting::new(w, rng, &cls, class_size[&e.class]);
+                    if eff::outcome(w, cls.inst, cls.occ, cls.level).normal_grading {
+                        s.grading = Grading::Normal;
+                    }
+                    s
+                })
                 .clone();
-            let mut ev = make_eval(
+            let planted = w.effectiveness.kind(cls.inst, cls.occ, cls.level).is_some();
+            let want = (planted && sit.grading != Grading::AllPass)
+                .then(|| !fails.contains(&(e.class, e.person)));
+            let mut ev = make_eval_as(
                 rng,
                 ids,
                 &person.id,
@@ -1263,6 +1367,7 @@ fn make_cohort(
                 sit.evaluators.clone(),
                 w,
                 sit.grading,
+                want,
             );
             ev.ends = ev.starts + Duration::minutes(sit.minutes);
             ev.class_written = cls.exam_names_class;
@@ -1318,6 +1423,41 @@ fn make_cohort(
                 approver: format!("人社局{region}"),
                 entitled: amount,
             });
+        }
+    }
+    // a planted repeat programme: most of its trainees already held a certificate of its
+    // occupation and level (an earlier evaluation, self-paid, before the package's period)
+    for (&ci, people) in &members {
+        let cls = c.classes[ci].clone();
+        if w.effectiveness.kind(cls.inst, cls.occ, cls.level) != Some(Kind::Repeat) {
+            continue;
+        }
+        for &p in people {
+            if !rng.gen_bool(0.9) {
+                continue;
+            }
+            let org = rng.gen_range(0..w.evaluators.len());
+            let mut evs = w.evaluators[org].staff.clone();
+            evs.shuffle(rng);
+            evs.truncate(3);
+            let when = at(random_start(rng, d(2023, 3, 1), d(2024, 10, 31)), 9, 0);
+            let pid = c.persons[p].id.clone();
+            let ev = make_eval_as(
+                rng,
+                ids,
+                &pid,
+                org,
+                None,
+                cls.occ,
+                cls.level,
+                &format!("SITE{org:04}08"),
+                when,
+                evs,
+                w,
+                Grading::Normal,
+                Some(true),
+            );
+            c.evals.push(ev);
         }
     }
     // direct-recognition candidates (社会化评价): an evaluation and claim with no class at all
@@ -1376,6 +1516,10 @@ fn make_cohort(
     }
     c
 }
+
+/// The short courses whose junior classes end in a 培训合格证书 of the institution (route
+/// [`Route::TrainingCertificate`], no evaluation): 网约配送员 and 家政服务员.
+pub const TRAINING_CERTIFICATE_OCCS: [&str; 2] = ["4-02-04-01", "4-10-01-06"];
 
 /// Whether occupation `occ` is a 专项职业能力 (its classes and certificates are `special_ability`).
 pub(crate) fn is_special(occ: usize) -> bool {
@@ -1575,6 +1719,34 @@ pub(crate) fn make_eval(
     w: &World,
     grading: Grading,
 ) -> Eval {
+    make_eval_as(
+        rng, ids, person, org, class, occ, level, site, starts, evaluators, w, grading, None,
+    )
+}
+
+/// [`make_eval`], the candidate passing or failing as `want` says (scores drawn from the
+/// sitting's distribution until they agree; ignored in an all-pass sitting).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn make_eval_as(
+    rng: &mut Xoshiro256PlusPlus,
+    ids: &mut Ids,
+    person: &str,
+    org: usize,
+    class: Option<String>,
+    occ: usize,
+    level: &'static str,
+    site: &str,
+    starts: NaiveDateTime,
+    evaluators: Vec<String>,
+    w: &World,
+    grading: Grading,
+    want: Option<bool>,
+) -> Eval {
+    let want = if grading == Grading::AllPass {
+        Some(true)
+    } else {
+        want
+    };
     let (theory, practical) = loop {
         let t = normal(rng, 74.0, 9.0).clamp(0.0, 100.0).round();
         let p = if grading == Grading::FixedPractical {
@@ -1582,7 +1754,7 @@ pub(crate) fn make_eval(
         } else {
             normal(rng, 79.0, 7.0).clamp(0.0, 100.0).round()
         };
-        if grading != Grading::AllPass || (t >= 60.0 && p >= 60.0) {
+        if want.is_none_or(|want| want == (t >= 60.0 && p >= 60.0)) {
             break (t, p);
         }
     };

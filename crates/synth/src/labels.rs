@@ -127,6 +127,87 @@ pub fn read_labels(path: &Path) -> Result<Vec<Planted>, LabelError> {
     Ok(out)
 }
 
+/// One programme of `labels_effectiveness.csv` (see [`crate::effectiveness`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProgrammeLabel {
+    /// the training institution
+    pub institution_id: String,
+    /// the occupation
+    pub occupation_code: String,
+    /// the level
+    pub level: String,
+    /// `low_effectiveness`, `hard_negative_small`, `hard_negative_new` or
+    /// `hard_negative_seasonal`
+    pub kind: String,
+}
+
+impl ProgrammeLabel {
+    /// Whether IE-01 should flag it (a `low_effectiveness` programme; the others are hard
+    /// negatives).
+    pub fn should_flag(&self) -> bool {
+        self.kind == "low_effectiveness"
+    }
+}
+
+/// Reads a generated package's `labels_effectiveness.csv`.
+pub fn read_effectiveness_labels(path: &Path) -> Result<Vec<ProgrammeLabel>, LabelError> {
+    let p = path.display().to_string();
+    let csv_err = |source| LabelError::Csv {
+        path: p.clone(),
+        source,
+    };
+    let mut r = csv::Reader::from_path(path).map_err(csv_err)?;
+    let header: Vec<String> = r
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let at = |column: &'static str| {
+        header
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| LabelError::MissingColumn {
+                path: p.clone(),
+                column,
+            })
+    };
+    let (i, o, l, k) = (
+        at("institution_id")?,
+        at("occupation_code")?,
+        at("level")?,
+        at("kind")?,
+    );
+    let mut out = Vec::new();
+    for (n, row) in r.records().enumerate() {
+        let row = row.map_err(csv_err)?;
+        let get = |c: usize| row.get(c).unwrap_or("").trim().to_string();
+        let kind = get(k);
+        if !matches!(
+            kind.as_str(),
+            "low_effectiveness"
+                | "hard_negative_small"
+                | "hard_negative_new"
+                | "hard_negative_seasonal"
+        ) {
+            return Err(LabelError::BadValue {
+                path: p.clone(),
+                line: n + 2,
+                column: "kind",
+                value: kind,
+                want: "low_effectiveness or a hard_negative_ kind",
+            });
+        }
+        out.push(ProgrammeLabel {
+            institution_id: get(i),
+            occupation_code: get(o),
+            level: get(l),
+            kind,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

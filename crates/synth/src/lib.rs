@@ -30,16 +30,17 @@
 //! - **routes**: about 75 % of classes end in the institution's training claim (class on the
 //!   claim); 15 % are self-paid and their trainees claim the evaluation subsidy (scheme
 //!   `evaluation`, no `class_id`: the class is on the evaluation row for half of them, only in
-//!   `enrollments` for the other half); about 8 % (junior classes) end in a 培训合格证书 of the
-//!   institution's own numbering and a training claim with no evaluation (6 % of training
-//!   claims). 20 % of the other evaluation rows do not name their class either;
+//!   `enrollments` for the other half); the junior classes of two short courses (网约配送员,
+//!   家政服务员: about 6 % of classes, all of their junior classes, so that such a programme's
+//!   peers have no evaluation either) end in a 培训合格证书 of the institution's own numbering
+//!   and a training claim with no evaluation (about 5 % of training claims). 20 % of the other evaluation rows do not name their class either;
 //! - **certificates**: level certificates have 22 characters; 专项职业能力 (`special_ability`,
 //!   three occupations, 8 % of classes, 13 % of claims with a certificate) follow one of
 //!   three provincial numberings, training certificates two institutional ones;
 //! - **direct recognition** (社会化评价): 4 % of persons are evaluated without any class and
 //!   claim the evaluation subsidy;
-//! - **exams**: 2–10 days after the class, morning or afternoon, 90–150 minutes; about 4 % of
-//!   candidates fail; a quarter of sittings pass everyone with normally spread scores, and some
+//! - **exams**: 2–10 days after the class, morning or afternoon, 90–150 minutes; about 12 % of
+//!   candidates fail (each programme's own pass rate, see below); a quarter of sittings pass everyone with normally spread scores, and some
 //!   sittings under 30 candidates give everyone the same practical mark (hard negatives for
 //!   FE-02's uniform-score half).
 //!
@@ -47,7 +48,17 @@
 //! entitlement: base by scheme and level × (1 + uplift of the occupation's shortage tier), see
 //! [`world::entitled`]. A clean package (nothing planted) is [`Config::clean`], or
 //! `generate --clean`.
+//!
+//! **Training outcomes.** Every programme (training institution × occupation × level) has its
+//! own pass rate (0.72–0.96 outside all-pass sittings) and employment rate (0.40–0.75 of the
+//! trainees not employed at the class end get an `employed` status 1–150 days after it), within
+//! about ±0.10 of its occupation and level's mean; the scenario `low_effectiveness` plants
+//! programmes with low outcomes and nothing else wrong, and every package holds hard negatives
+//! (small, new-institution and seasonal programmes). These are listed in
+//! `labels_effectiveness.csv` (`institution_id, occupation_code, level, kind`), not in
+//! `labels.csv`: see [`effectiveness`].
 
+pub mod effectiveness;
 mod generator;
 pub mod idgen;
 pub mod labels;

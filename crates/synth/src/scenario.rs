@@ -328,6 +328,13 @@ pub const SCENARIOS: &[Scenario] = &[
         rate: 0.002,
         what: "one person registered under two IDs (a digit typo, a look-alike name character) who claims the same training twice",
     },
+    Scenario {
+        name: "low_effectiveness",
+        category: "institution",
+        caught_by: "IE-01",
+        rate: 0.0001,
+        what: "a programme (institution × occupation × level) of one class of 30–40 trainees, honest in every other way, with a pass rate under 0.35, or almost no employment after the class (0.04 of employable trainees), or trainees re-trained at a level they already held (no upgrade, little employment); at least 3 per package; labelled in labels_effectiveness.csv (not labels.csv), see crate::effectiveness",
+    },
 ];
 
 /// A scenario by name.
@@ -450,16 +457,24 @@ impl Quotas {
         if r == 0.0 {
             0
         } else {
-            ((r * self.persons as f64).round() as usize).max(if name == "colluding_institutions" {
-                2
-            } else {
-                1
+            ((r * self.persons as f64).round() as usize).max(match name {
+                "colluding_institutions" => 2,
+                // one of each kind of low-effectiveness programme
+                "low_effectiveness" => 3,
+                _ => 1,
             })
         }
     }
 
     fn count(&mut self, name: &'static str) {
         *self.planted.entry(name).or_default() += 1;
+    }
+
+    /// Counts `n` cases of `name` (none: no entry).
+    pub(crate) fn count_n(&mut self, name: &'static str, n: u64) {
+        if n > 0 {
+            *self.planted.entry(name).or_default() += n;
+        }
     }
 
     /// Cases planted so far.
@@ -551,6 +566,10 @@ pub fn plant_world(
         labels.push(mk("low_frontline_share", "institution", &e.id));
         q.count("low_frontline_share");
     }
+    // the effectiveness scorecard's programmes, at institutions with nothing else planted
+    let n_low = q.take_world("low_effectiveness");
+    let seed = w.effectiveness.seed;
+    crate::effectiveness::plan(w, rng, &mut free, seed, q.persons, n_low);
     out.write_all(&labels)
 }
 
@@ -724,7 +743,11 @@ pub fn plant_cohort(
         .collect();
     for (k, cls) in c.classes.iter().enumerate() {
         let inst = &w.training[cls.inst];
-        if inst.until.is_some() || inst.revoked.is_some() {
+        // (nor do the programmes planted for the effectiveness scorecard host fraud)
+        if inst.until.is_some()
+            || inst.revoked.is_some()
+            || w.effectiveness.kind(cls.inst, cls.occ, cls.level).is_some()
+        {
             used_classes.insert(k);
         }
     }
@@ -793,9 +816,12 @@ pub fn plant_cohort(
                         }
                     })
                     .collect();
-                if !shaped.is_empty() {
-                    cands = shaped;
+                if shaped.is_empty() {
+                    // no class of this turn's shape here: the case waits for a later cohort
+                    *q.acc.get_mut(name).expect("known scenario") += 1.0;
+                    break;
                 }
+                cands = shaped;
             }
             let Some(&k) = cands.choose(rng) else { break };
             used_classes.insert(k);
@@ -1609,6 +1635,24 @@ fn add_solo(
     start: chrono::NaiveDate,
     shape: &Solo,
 ) -> usize {
+    // a programme planted for the effectiveness scorecard hosts no fraud: the class goes to the
+    // next institution filed for the occupation
+    let n = w.training.len();
+    let inst = if w.effectiveness.kind(inst, occ, level).is_some() {
+        (1..n)
+            .map(|k| (inst + k) % n)
+            .find(|&i| {
+                let t = &w.training[i];
+                t.approved.contains(&occ)
+                    && w.effectiveness.kind(i, occ, level).is_none()
+                    && t.until.is_none()
+                    && t.revoked.is_none()
+                    && !t.colluding
+            })
+            .unwrap_or(inst)
+    } else {
+        inst
+    };
     let mut cls = new_class(w, rng, ids, inst, occ, level, start, 1);
     cls.route = shape.route;
     if let Some(tt) = &shape.tt {

@@ -40,9 +40,20 @@ fn every_scenario_is_planted_at_s_and_identifiers_are_valid_unless_broken() {
             .or_default()
             .insert(l.entity_id.clone());
     }
+    // (low-effectiveness programmes are labelled in labels_effectiveness.csv)
+    let programmes = subsidy_synth::labels::read_effectiveness_labels(
+        &dir.path().join("labels_effectiveness.csv"),
+    )
+    .expect("effectiveness labels");
+    let low = programmes.iter().filter(|p| p.should_flag()).count();
     for s in SCENARIOS {
         let planted = summary.planted.get(s.name).copied().unwrap_or(0);
         assert!(planted >= 1, "{} not planted", s.name);
+        if s.name == "low_effectiveness" {
+            assert_eq!(planted, low as u64);
+            assert!(!by.contains_key(s.name), "{} in labels.csv", s.name);
+            continue;
+        }
         assert!(by.contains_key(s.name), "{} has no label", s.name);
         let expected = ((s.rate * 10_000.0).floor() as u64).max(1);
         assert!(

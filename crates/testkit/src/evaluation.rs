@@ -97,6 +97,98 @@ pub struct Scores {
     pub recovery_ratio: f64,
     /// identity resolution, pairwise: planted two-ID pairs against merged pairs in identities.csv
     pub identity_pairs: Prf,
+    /// training effectiveness (IE-01), when the package has `labels_effectiveness.csv`
+    pub effectiveness: Option<EffectivenessScores>,
+}
+
+/// IE-01 against the planted low-effectiveness programmes.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct EffectivenessScores {
+    /// programmes planted (K)
+    pub planted: usize,
+    /// programmes flagged
+    pub flagged: usize,
+    /// of the K flagged programmes lowest by composite percentile, the share planted (a slot
+    /// left empty when fewer are flagged counts as a miss)
+    pub precision_at_k: f64,
+    /// planted programmes flagged / planted
+    pub recall: f64,
+    /// hard negatives (small, new, seasonal) flagged
+    pub hard_negatives_flagged: usize,
+    /// flagged programmes with fewer trainees than the minimum (20)
+    pub below_minimum_flagged: usize,
+}
+
+/// Scores effectiveness.csv against labels_effectiveness.csv (`None` without the labels).
+pub fn score_effectiveness(
+    pkg: &Path,
+    out: &Path,
+) -> Result<Option<EffectivenessScores>, TestError> {
+    let lp = pkg.join("labels_effectiveness.csv");
+    if !lp.exists() {
+        return Ok(None);
+    }
+    let key = |r: &BTreeMap<String, String>| {
+        (
+            r["institution_id"].clone(),
+            r["occupation_code"].clone(),
+            r["level"].clone(),
+        )
+    };
+    let labels = read_csv(&lp, &["institution_id", "occupation_code", "level", "kind"])?;
+    let planted: BTreeSet<_> = labels
+        .iter()
+        .filter(|r| r["kind"] == "low_effectiveness")
+        .map(key)
+        .collect();
+    let hard: BTreeSet<_> = labels
+        .iter()
+        .filter(|r| r["kind"].starts_with("hard_negative"))
+        .map(key)
+        .collect();
+    let rows = read_csv(
+        &out.join("effectiveness.csv"),
+        &[
+            "unit",
+            "institution_id",
+            "occupation_code",
+            "level",
+            "trainees",
+            "composite_percentile",
+            "flagged",
+        ],
+    )?;
+    let mut flagged: Vec<(f64, (String, String, String), i64)> = rows
+        .iter()
+        .filter(|r| r["unit"] == "programme" && r["flagged"] == "yes")
+        .map(|r| {
+            (
+                r["composite_percentile"].parse().unwrap_or(1.0),
+                key(r),
+                r["trainees"].parse().unwrap_or(0),
+            )
+        })
+        .collect();
+    flagged.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let k = planted.len();
+    let hits = flagged
+        .iter()
+        .take(k)
+        .filter(|f| planted.contains(&f.1))
+        .count();
+    let caught = flagged.iter().filter(|f| planted.contains(&f.1)).count();
+    Ok(Some(EffectivenessScores {
+        planted: k,
+        flagged: flagged.len(),
+        precision_at_k: if k == 0 { 1.0 } else { hits as f64 / k as f64 },
+        recall: if k == 0 {
+            1.0
+        } else {
+            caught as f64 / k as f64
+        },
+        hard_negatives_flagged: flagged.iter().filter(|f| hard.contains(&f.1)).count(),
+        below_minimum_flagged: flagged.iter().filter(|f| f.2 < 20).count(),
+    }))
 }
 
 /// One scenario's recall.
@@ -404,7 +496,9 @@ pub fn score(pkg: &Path, out: &Path) -> Result<Scores, TestError> {
             2.0 * pa * ra / (pa + ra)
         },
     };
+    let effectiveness = score_effectiveness(pkg, out)?;
     Ok(Scores {
+        effectiveness,
         colluding_planted: kc,
         colluding_precision_at_k: colluding_p_at_k,
         anomaly_claims,
