@@ -691,7 +691,12 @@ fn fits(name: &str, c: &Cohort, k: usize) -> bool {
             cls.route != Route::TrainingCertificate
                 && c.enrolls.iter().filter(|e| e.class == k).count() >= 31
         }
-        "shortened_class" | "fee_inversion" => cls.route != Route::Evaluation,
+        "shortened_class" => cls.route != Route::Evaluation,
+        // the planted class is cut to one day, which must stay under a 7-学时 day (CL-05): a
+        // 3.5 h day is 4.67 学时, a 5.25 h day exactly 7
+        "fee_inversion" => {
+            cls.route != Route::Evaluation && cls.tt.length == crate::generator::DayLength::Short
+        }
         "shared_payee_account" => cls.route == Route::Training,
         _ => true,
     }

