@@ -20,6 +20,7 @@
 //! ```
 
 pub mod contract;
+pub mod frame;
 pub mod hours;
 pub mod ids;
 pub mod money;

@@ -106,14 +106,7 @@ pub struct CoverInput<'a> {
     pub reveal: bool,
 }
 
-fn texts(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::String)?
-        .str()?
-        .rechunk()
-        .into_owned())
-}
+use subsidy_model::frame::text_column as texts;
 
 fn ints(df: &DataFrame, c: &str) -> PolarsResult<Int64Chunked> {
     Ok(df.column(c)?.i64()?.rechunk().into_owned())

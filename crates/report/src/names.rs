@@ -18,14 +18,9 @@ pub struct Names {
     reveal: bool,
 }
 
+/// The column as text, if the frame has it.
 fn col(df: &DataFrame, c: &str) -> Option<StringChunked> {
-    df.column(c)
-        .ok()?
-        .cast(&DataType::String)
-        .ok()?
-        .str()
-        .ok()
-        .map(|s| s.rechunk().into_owned())
+    subsidy_model::frame::text_column(df, c).ok()
 }
 
 impl Names {

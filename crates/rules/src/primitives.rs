@@ -224,15 +224,7 @@ fn ms(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
     Ok(s.to_physical_repr().i64()?.iter().collect())
 }
 
-/// A column as text, one contiguous chunk (borrowed per row, no per-row allocation).
-fn text(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::String)?
-        .str()?
-        .rechunk()
-        .into_owned())
-}
+use subsidy_model::frame::text_column as text;
 
 /// Sweep per key over rows sorted by start: both rows of every pair that overlaps and differs in
 /// every `differ` column are flagged. The evidence does not say which of two records that cannot

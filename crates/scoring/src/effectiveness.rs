@@ -191,14 +191,7 @@ pub struct Scorecard {
     pub notes: Vec<String>,
 }
 
-fn strs(df: &DataFrame, c: &str) -> PolarsResult<StringChunked> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::String)?
-        .str()?
-        .rechunk()
-        .into_owned())
-}
+use subsidy_model::frame::text_column as strs;
 
 /// A date or datetime column as days since 1970-01-01.
 fn days(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {

@@ -59,8 +59,11 @@ pub enum LabelError {
     },
 }
 
-/// Reads a generated package's `labels.csv`.
-pub fn read_labels(path: &Path) -> Result<Vec<Planted>, LabelError> {
+/// A labels file opened: its path as text, the reader, and the position of each of `columns`.
+type Opened = (String, csv::Reader<std::fs::File>, Vec<usize>);
+
+/// Opens a labels file and finds `columns` in its header (a missing one is an error).
+fn open(path: &Path, columns: &[&'static str]) -> Result<Opened, LabelError> {
     let p = path.display().to_string();
     let csv_err = |source| LabelError::Csv {
         path: p.clone(),
@@ -73,23 +76,39 @@ pub fn read_labels(path: &Path) -> Result<Vec<Planted>, LabelError> {
         .iter()
         .map(str::to_string)
         .collect();
-    let at = |column: &'static str| {
-        header
-            .iter()
-            .position(|h| h == column)
-            .ok_or_else(|| LabelError::MissingColumn {
-                path: p.clone(),
-                column,
-            })
+    let at = columns
+        .iter()
+        .map(|&column| {
+            header
+                .iter()
+                .position(|h| h == column)
+                .ok_or_else(|| LabelError::MissingColumn {
+                    path: p.clone(),
+                    column,
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((p, r, at))
+}
+
+/// Reads a generated package's `labels.csv`.
+pub fn read_labels(path: &Path) -> Result<Vec<Planted>, LabelError> {
+    let (p, mut r, at) = open(
+        path,
+        &[
+            "scenario",
+            "category",
+            "entity_kind",
+            "entity_id",
+            "claim_id",
+            "expected_recovery",
+        ],
+    )?;
+    let csv_err = |source| LabelError::Csv {
+        path: p.clone(),
+        source,
     };
-    let (sc, cat, kind, ent, claim, rec) = (
-        at("scenario")?,
-        at("category")?,
-        at("entity_kind")?,
-        at("entity_id")?,
-        at("claim_id")?,
-        at("expected_recovery")?,
-    );
+    let (sc, cat, kind, ent, claim, rec) = (at[0], at[1], at[2], at[3], at[4], at[5]);
     let mut out = Vec::new();
     for (k, row) in r.records().enumerate() {
         let row = row.map_err(csv_err)?;
@@ -151,33 +170,15 @@ impl ProgrammeLabel {
 
 /// Reads a generated package's `labels_effectiveness.csv`.
 pub fn read_effectiveness_labels(path: &Path) -> Result<Vec<ProgrammeLabel>, LabelError> {
-    let p = path.display().to_string();
+    let (p, mut r, at) = open(
+        path,
+        &["institution_id", "occupation_code", "level", "kind"],
+    )?;
     let csv_err = |source| LabelError::Csv {
         path: p.clone(),
         source,
     };
-    let mut r = csv::Reader::from_path(path).map_err(csv_err)?;
-    let header: Vec<String> = r
-        .headers()
-        .map_err(csv_err)?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let at = |column: &'static str| {
-        header
-            .iter()
-            .position(|h| h == column)
-            .ok_or_else(|| LabelError::MissingColumn {
-                path: p.clone(),
-                column,
-            })
-    };
-    let (i, o, l, k) = (
-        at("institution_id")?,
-        at("occupation_code")?,
-        at("level")?,
-        at("kind")?,
-    );
+    let (i, o, l, k) = (at[0], at[1], at[2], at[3]);
     let mut out = Vec::new();
     for (n, row) in r.records().enumerate() {
         let row = row.map_err(csv_err)?;

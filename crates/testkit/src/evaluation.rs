@@ -135,16 +135,23 @@ pub fn score_effectiveness(
             r["level"].clone(),
         )
     };
-    let labels = read_csv(&lp, &["institution_id", "occupation_code", "level", "kind"])?;
+    let labels = subsidy_synth::labels::read_effectiveness_labels(&lp)?;
+    let label_key = |l: &subsidy_synth::labels::ProgrammeLabel| {
+        (
+            l.institution_id.clone(),
+            l.occupation_code.clone(),
+            l.level.clone(),
+        )
+    };
     let planted: BTreeSet<_> = labels
         .iter()
-        .filter(|r| r["kind"] == "low_effectiveness")
-        .map(key)
+        .filter(|l| l.should_flag())
+        .map(label_key)
         .collect();
     let hard: BTreeSet<_> = labels
         .iter()
-        .filter(|r| r["kind"].starts_with("hard_negative"))
-        .map(key)
+        .filter(|l| !l.should_flag())
+        .map(label_key)
         .collect();
     let rows = read_csv(
         &out.join("effectiveness.csv"),
