@@ -33,6 +33,7 @@ mod manifest;
 mod pack;
 mod reports;
 mod rules_cmd;
+mod sample;
 mod scan;
 
 use std::path::PathBuf;
@@ -91,6 +92,10 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Write the anomaly detectors' features and scores per class and per evaluation sitting.
     Features(features::FeaturesArgs),
+    /// Draw a seeded audit sample of a scan's recoveries or findings for field verification
+    /// (MUS, stratified or random), and with `sample evaluate` project the verified sample onto
+    /// the whole.
+    Sample(sample::SampleArgs),
     /// Check, test, document and compare rule packs.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCmd),
@@ -122,6 +127,7 @@ fn main() -> ExitCode {
         Command::Rules(c) => rules_cmd::run(c),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Features(a) => features::run(a),
+        Command::Sample(a) => sample::run(a),
         Command::BenchIngest(a) => bench::run(a),
     };
     match result {

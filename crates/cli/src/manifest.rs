@@ -30,6 +30,10 @@ pub struct Manifest {
     /// with `scan --profile`: wall time and peak memory per stage, view and rule, in order
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Vec<subsidy_model::trace::Span>>,
+    /// with `subsidy-audit sample`: the plan, the sample's hash and, after fieldwork, the
+    /// evaluation
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]

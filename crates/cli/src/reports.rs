@@ -22,6 +22,8 @@ use crate::scan::ReportLang;
 const DETECTORS_MD: &str = include_str!("../../../docs/detectors.md");
 /// The effectiveness scorecard's documentation, copied beside report.html.
 const EFFECTIVENESS_MD: &str = include_str!("../../../docs/effectiveness.md");
+/// The audit-sampling method, copied beside report.html when a sample was drawn.
+const SAMPLING_MD: &str = include_str!("../../../docs/sampling.md");
 
 /// What the reports show.
 pub struct Context<'a> {
@@ -49,6 +51,8 @@ pub struct Context<'a> {
     pub inputs: &'a [subsidy_ingest::InputFile],
     /// the training-effectiveness scorecard
     pub effectiveness: &'a DataFrame,
+    /// the audit sample (`subsidy-audit sample`)
+    pub sample: Option<&'a subsidy_report::sample::SampleView<'a>>,
 }
 
 /// The masker for a package's reports: every ID number, phone and account the package holds
@@ -101,6 +105,10 @@ pub fn write(c: &Context<'_>) -> anyhow::Result<Vec<String>> {
     std::fs::write(docs.join("detectors.md"), DETECTORS_MD).context("writing docs/detectors.md")?;
     std::fs::write(docs.join("effectiveness.md"), EFFECTIVENESS_MD)
         .context("writing docs/effectiveness.md")?;
+    if c.sample.is_some() {
+        std::fs::write(docs.join("sampling.md"), SAMPLING_MD)
+            .context("writing docs/sampling.md")?;
+    }
     let t = std::time::Instant::now();
     let s = shared(c).context("the reports' cover and names")?;
     let (xlsx, html) = rayon::join(
@@ -135,6 +143,20 @@ pub struct Named {
 }
 
 impl Named {
+    /// Each institution's region code (GB/T 2260), where the package gives one.
+    pub fn region_codes(&self) -> std::collections::HashMap<String, String> {
+        let (Ok(id), Ok(region)) = (
+            subsidy_model::frame::text_column(&self.institutions, "institution_id"),
+            subsidy_model::frame::text_column(&self.institutions, "region_code"),
+        ) else {
+            return Default::default();
+        };
+        id.iter()
+            .zip(region.iter())
+            .filter_map(|(i, r)| Some((i?.to_string(), r?.to_string())))
+            .collect()
+    }
+
     /// Keeps the columns the reports need (a frame's clone shares its columns).
     pub fn keep(pkg: &subsidy_ingest::Package) -> Named {
         use subsidy_model::contract::Table;
@@ -240,6 +262,10 @@ fn shared(c: &Context<'_>) -> anyhow::Result<Shared> {
         },
         l,
     )?;
+    let mut cover = cover;
+    if let Some(v) = c.sample {
+        cover.add_sample(v, l);
+    }
     Ok(Shared { names, cover })
 }
 
@@ -289,6 +315,7 @@ fn workbook(c: &Context<'_>, s: &Shared) -> anyhow::Result<()> {
             names: &s.names,
             mask: c.mask,
             layout: c.layout,
+            sample: c.sample,
         },
     )?;
     Ok(())

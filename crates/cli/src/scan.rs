@@ -142,7 +142,64 @@ impl Stage {
     }
 }
 
+impl ScanArgs {
+    /// The arguments of the scan a manifest.json records, writing to `out` again (for
+    /// `subsidy-audit sample`); `package` overrides the recorded path.
+    pub fn replay(
+        m: &serde_json::Value,
+        out: PathBuf,
+        package: Option<PathBuf>,
+        quiet: bool,
+    ) -> Result<ScanArgs, Failure> {
+        let p = &m["parameters"];
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let package = package
+            .or_else(|| text(&m["package"]).map(PathBuf::from))
+            .context("manifest.json names no package: give --package")?;
+        if !package.is_dir() {
+            return Err(Failure {
+                code: Exit::Input.code(),
+                error: anyhow::anyhow!(
+                    "the scanned package {} is not here (run from the folder the scan ran in, or give --package)",
+                    package.display()
+                ),
+            });
+        }
+        let anomaly = match p["anomaly"]["method"].as_str() {
+            Some("zscore") => Anomaly::Zscore,
+            Some("none") => Anomaly::None,
+            _ => Anomaly::Cluster,
+        };
+        Ok(ScanArgs {
+            package: Some(package),
+            out,
+            encoding: text(&p["encoding"]).unwrap_or_else(|| "auto".into()),
+            fail_on: None,
+            quiet,
+            rules: text(&p["rules"])
+                .filter(|r| r != "<embedded>")
+                .map(PathBuf::from),
+            as_of: text(&p["as_of"]),
+            anomaly,
+            reviews: text(&p["reviews"]["file"]).map(PathBuf::from),
+            lang: if p["lang"].as_str() == Some("en") {
+                ReportLang::En
+            } else {
+                ReportLang::Zh
+            },
+            reveal_pii: p["reveal_pii"].as_bool().unwrap_or(false),
+            profile: false,
+            preview: p["preview"].as_bool().unwrap_or(false),
+        })
+    }
+}
+
 pub fn run(a: ScanArgs) -> Result<u8, Failure> {
+    run_with(a, None)
+}
+
+/// A scan, and with `sampling` the audit sample drawn (and evaluated) on its outputs.
+pub fn run_with(a: ScanArgs, sampling: Option<crate::sample::Request>) -> Result<u8, Failure> {
     let started = chrono::Local::now();
     let pkg_dir = a.package.clone().unwrap_or_else(crate::default_package);
     let encoding: EncodingChoice = a.encoding.parse().map_err(anyhow::Error::msg)?;
@@ -169,6 +226,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     stage.start("reading the package");
     let mut pkg = subsidy_ingest::read_package(&pkg_dir, &Options { encoding })
         .with_context(|| format!("reading package {}", pkg_dir.display()))?;
+    if let Some(r) = &sampling {
+        crate::sample::check_inputs(r, &pkg.inputs)?;
+    }
     stage.done("ingest");
 
     stage.start("resolving identities");
@@ -285,6 +345,18 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
     outputs.push("reviews_template.csv".into());
     stage.done("write");
 
+    let sampled = match &sampling {
+        Some(r) => {
+            stage.start("sampling");
+            let s = crate::sample::perform(&a.out, r, &findings, &recoveries, &named, a.quiet)?;
+            outputs.extend(s.outputs.iter().cloned());
+            stage.done("sample");
+            Some(s)
+        }
+        None => None,
+    };
+    let sample_view = sampled.as_ref().map(crate::sample::Sampled::view);
+
     stage.start("writing reports");
     outputs.extend(crate::reports::write(&crate::reports::Context {
         out: &a.out,
@@ -305,6 +377,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         named: &named,
         inputs: &pkg.inputs,
         effectiveness: &scorecard.frame,
+        sample: sample_view.as_ref(),
     })?);
     stage.done("reports");
     stage.bar.finish_and_clear();
@@ -332,6 +405,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         }),
     );
     params.insert("reveal_pii", serde_json::json!(a.reveal_pii));
+    params.insert("preview", serde_json::json!(a.preview));
     params.insert(
         "rules",
         serde_json::json!(
@@ -363,6 +437,7 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         findings: n_findings,
         timings_ms: stage.timings.clone(),
         profile: a.profile.then(subsidy_model::trace::take_profile),
+        sample: sampled.as_ref().map(|s| s.manifest.clone()),
     };
     write_json(&a.out.join("manifest.json"), &manifest)?;
     if let Some(spans) = &manifest.profile {
@@ -409,6 +484,9 @@ pub fn run(a: ScanArgs) -> Result<u8, Failure> {
         if !pkg.rejected.is_empty() {
             eprintln!("  rejected rows are in {}/rejected/", a.out.display());
         }
+    }
+    if let Some(s) = &sampled {
+        crate::sample::summarise(s, &a.out, a.quiet);
     }
     let worst = findings_at_or_above(&findings, fail_on)?;
     Ok(if worst {

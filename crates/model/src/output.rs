@@ -33,6 +33,26 @@ pub const RECOVERIES: &[(&str, OutType)] = &[
     ("basis", OutType::Str),
 ];
 
+/// `sample.csv` columns (`subsidy-audit sample`): one row per unit drawn for field
+/// verification, in selection order.
+pub const SAMPLE: &[(&str, OutType)] = &[
+    ("sample_no", OutType::Int),
+    ("unit_kind", OutType::Str),
+    ("unit_id", OutType::Str),
+    ("finding_ids", OutType::Str),
+    ("responsible_party", OutType::Str),
+    ("institution_id", OutType::Str),
+    ("category", OutType::Str),
+    ("amount", OutType::Money),
+    ("stratum", OutType::Str),
+    ("selection", OutType::Str),
+    ("interval_no", OutType::Int),
+    ("interval_from", OutType::Money),
+    ("interval_to", OutType::Money),
+    ("hit_at", OutType::Money),
+    ("weight", OutType::Float),
+];
+
 /// `parties.csv` columns.
 pub const PARTIES: &[(&str, OutType)] = &[
     ("responsible_party", OutType::Str),

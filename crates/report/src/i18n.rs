@@ -152,6 +152,17 @@ pub fn code<'a>(column: &str, value: &'a str, lang: Lang) -> Cow<'a, str> {
         "level" => Level::parse(value).map(level_zh),
         "fund_source" => FundSource::parse(value).map(fund_source_zh),
         "reason" => reason_zh(value),
+        "selection" => match value {
+            "certainty" => Some("必选（逐项核查）"),
+            "interval" => Some("按区间抽中"),
+            "random" => Some("随机抽中"),
+            _ => None,
+        },
+        "unit_kind" => match value {
+            "claim" => Some("申领"),
+            "finding" => Some("问题线索"),
+            _ => None,
+        },
         "credit_list_candidate"
         | "sitting_all_passed"
         | "occupation_approved"

@@ -21,6 +21,7 @@ pub mod i18n;
 pub mod mask;
 pub mod names;
 pub mod rejected;
+pub mod sample;
 pub mod tables;
 pub mod xlsx;
 

@@ -18,7 +18,9 @@ use polars::prelude::*;
 use rust_xlsxwriter::{
     DocProperties, ExcelDateTime, Format, FormatBorder, Url, Workbook, Worksheet, XlsxError,
 };
-use subsidy_model::output::{EFFECTIVENESS, FINDINGS, IDENTITIES, OutType, PARTIES, RECOVERIES};
+use subsidy_model::output::{
+    EFFECTIVENESS, FINDINGS, IDENTITIES, OutType, PARTIES, RECOVERIES, SAMPLE,
+};
 
 use crate::ReportError;
 use crate::cover::{Cover, Value};
@@ -114,6 +116,10 @@ pub fn sheet_name(output: &str, l: Lang) -> &'static str {
         ("identities", Lang::En) => "identities",
         ("effectiveness", Lang::Zh) => "质效评估",
         ("effectiveness", Lang::En) => "effectiveness",
+        ("sample", Lang::Zh) => "抽样",
+        ("sample", Lang::En) => "sample",
+        ("sample_plan", Lang::Zh) => "抽样方案",
+        ("sample_plan", Lang::En) => "sample plan",
         (_, Lang::Zh) => "拒收记录",
         (_, Lang::En) => "rejected",
     }
@@ -145,6 +151,8 @@ pub struct Book<'a> {
     pub mask: &'a Masker,
     /// sheet splitting
     pub layout: Layout,
+    /// the audit sample, when `subsidy-audit sample` drew one
+    pub sample: Option<&'a crate::sample::SampleView<'a>>,
 }
 
 /// Where a column's cells come from.
@@ -264,13 +272,16 @@ pub fn write(path: &Path, b: &Book<'_>) -> Result<(), ReportError> {
     wb.set_properties(&DocProperties::new().set_creation_datetime(&when));
     let f = Formats::new();
 
-    let tables: [(&str, &'static [(&'static str, OutType)], &DataFrame); 5] = [
+    let mut tables: Vec<(&str, &'static [(&'static str, OutType)], &DataFrame)> = vec![
         ("findings", FINDINGS, b.findings),
         ("recoveries", RECOVERIES, b.recoveries),
         ("parties", PARTIES, b.parties),
         ("effectiveness", EFFECTIVENESS, b.effectiveness),
         ("identities", IDENTITIES, b.identities),
     ];
+    if let Some(s) = b.sample {
+        tables.push(("sample", SAMPLE, s.frame));
+    }
     // where each table goes, for the cover
     let mut notes: Vec<(String, Value)> = Vec::new();
     let mut note = |name: &str, n: usize| {
@@ -319,6 +330,9 @@ pub fn write(path: &Path, b: &Book<'_>) -> Result<(), ReportError> {
     };
 
     write_cover(&mut wb, b, &notes, &f).map_err(&e)?;
+    if let Some(s) = b.sample {
+        write_plan(&mut wb, b, s, &f).map_err(&e)?;
+    }
 
     for (t, cols, df) in tables {
         let cols = columns(cols, l);
@@ -583,6 +597,38 @@ fn write_cover(
     Ok(())
 }
 
+/// The sample's plan sheet: the parameters, what the formulas gave, and the evaluation after
+/// fieldwork, as label and value rows.
+fn write_plan(
+    wb: &mut Workbook,
+    b: &Book<'_>,
+    s: &crate::sample::SampleView<'_>,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    let l = b.lang;
+    let ws = wb.add_worksheet().set_name(sheet_name("sample_plan", l))?;
+    ws.write_string_with_format(0, 0, l.t("抽样方案", "Sampling plan"), &f.title)?;
+    let mut r = 2u32;
+    for (label, v) in crate::sample::plan_rows(s, l) {
+        ws.write_string_with_format(r, 0, &label, &f.bold)?;
+        put(ws, r, 1, &v, f, false, b.mask)?;
+        r += 1;
+    }
+    if let Some(e) = s.evaluation {
+        r += 1;
+        ws.write_string_with_format(r, 0, l.t("抽样评价", "Sample evaluation"), &f.title)?;
+        r += 2;
+        for (label, v) in crate::sample::evaluation_rows(e, l) {
+            ws.write_string_with_format(r, 0, &label, &f.bold)?;
+            put(ws, r, 1, &v, f, false, b.mask)?;
+            r += 1;
+        }
+    }
+    ws.set_column_width(0, 36)?;
+    ws.set_column_width(1, 90)?;
+    Ok(())
+}
+
 /// Writes `n` rows over as many constant-memory sheets as `layout` needs, each with the header
 /// row in bold, frozen, with filters; `write_row(ws, sheet_row, i)` writes table row `i`.
 #[allow(clippy::too_many_arguments)]
@@ -714,6 +760,7 @@ mod tests {
                 names: &names,
                 mask: &Masker::new(false),
                 layout,
+                sample: None,
             },
         )
         .expect("write");

@@ -24,16 +24,18 @@
 
 #![warn(missing_docs)]
 
+pub mod fieldwork;
+pub mod frames;
 pub mod mus;
 pub mod rng;
 pub mod sentence;
 pub mod stats;
 pub mod stratified;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How units are drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// monetary-unit sampling (probability proportional to the amount)
@@ -66,7 +68,7 @@ impl Method {
 }
 
 /// What the population is made of (it words the result).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// recoveries.csv: one unit per claim to recover, its amount the amount to recover
@@ -86,7 +88,7 @@ impl Source {
 }
 
 /// How the sample size is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Size {
     /// from the tolerable and the expected misstatement, in fen
@@ -101,7 +103,7 @@ pub enum Size {
 }
 
 /// The sampling parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     /// the method
     pub method: Method,

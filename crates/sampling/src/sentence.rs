@@ -61,8 +61,21 @@ fn pct(c: f64) -> String {
     }
 }
 
-fn yuan(fen: i64) -> String {
-    format!("¥{}", format_yuan(fen))
+/// `¥1,234,567.89`: yuan with thousands separators, as a report prints them.
+pub fn yuan(fen: i64) -> String {
+    let plain = format_yuan(fen);
+    let (sign, digits) = plain
+        .strip_prefix('-')
+        .map_or(("", plain.as_str()), |d| ("-", d));
+    let (int, dec) = digits.split_once('.').unwrap_or((digits, "00"));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}¥{grouped}.{dec}")
 }
 
 impl Evaluation {
