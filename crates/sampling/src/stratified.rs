@@ -114,28 +114,44 @@ pub fn bands(amounts: &[i64]) -> Vec<usize> {
     for &a in amounts {
         count[class(a)] += 1;
     }
-    let total: f64 = count.iter().map(|&c| (c as f64).sqrt()).sum();
-    // the band of each class: where its running √f falls among the BANDS equal parts
-    let mut band_of = [0usize; CLASSES];
+    // the running √f at each class's end; each of the BANDS − 1 cuts goes to the class end
+    // nearest its share of the total (Cochran's rule), and cuts that coincide merge
     let mut run = 0.0;
-    for (k, &c) in count.iter().enumerate() {
-        run += (c as f64).sqrt();
-        // the class's band is decided by its running sum before the class's end
-        band_of[k] = (((run - 1e-9) / total * BANDS as f64) as usize).min(BANDS - 1);
-    }
-    // renumber the bands that hold amounts 0, 1, …
-    let mut used: Vec<usize> = band_of
+    let ends: Vec<f64> = count
         .iter()
-        .zip(&count)
-        .filter(|(_, c)| **c > 0)
-        .map(|(b, _)| *b)
+        .map(|&c| {
+            run += (c as f64).sqrt();
+            run
+        })
+        .collect();
+    let total = run;
+    let mut cuts: Vec<usize> = (1..BANDS)
+        .map(|j| {
+            let target = total * j as f64 / BANDS as f64;
+            (0..CLASSES - 1)
+                .min_by(|&a, &b| {
+                    (ends[a] - target)
+                        .abs()
+                        .total_cmp(&(ends[b] - target).abs())
+                        .then(a.cmp(&b))
+                })
+                .unwrap_or(0)
+        })
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    // a class's band: how many cuts lie before it; then renumber the bands that hold amounts
+    let band_of = |k: usize| cuts.iter().filter(|&&c| c < k).count();
+    let mut used: Vec<usize> = (0..CLASSES)
+        .filter(|&k| count[k] > 0)
+        .map(band_of)
         .collect();
     used.dedup();
     amounts
         .iter()
         .map(|&a| {
             used.iter()
-                .position(|&b| b == band_of[class(a)])
+                .position(|&b| b == band_of(class(a)))
                 .unwrap_or(0)
         })
         .collect()
