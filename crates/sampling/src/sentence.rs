@@ -117,6 +117,30 @@ impl Evaluation {
             };
         }
         let dismissed = self.dismissed + self.not_examined;
+        // a normal interval from a handful of differences is not a limit anyone should quote
+        let few = self.caveats.iter().find_map(|c| match c {
+            Caveat::FewDifferences(k) => Some(*k),
+            _ => None,
+        });
+        if let (Some(k), false) = (few, self.method == Method::Mus) {
+            let how = match (self.method, zh) {
+                (Method::Stratified, true) => "分层随机",
+                (_, true) => "简单随机",
+                (Method::Stratified, false) => "stratified random",
+                (_, false) => "simple random",
+            };
+            return if zh {
+                format!(
+                    "{how}抽样核查 {verified} 个单元（全额确认 {}、部分确认 {}、排除 {dismissed}），{what_zh} {b} 中确属应追回的点估计为 {point}；样本中仅 {k} 个单元存在差异，正态区间不足为凭，不据此推断下限：如需可引用的下限，请改用货币单位抽样（--method mus）。",
+                    self.confirmed_in_full, self.confirmed_in_part
+                )
+            } else {
+                format!(
+                    "From a {how} sample of {verified} units ({} confirmed in full, {} in part, {dismissed} dismissed), the point estimate of what is confirmed is {point} of the {b} {what_en}; only {k} sampled units differ, too few for a normal interval, so no lower limit is stated: for a limit that can be quoted, draw a monetary-unit sample (--method mus).",
+                    self.confirmed_in_full, self.confirmed_in_part
+                )
+            };
+        }
         match (self.method, zh) {
             (Method::Mus, true) => format!(
                 "按 {c} 置信水平，从{what_zh} {b} 中按货币单位抽样核查 {verified} 个单元（全额确认 {}、部分确认 {}、排除 {dismissed}），推断至少 {low} 确属应追回（点估计 {point}；未经证实部分的上限 {uml}）。",

@@ -405,6 +405,14 @@ fn a_dismissal_rate_of_zero_leaves_only_sampling_risk() {
         e.caveats
             .contains(&subsidy_sampling::sentence::Caveat::FewDifferences(0))
     );
+    // and the sentence quotes no limit
+    assert!(
+        !e.sentence(false).contains("at least"),
+        "{}",
+        e.sentence(false)
+    );
+    assert!(e.sentence(false).contains("--method mus"));
+    assert!(!e.sentence(true).contains("至少"), "{}", e.sentence(true));
 }
 
 #[test]
