@@ -348,7 +348,24 @@ pub fn perform(
                     out.display()
                 )));
             }
-            let rows = fieldwork::read(reviews).map_err(input_failure)?;
+            let rows: Vec<fieldwork::Row> = subsidy_rules::reviews::read_rows(reviews)
+                .map_err(input_failure)?
+                .into_iter()
+                .map(|r| {
+                    use subsidy_rules::reviews::Decision as D;
+                    fieldwork::Row {
+                        line: r.line,
+                        finding_id: r.finding_id,
+                        claim_id: r.claim_id,
+                        decision: match r.review.decision {
+                            D::Confirmed => fieldwork::Decision::Confirmed,
+                            D::Dismissed => fieldwork::Decision::Dismissed,
+                            D::Investigating => fieldwork::Decision::Investigating,
+                        },
+                        confirmed_amount: r.confirmed_amount,
+                    }
+                })
+                .collect();
             let resolved = fieldwork::resolve(&pop, &sample, &rows);
             if resolved.unmatched > 0 && !quiet {
                 eprintln!(

@@ -1,7 +1,7 @@
 //! Review decisions that persist between scans: `reviews.csv` (finding_id, decision
 //! confirmed|dismissed|investigating, reviewer, date, note, expires_on, and optionally
 //! evidence_sha256, the hash of the evidence that was reviewed, as `reviews_template.csv` gives
-//! it). A dismissal in force (no expiry, or an expiry on or after the scan's reference date)
+//! it; and for fieldwork on an audit sample, `claim_id` and `confirmed_amount`). A dismissal in force (no expiry, or an expiry on or after the scan's reference date)
 //! takes its finding out before recoveries and parties are settled, and lists it as dismissed; a
 //! confirmed or investigating finding is marked; a finding whose evidence no longer has the
 //! reviewed hash is `changed`, and a dismissal of it no longer suppresses it.
@@ -123,8 +123,33 @@ pub enum ReviewError {
     },
 }
 
+/// One decided row of a reviews.csv, with the columns fieldwork adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// 1-based line in the file
+    pub line: usize,
+    /// the finding
+    pub finding_id: String,
+    /// the review
+    pub review: Review,
+    /// the claim the row is about (fieldwork on a sample of claims: one finding may bear on
+    /// several sampled claims)
+    pub claim_id: Option<String>,
+    /// the amount fieldwork confirmed, fen (empty: all of a confirmed unit)
+    pub confirmed_amount: Option<i64>,
+}
+
 /// Reads `reviews.csv`; a row with no decision (a template row nobody decided yet) is skipped.
 pub fn read(path: &Path) -> Result<Reviews, ReviewError> {
+    Ok(read_rows(path)?
+        .into_iter()
+        .map(|r| (r.finding_id, r.review))
+        .collect())
+}
+
+/// Reads every decided row of a reviews.csv, in file order, with the optional fieldwork
+/// columns `claim_id` and `confirmed_amount` (yuan: not negative, and none for a dismissal).
+pub fn read_rows(path: &Path) -> Result<Vec<Row>, ReviewError> {
     let p = path.display().to_string();
     let csv_err = |source| ReviewError::Csv {
         path: p.clone(),
@@ -138,7 +163,7 @@ pub fn read(path: &Path) -> Result<Reviews, ReviewError> {
         .headers()
         .map_err(csv_err)?
         .iter()
-        .map(str::to_lowercase)
+        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
         .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let need = |name: &'static str| {
@@ -149,14 +174,16 @@ pub fn read(path: &Path) -> Result<Reviews, ReviewError> {
         })
     };
     let (fid, dec) = (need("finding_id")?, need("decision")?);
-    let (who, date, note, exp, hash) = (
+    let (who, date, note, exp, hash, claim, amount) = (
         col("reviewer"),
         col("date"),
         col("note"),
         col("expires_on"),
         col("evidence_sha256"),
+        col("claim_id"),
+        col("confirmed_amount"),
     );
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     for (k, rec) in r.records().enumerate() {
         let line = k + 2;
         let rec = rec.map_err(csv_err)?;
@@ -188,10 +215,39 @@ pub fn read(path: &Path) -> Result<Reviews, ReviewError> {
                     .map_err(|_| bad("expires_on", expires.clone(), "is not a date YYYY-MM-DD"))?,
             )
         };
+        let a = get(amount);
+        let confirmed_amount = if a.is_empty() {
+            None
+        } else {
+            let fen = subsidy_model::money::parse_yuan(&a).map_err(|_| {
+                bad(
+                    "confirmed_amount",
+                    a.clone(),
+                    "is not an amount in yuan (e.g. 1200 or 1200.50)",
+                )
+            })?;
+            if fen < 0 {
+                return Err(bad("confirmed_amount", a, "is negative"));
+            }
+            if decision == Decision::Dismissed && fen > 0 {
+                return Err(bad(
+                    "confirmed_amount",
+                    a,
+                    "is given for a dismissal, which confirms nothing",
+                ));
+            }
+            Some(fen)
+        };
+        let finding_id = get(Some(fid));
+        if finding_id.is_empty() {
+            return Err(bad("finding_id", finding_id, "is empty"));
+        }
         let hash = get(hash);
-        out.insert(
-            get(Some(fid)),
-            Review {
+        let c = get(claim);
+        out.push(Row {
+            line,
+            finding_id,
+            review: Review {
                 decision,
                 reviewer: get(who),
                 date: get(date),
@@ -199,7 +255,9 @@ pub fn read(path: &Path) -> Result<Reviews, ReviewError> {
                 expires_on,
                 evidence_sha256: (!hash.is_empty()).then_some(hash),
             },
-        );
+            claim_id: (!c.is_empty()).then_some(c),
+            confirmed_amount,
+        });
     }
     Ok(out)
 }
