@@ -125,6 +125,9 @@ pub fn sheet_name(output: &str, l: Lang) -> &'static str {
     }
 }
 
+/// A data sheet: its output's name, the output's columns, the frame.
+type DataSheet<'a> = (&'a str, &'static [(&'static str, OutType)], &'a DataFrame);
+
 /// What the workbook shows.
 pub struct Book<'a> {
     /// the creation date the file records (the scan's reference date: same scan, same bytes)
@@ -272,7 +275,7 @@ pub fn write(path: &Path, b: &Book<'_>) -> Result<(), ReportError> {
     wb.set_properties(&DocProperties::new().set_creation_datetime(&when));
     let f = Formats::new();
 
-    let mut tables: Vec<(&str, &'static [(&'static str, OutType)], &DataFrame)> = vec![
+    let mut tables: Vec<DataSheet<'_>> = vec![
         ("findings", FINDINGS, b.findings),
         ("recoveries", RECOVERIES, b.recoveries),
         ("parties", PARTIES, b.parties),
