@@ -521,9 +521,14 @@ pub(super) fn claim_view(
         .with_columns([col("shortage_tier")
             .is_not_null()
             .alias("occupation_in_catalogue")]);
+    // the view's steps, for `scan --profile`: the plan, the Rust-side checks, entitlement, the
+    // parties and the sort
+    let t = subsidy_model::trace::begin("step", "");
     let mut df = q.collect()?;
+    let t = t.lap("claim plan");
     add_certificate_checks(&mut df)?;
     add_scope_check(&mut df)?;
+    let t = t.lap("claim checks");
     let standards = if inp.present.contains(&Table::SubsidyStandards) {
         crate::entitlement::standards_from_frame(&inp.frames[&Table::SubsidyStandards])?
     } else {
@@ -533,6 +538,7 @@ pub(super) fn claim_view(
     df.with_column(Column::new("entitled".into(), entitled))?;
     df.with_column(Column::new("entitlement_basis".into(), basis))?;
     df.with_column(Column::new("entitlement_basis_zh".into(), basis_zh))?;
+    let t = t.lap("claim entitlement");
     let df = df
         .lazy()
         .with_columns([
@@ -578,6 +584,7 @@ pub(super) fn claim_view(
         ])
         .sort(["claim_id"], SortMultipleOptions::default())
         .collect()?;
+    t.end_as("claim parties+sort");
     Ok(df)
 }
 
