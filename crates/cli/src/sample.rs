@@ -235,7 +235,7 @@ fn draw(a: DrawArgs) -> Result<u8, Failure> {
         seed: a.seed,
     };
     // refuse bad parameters before the replay, not after it
-    subsidy_sampling::draw(&[], &params).map_err(input_failure)?;
+    params.check().map_err(input_failure)?;
     let request = Request {
         params,
         strata: match a.strata {

@@ -13,7 +13,7 @@ use std::path::Path;
 use subsidy_model::money::format_yuan;
 
 use crate::frames::Population;
-use crate::{Sample, Verified};
+use crate::{Sample, Source, Verified};
 
 /// A fieldworker's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub fn resolve(pop: &Population, s: &Sample, rows: &[Row]) -> Resolved {
         .iter()
         .map(|d| {
             let (u, info) = (&pop.units[d.unit], &pop.info[d.unit]);
-            if pop.kind == "finding" {
+            if pop.source == Source::Findings {
                 let hit = by_finding
                     .get(u.id.as_str())
                     .and_then(|v| v.first())
@@ -148,7 +148,7 @@ pub fn write_template(path: &Path, pop: &Population, s: &Sample) -> Result<(), c
     for (k, d) in s.drawn.iter().enumerate() {
         let (u, info) = (&pop.units[d.unit], &pop.info[d.unit]);
         let first = info.findings.split(';').next().unwrap_or("");
-        let claim = if pop.kind == "claim" {
+        let claim = if pop.source == Source::Recoveries {
             u.id.as_str()
         } else {
             ""

@@ -48,14 +48,14 @@ pub struct UnitInfo {
 }
 
 /// The population: units and what they are, position by position.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Population {
     /// the units
     pub units: Vec<Unit>,
     /// what each is
     pub info: Vec<UnitInfo>,
-    /// claims or findings
-    pub kind: &'static str,
+    /// claims (recoveries) or findings
+    pub source: Source,
 }
 
 /// The population of `source` from the scan's findings and recoveries (contract columns, money
@@ -85,14 +85,14 @@ pub fn population(
                 .map_or_else(|| "unknown".to_string(), |r| format!("{}0000", &r[..2])),
         }
     };
-    let mut pop = Population::default();
+    let mut pop = Population {
+        units: Vec::new(),
+        info: Vec::new(),
+        source,
+    };
     let (frame, id, amount, ids) = match source {
         Source::Findings => (findings, "finding_id", "amount_at_risk", "finding_id"),
         Source::Recoveries => (recoveries, "claim_id", "recover_amount", "finding_ids"),
-    };
-    pop.kind = match source {
-        Source::Findings => "finding",
-        Source::Recoveries => "claim",
     };
     let (uid, party, inst, fids) = (
         text_column(frame, id)?,
@@ -153,7 +153,7 @@ pub fn sample_frame(pop: &Population, s: &Sample) -> PolarsResult<DataFrame> {
     for (k, d) in s.drawn.iter().enumerate() {
         let (u, info) = (&pop.units[d.unit], &pop.info[d.unit]);
         no.push(k as i64 + 1);
-        kind.push(pop.kind);
+        kind.push(pop.source.unit_kind());
         id.push(u.id.as_str());
         fids.push(info.findings.as_str());
         party.push(info.party.as_str());

@@ -85,6 +85,14 @@ impl Source {
             Source::Findings => "findings",
         }
     }
+
+    /// What one unit of it is, as sample.csv's `unit_kind` writes it.
+    pub fn unit_kind(self) -> &'static str {
+        match self {
+            Source::Recoveries => "claim",
+            Source::Findings => "finding",
+        }
+    }
 }
 
 /// How the sample size is set.
@@ -258,30 +266,34 @@ pub struct Sample {
     pub drawn: Vec<Drawn>,
 }
 
-/// Draws a sample from `population` (amounts in fen).
-pub fn draw(population: &[Unit], p: &Params) -> Result<Sample, SamplingError> {
-    if !(p.confidence > 0.0 && p.confidence < 1.0) {
-        return Err(SamplingError::Confidence(p.confidence));
-    }
-    match p.size {
-        Size::Fixed(0) => return Err(SamplingError::ZeroSize),
-        Size::Tolerable { tolerable, .. } if tolerable <= 0 => {
-            return Err(SamplingError::Tolerable);
+impl Params {
+    /// Whether the parameters can draw a sample: a confidence in (0, 1), a size above zero, a
+    /// tolerable misstatement above zero and an expected one from zero to below it.
+    pub fn check(&self) -> Result<(), SamplingError> {
+        if !(self.confidence > 0.0 && self.confidence < 1.0) {
+            return Err(SamplingError::Confidence(self.confidence));
         }
-        Size::Tolerable { expected, .. } if expected < 0 => {
-            return Err(SamplingError::NegativeExpected);
-        }
-        Size::Tolerable {
-            tolerable,
-            expected,
-        } if expected >= tolerable => {
-            return Err(SamplingError::ExpectedNotBelowTolerable {
+        match self.size {
+            Size::Fixed(0) => Err(SamplingError::ZeroSize),
+            Size::Tolerable { tolerable, .. } if tolerable <= 0 => Err(SamplingError::Tolerable),
+            Size::Tolerable { expected, .. } if expected < 0 => {
+                Err(SamplingError::NegativeExpected)
+            }
+            Size::Tolerable {
+                tolerable,
+                expected,
+            } if expected >= tolerable => Err(SamplingError::ExpectedNotBelowTolerable {
                 expected: subsidy_model::money::format_yuan(expected),
                 tolerable: subsidy_model::money::format_yuan(tolerable),
-            });
+            }),
+            _ => Ok(()),
         }
-        _ => {}
     }
+}
+
+/// Draws a sample from `population` (amounts in fen).
+pub fn draw(population: &[Unit], p: &Params) -> Result<Sample, SamplingError> {
+    p.check()?;
     // the population in id order, whatever order it came in
     let mut order: Vec<usize> = (0..population.len())
         .filter(|&i| population[i].amount > 0)

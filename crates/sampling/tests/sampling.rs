@@ -370,18 +370,14 @@ fn a_sample_larger_than_the_population_is_a_census() {
 #[test]
 fn a_dismissal_rate_of_zero_leaves_only_sampling_risk() {
     let pop = population(2_000, 6);
+    let none_wrong = vec![0; pop.len()];
     let book: i64 = pop.iter().map(|u| u.amount).sum();
     let size = Size::Tolerable {
         tolerable: book / 20,
         expected: 0,
     };
     let s = draw(&pop, &params(Method::Mus, 0.95, size, 9)).expect("draws");
-    let all: Vec<Verified> = s
-        .drawn
-        .iter()
-        .map(|d| Verified::Confirmed(pop[d.unit].amount))
-        .collect();
-    let e = evaluate(&pop, &s, &all).expect("evaluates");
+    let e = evaluate(&pop, &s, &fieldwork(&pop, &s, &none_wrong)).expect("evaluates");
     let m = e.mus.clone().expect("parts");
     assert_eq!((e.dismissed, m.misstatements), (0, 0));
     assert_eq!(e.projected_misstatement, 0);
@@ -392,12 +388,7 @@ fn a_dismissal_rate_of_zero_leaves_only_sampling_risk() {
     assert!(e.confirmed_lower_limit > book * 94 / 100);
 
     let s = draw(&pop, &params(Method::Stratified, 0.95, Size::Fixed(200), 9)).expect("draws");
-    let all: Vec<Verified> = s
-        .drawn
-        .iter()
-        .map(|d| Verified::Confirmed(pop[d.unit].amount))
-        .collect();
-    let e = evaluate(&pop, &s, &all).expect("evaluates");
+    let e = evaluate(&pop, &s, &fieldwork(&pop, &s, &none_wrong)).expect("evaluates");
     assert_eq!(e.confirmed_estimate, book);
     // no difference seen: the normal interval has no width, and the result says why not to
     // trust that
@@ -553,7 +544,7 @@ fn fieldwork_rows_are_matched_by_claim_then_by_finding() {
                 category: "fake_training".into(),
             })
             .collect(),
-        kind: "claim",
+        source: Source::Recoveries,
     };
     let s = draw(&pop.units, &params(Method::Random, 0.95, Size::Fixed(5), 1)).expect("draws");
     let row = |line, f: &str, c: Option<&str>, d, a| Row {
