@@ -36,12 +36,12 @@ fuzz_target!(|data: &[u8]| {
     }
     raw.extend_from_slice(body);
     let file = format!("{}.csv", table.name());
-    let whole = read_csv_chunked(spec, &file, raw.clone(), choice, None);
+    let whole = read_csv_chunked(spec, &file, &raw, choice, None);
     if sel & 0x80 == 0 {
         return;
     }
     let chunk = 1 + body.len() / 7;
-    let split = read_csv_chunked(spec, &file, raw, choice, Some(chunk));
+    let split = read_csv_chunked(spec, &file, &raw, choice, Some(chunk));
     match (whole, split) {
         (Ok(a), Ok(b)) => same(&a, &b, chunk),
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),

@@ -2,7 +2,9 @@
 //! supervisors (with the rule docs copied beside it so its links work offline), written in
 //! parallel.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashSet, HashSetExt};
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -144,7 +146,7 @@ pub struct Named {
 
 impl Named {
     /// Each institution's region code (GB/T 2260), where the package gives one.
-    pub fn region_codes(&self) -> std::collections::HashMap<String, String> {
+    pub fn region_codes(&self) -> foldhash::HashMap<String, String> {
         let (Ok(id), Ok(region)) = (
             subsidy_model::frame::text_column(&self.institutions, "institution_id"),
             subsidy_model::frame::text_column(&self.institutions, "region_code"),

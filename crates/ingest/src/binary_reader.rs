@@ -342,7 +342,7 @@ fn parse_text(s: &Series, ty: ColType, name: &str) -> PolarsResult<(Column, Vec<
             }
         }
     }
-    let col = buf.finish(name);
+    let col = buf.finish();
     Ok((col, faults))
 }
 

@@ -57,28 +57,33 @@ pub struct TableRead {
     pub encoding: Option<crate::encoding::Encoding>,
 }
 
+/// One column's values as they are read: straight into polars' builders (the values and a
+/// validity mask), so a column is written once and never converted afterwards.
 pub(crate) enum Buf {
     Str(StringChunkedBuilder),
-    I64(Vec<Option<i64>>),
-    F64(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
-    Date(Vec<Option<i32>>),
-    Datetime(Vec<Option<i64>>),
+    I64(PrimitiveChunkedBuilder<Int64Type>),
+    F64(PrimitiveChunkedBuilder<Float64Type>),
+    Bool(BooleanChunkedBuilder),
+    Date(PrimitiveChunkedBuilder<Int32Type>),
+    Datetime(PrimitiveChunkedBuilder<Int64Type>),
 }
 
 impl Buf {
     pub(crate) fn new(ty: ColType, name: &str, cap: usize) -> Buf {
+        let name: PlSmallStr = name.into();
         match ty {
             ColType::Str
             | ColType::PersonId
             | ColType::Enum(_)
             | ColType::List
-            | ColType::NumList(_) => Buf::Str(StringChunkedBuilder::new(name.into(), cap)),
-            ColType::Money | ColType::Int { .. } => Buf::I64(Vec::with_capacity(cap)),
-            ColType::Number { .. } => Buf::F64(Vec::with_capacity(cap)),
-            ColType::Bool => Buf::Bool(Vec::with_capacity(cap)),
-            ColType::Date => Buf::Date(Vec::with_capacity(cap)),
-            ColType::Datetime => Buf::Datetime(Vec::with_capacity(cap)),
+            | ColType::NumList(_) => Buf::Str(StringChunkedBuilder::new(name, cap)),
+            ColType::Money | ColType::Int { .. } => {
+                Buf::I64(PrimitiveChunkedBuilder::new(name, cap))
+            }
+            ColType::Number { .. } => Buf::F64(PrimitiveChunkedBuilder::new(name, cap)),
+            ColType::Bool => Buf::Bool(BooleanChunkedBuilder::new(name, cap)),
+            ColType::Date => Buf::Date(PrimitiveChunkedBuilder::new(name, cap)),
+            ColType::Datetime => Buf::Datetime(PrimitiveChunkedBuilder::new(name, cap)),
         }
     }
 
@@ -86,38 +91,29 @@ impl Buf {
         match (self, v) {
             (Buf::Str(b), Value::Str(s)) => b.append_value(s.as_ref()),
             (Buf::Str(b), Value::Null) => b.append_null(),
-            (Buf::I64(b), Value::I64(x)) => b.push(Some(*x)),
-            (Buf::I64(b), Value::Null) => b.push(None),
-            (Buf::F64(b), Value::F64(x)) => b.push(Some(*x)),
-            (Buf::F64(b), Value::Null) => b.push(None),
-            (Buf::Bool(b), Value::Bool(x)) => b.push(Some(*x)),
-            (Buf::Bool(b), Value::Null) => b.push(None),
-            (Buf::Date(b), Value::Date(x)) => b.push(Some(*x)),
-            (Buf::Date(b), Value::Null) => b.push(None),
-            (Buf::Datetime(b), Value::Datetime(x)) => b.push(Some(*x)),
-            (Buf::Datetime(b), Value::Null) => b.push(None),
+            (Buf::I64(b), Value::I64(x)) => b.append_value(*x),
+            (Buf::I64(b), Value::Null) => b.append_null(),
+            (Buf::F64(b), Value::F64(x)) => b.append_value(*x),
+            (Buf::F64(b), Value::Null) => b.append_null(),
+            (Buf::Bool(b), Value::Bool(x)) => b.append_value(*x),
+            (Buf::Bool(b), Value::Null) => b.append_null(),
+            (Buf::Date(b), Value::Date(x)) => b.append_value(*x),
+            (Buf::Date(b), Value::Null) => b.append_null(),
+            (Buf::Datetime(b), Value::Datetime(x)) => b.append_value(*x),
+            (Buf::Datetime(b), Value::Null) => b.append_null(),
             _ => unreachable!("parse_cell returns the variant of its column type"),
         }
     }
 
-    pub(crate) fn finish(self, name: &str) -> Column {
-        let name: PlSmallStr = name.into();
+    pub(crate) fn finish(self) -> Column {
         match self {
             Buf::Str(b) => b.finish().into_series().into(),
-            Buf::I64(v) => Int64Chunked::from_iter_options(name, v.into_iter())
-                .into_series()
-                .into(),
-            Buf::F64(v) => Float64Chunked::from_iter_options(name, v.into_iter())
-                .into_series()
-                .into(),
-            Buf::Bool(v) => BooleanChunked::from_iter_options(name, v.into_iter())
-                .into_series()
-                .into(),
-            Buf::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
-                .into_date()
-                .into_series()
-                .into(),
-            Buf::Datetime(v) => Int64Chunked::from_iter_options(name, v.into_iter())
+            Buf::I64(b) => b.finish().into_series().into(),
+            Buf::F64(b) => b.finish().into_series().into(),
+            Buf::Bool(b) => b.finish().into_series().into(),
+            Buf::Date(b) => b.finish().into_date().into_series().into(),
+            Buf::Datetime(b) => b
+                .finish()
                 .into_datetime(TimeUnit::Milliseconds, None)
                 .into_series()
                 .into(),
@@ -144,6 +140,8 @@ pub struct TableBuilder<'s> {
     bufs: Vec<Buf>,
     extras: Vec<StringChunkedBuilder>,
     lines: Vec<u64>,
+    /// Whether fields may hold a NUL byte (the reader knows its whole text holds none).
+    nul_possible: bool,
     /// Rows set aside.
     pub rejected: Vec<Rejection>,
 }
@@ -168,8 +166,16 @@ impl<'s> TableBuilder<'s> {
             bufs,
             extras,
             lines: Vec::with_capacity(cap),
+            nul_possible: true,
             rejected: Vec::new(),
         }
+    }
+
+    /// Tells the builder that no field it will be given holds a NUL byte (the caller searched
+    /// the whole text once), so rows skip that check.
+    pub fn without_nul_bytes(mut self) -> Self {
+        self.nul_possible = false;
+        self
     }
 
     fn reject(
@@ -263,7 +269,7 @@ impl<'s> TableBuilder<'s> {
                 self.reject(line, &col, &clip(f, 40), Reason::FieldTooLong, msg, &[]);
                 return;
             }
-            if f.as_bytes().contains(&0) {
+            if self.nul_possible && f.as_bytes().contains(&0) {
                 let col = self.header_name(i);
                 self.reject(
                     line,
@@ -332,12 +338,7 @@ impl<'s> TableBuilder<'s> {
     /// The accepted rows as a frame (contract columns, then extras), their source lines and
     /// the rejected rows.
     pub fn finish(self) -> (DataFrame, Lines, Vec<Rejection>) {
-        let mut cols: Vec<Column> = self
-            .bufs
-            .into_iter()
-            .zip(self.spec.columns)
-            .map(|(b, c)| b.finish(c.name))
-            .collect();
+        let mut cols: Vec<Column> = self.bufs.into_iter().map(Buf::finish).collect();
         cols.extend(
             self.extras
                 .into_iter()

@@ -162,6 +162,9 @@ fn num(s: &str) -> Option<u32> {
 /// Parses `YYYY-MM-DD` (also `YYYY/MM/DD` and single-digit month or day); a trailing midnight
 /// time (`00:00:00`, as spreadsheets write dates) is accepted.
 pub fn parse_date(t: &str) -> Option<NaiveDate> {
+    if let Some(d) = fixed_date(t.as_bytes()) {
+        return d;
+    }
     let (date, time) = match t.split_once([' ', 'T']) {
         Some((d, tm)) => (d, Some(tm.trim())),
         None => (t, None),
@@ -186,6 +189,9 @@ pub fn parse_date(t: &str) -> Option<NaiveDate> {
 /// Accepts `YYYY-MM-DD HH:MM[:SS[.fff]]`, with `T` instead of the space, and an optional offset
 /// (`Z`, `+08:00`, `+0800`, `-05:00`), which is converted to UTC+8.
 pub fn parse_datetime_ms(t: &str) -> Option<i64> {
+    if let Some(ms) = fixed_datetime(t.as_bytes()) {
+        return ms;
+    }
     let (date, rest) = t.split_once([' ', 'T'])?;
     let d = parse_date(date)?;
     let rest = rest.trim();
@@ -239,6 +245,42 @@ pub fn parse_datetime_ms(t: &str) -> Option<i64> {
     Some(local_ms + (8 * 60 - offset_min) * 60_000)
 }
 
+/// The digits at `b[i..j]` as a number (`None` if any is not a digit).
+fn digits(b: &[u8], i: usize, j: usize) -> Option<u32> {
+    b[i..j].iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// The export's usual `YYYY-MM-DD`, read by position: `Some(answer)` where the general parser
+/// would give the same answer, `None` for any other shape (left to the general parser).
+fn fixed_date(b: &[u8]) -> Option<Option<NaiveDate>> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (digits(b, 0, 4)?, digits(b, 5, 7)?, digits(b, 8, 10)?);
+    Some(if y >= 1000 {
+        NaiveDate::from_ymd_opt(y as i32, m, d)
+    } else {
+        None
+    })
+}
+
+/// The export's usual `YYYY-MM-DD HH:MM:SS` (or with `T`), no offset: the UTC+8 wall clock,
+/// read by position. `Some(answer)` where the general parser would give the same answer, `None`
+/// for any other shape. Most sign-in rows take this path: it is most of a package's cells.
+fn fixed_datetime(b: &[u8]) -> Option<Option<i64>> {
+    if b.len() != 19 || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = fixed_date(&b[..10])?;
+    let (h, mi, s) = (digits(b, 11, 13)?, digits(b, 14, 16)?, digits(b, 17, 19)?);
+    Some(date.filter(|_| h <= 23 && mi <= 59 && s <= 60).map(|d| {
+        let days = i64::from(days_since_epoch(d));
+        ((days * 24 + i64::from(h)) * 60 + i64::from(mi)) * 60_000 + i64::from(s) * 1000
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +305,52 @@ mod tests {
         assert_eq!(parse_date("2025-03-01 08:00:00"), None);
         assert_eq!(parse_date("01/03/2025"), None);
         assert_eq!(parse_date("yesterday"), None);
+    }
+
+    /// The positional fast paths give what the general parser gives, on good and bad values.
+    #[test]
+    fn fixed_shapes_agree_with_the_general_parser() {
+        let general_date = |t: &str| {
+            let (y, m, d) = (num(&t[0..4])?, num(&t[5..7])?, num(&t[8..10])?);
+            if y < 1000 {
+                return None;
+            }
+            NaiveDate::from_ymd_opt(y as i32, m, d)
+        };
+        for t in [
+            "2025-03-01",
+            "2024-02-29",
+            "2025-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "0999-01-01",
+            "1000-01-01",
+            "9999-12-31",
+            "2025-04-31",
+            "2025-1a-01",
+        ] {
+            assert_eq!(fixed_date(t.as_bytes()).flatten(), general_date(t), "{t}");
+            assert_eq!(parse_date(t), general_date(t), "{t}");
+        }
+        for (t, want) in [
+            ("2025-03-01 08:30:00", Some(dt("2025-03-01 08:30"))),
+            ("2025-03-01T08:30:00", Some(dt("2025-03-01 08:30"))),
+            ("2025-03-01 23:59:60", Some(dt("2025-03-01 23:59") + 60_000)),
+            ("2025-03-01 24:00:00", None),
+            ("2025-03-01 08:60:00", None),
+            ("2025-03-01 08:30:61", None),
+            ("2025-02-30 08:30:00", None),
+            ("2025-03-01 0a:30:00", None),
+        ] {
+            assert_eq!(fixed_datetime(t.as_bytes()).flatten(), want, "{t}");
+            assert_eq!(parse_datetime_ms(t), want, "{t}");
+        }
+        // other shapes are left to the general parser
+        assert_eq!(fixed_datetime(b"2025-03-01 08:30"), None);
+        assert_eq!(fixed_datetime(b"2025-03-01T08:30:00Z"), None);
+        assert_eq!(fixed_date(b"2025/03/01"), None);
+        // and a day before the epoch counts back
+        assert_eq!(parse_datetime_ms("1969-12-31 23:00:00"), Some(-3_600_000));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::reject::{Reason, Rejection};
 pub fn read_csv(
     spec: &TableSpec,
     file: &str,
-    raw: Vec<u8>,
+    raw: &[u8],
     choice: EncodingChoice,
 ) -> Result<TableRead, IngestError> {
     read_csv_chunked(spec, file, raw, choice, None)
@@ -31,7 +31,7 @@ pub fn read_csv(
 pub fn read_csv_chunked(
     spec: &TableSpec,
     file: &str,
-    raw: Vec<u8>,
+    raw: &[u8],
     choice: EncodingChoice,
     chunk_bytes: Option<usize>,
 ) -> Result<TableRead, IngestError> {
@@ -49,7 +49,7 @@ pub fn read_csv_chunked(
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(&*bytes);
     let header = rdr
         .byte_headers()
         .map_err(|e| IngestError::Header {
@@ -113,7 +113,7 @@ pub fn read_csv_chunked(
             lossy,
         ));
     }
-    // the text is no longer needed: free it before the chunks are stacked
+    // the text is no longer needed: free a transcoded copy before the chunks are stacked
     drop(chunks);
     drop(bytes);
     let mut frames = Vec::with_capacity(parts.len());
@@ -212,6 +212,9 @@ fn parse_chunk(
     lossy: bool,
 ) -> Part {
     let mut b = TableBuilder::new(spec, layout, file, data.len() / 64 + 16);
+    if memchr::memchr(0, data).is_none() {
+        b = b.without_nul_bytes();
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -1,5 +1,7 @@
 //! Text encodings of CSV exports: UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// What the user asked for.
@@ -44,10 +46,11 @@ pub enum Encoding {
 
 /// The decoded text (as UTF-8 bytes, possibly with invalid sequences when the file is UTF-8 with
 /// a few bad bytes) and the encoding it was read as. `lossy` is set when GB18030 decoding had to
-/// replace malformed bytes with U+FFFD: rows holding it are rejected.
-pub struct Decoded {
+/// replace malformed bytes with U+FFFD: rows holding it are rejected. UTF-8 text is the file's
+/// own bytes, borrowed (past a BOM); only a transcoded file is copied.
+pub struct Decoded<'a> {
     /// UTF-8 bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: Cow<'a, [u8]>,
     /// What it was read as.
     pub encoding: Encoding,
     /// Whether U+FFFD in the text marks a decoding failure.
@@ -59,10 +62,10 @@ pub struct Decoded {
 /// Detection: a BOM decides; otherwise a file that is valid UTF-8, or UTF-8 with a few bad
 /// sequences among many good multi-byte characters, is UTF-8 (bad rows are rejected later);
 /// anything else is GB18030.
-pub fn decode(raw: Vec<u8>, choice: EncodingChoice) -> Decoded {
+pub fn decode(raw: &[u8], choice: EncodingChoice) -> Decoded<'_> {
     if let Some(rest) = raw.strip_prefix(b"\xEF\xBB\xBF") {
         return Decoded {
-            bytes: rest.to_vec(),
+            bytes: Cow::Borrowed(rest),
             encoding: Encoding::Utf8Bom,
             lossy: false,
         };
@@ -73,32 +76,32 @@ pub fn decode(raw: Vec<u8>, choice: EncodingChoice) -> Decoded {
         } else {
             encoding_rs::UTF_16BE
         };
-        let (text, _, had_errors) = enc.decode(&raw);
+        let (text, _, had_errors) = enc.decode(raw);
         return Decoded {
-            bytes: text.into_owned().into_bytes(),
+            bytes: Cow::Owned(text.into_owned().into_bytes()),
             encoding: Encoding::Utf16,
             lossy: had_errors,
         };
     }
-    let gb = |raw: Vec<u8>| {
-        let (text, _, had_errors) = encoding_rs::GB18030.decode(&raw);
+    let gb = |raw: &[u8]| {
+        let (text, _, had_errors) = encoding_rs::GB18030.decode(raw);
         Decoded {
-            bytes: text.into_owned().into_bytes(),
+            bytes: Cow::Owned(text.into_owned().into_bytes()),
             encoding: Encoding::Gb18030,
             lossy: had_errors,
         }
     };
     match choice {
         EncodingChoice::Utf8 => Decoded {
-            bytes: raw,
+            bytes: Cow::Borrowed(raw),
             encoding: Encoding::Utf8,
             lossy: false,
         },
         EncodingChoice::Gb18030 => gb(raw),
         EncodingChoice::Auto => {
-            if std::str::from_utf8(&raw).is_ok() || mostly_utf8(&raw) {
+            if std::str::from_utf8(raw).is_ok() || mostly_utf8(raw) {
                 Decoded {
-                    bytes: raw,
+                    bytes: Cow::Borrowed(raw),
                     encoding: Encoding::Utf8,
                     lossy: false,
                 }
@@ -129,24 +132,21 @@ mod tests {
     #[test]
     fn detects_each_encoding() {
         let text = "name,区域\n张三,北京\n";
-        let d = decode(text.as_bytes().to_vec(), EncodingChoice::Auto);
-        assert_eq!(
-            (d.encoding, d.bytes.as_slice()),
-            (Encoding::Utf8, text.as_bytes())
-        );
+        let d = decode(text.as_bytes(), EncodingChoice::Auto);
+        assert_eq!((d.encoding, &*d.bytes), (Encoding::Utf8, text.as_bytes()));
 
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
-        let d = decode(bom, EncodingChoice::Auto);
+        let d = decode(&bom, EncodingChoice::Auto);
         assert_eq!(
-            (d.encoding, d.bytes.as_slice()),
+            (d.encoding, &*d.bytes),
             (Encoding::Utf8Bom, text.as_bytes())
         );
 
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
-        let d = decode(gbk.into_owned(), EncodingChoice::Auto);
+        let d = decode(&gbk, EncodingChoice::Auto);
         assert_eq!(
-            (d.encoding, d.bytes.as_slice(), d.lossy),
+            (d.encoding, &*d.bytes, d.lossy),
             (Encoding::Gb18030, text.as_bytes(), false)
         );
     }

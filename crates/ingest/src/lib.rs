@@ -359,15 +359,12 @@ fn read_source(
     };
     let (read, format, hashed) = match src {
         Source::Csv(path) => {
-            let (read, hashed) = rayon::join(
-                || {
-                    std::fs::read(&path)
-                        .map_err(io)
-                        .and_then(|raw| csv_reader::read_csv(spec, &label, raw, opts.encoding))
-                },
-                || hash_file(&path),
+            let raw = FileBytes::open(&path).map_err(io)?;
+            let (read, sha256) = rayon::join(
+                || csv_reader::read_csv(spec, &label, &raw, opts.encoding),
+                || hash_bytes(&raw),
             );
-            (read?, "csv", hashed)
+            (read?, "csv", Ok((sha256, raw.len() as u64)))
         }
         Source::Binary(path, fmt) => {
             let name = if fmt == binary_reader::BinaryFormat::Parquet {
@@ -402,6 +399,51 @@ fn read_source(
         bytes,
         started,
     })
+}
+
+/// A file's bytes: mapped read-only (no copy out of the page cache, and no fresh memory to
+/// zero), or read into memory where mapping is refused (an empty file, or a file system that
+/// cannot map).
+///
+/// Like ripgrep and polars, we read the mapping on the understanding that nobody truncates the
+/// export while it is being audited; its SHA-256 in the manifest is taken over the same bytes
+/// that were parsed.
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl FileBytes {
+    #[allow(unsafe_code)]
+    fn open(p: &Path) -> std::io::Result<FileBytes> {
+        let f = std::fs::File::open(p)?;
+        let len = f.metadata()?.len();
+        if len > 0 {
+            // SAFETY: a read-only private mapping; see the type's note on concurrent writers.
+            if let Ok(m) = unsafe { memmap2::Mmap::map(&f) } {
+                let _ = m.advise(memmap2::Advice::Sequential);
+                return Ok(FileBytes::Mapped(m));
+            }
+        }
+        std::fs::read(p).map(FileBytes::Read)
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
+        }
+    }
+}
+
+fn hash_bytes(b: &[u8]) -> String {
+    let t = std::time::Instant::now();
+    let h = Sha256::digest(b);
+    subsidy_model::trace::lap("  bytes hashed", t);
+    hex::encode(h)
 }
 
 fn hash_file(p: &Path) -> std::io::Result<(String, u64)> {

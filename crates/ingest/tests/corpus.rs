@@ -292,17 +292,12 @@ fn small_chunks_read_a_broken_quote_as_one_chunk_does() {
     for case in ["unclosed_quote_mid", "unclosed_quote_eof"] {
         let raw =
             std::fs::read(fixtures().join("bad").join(case).join("claims.csv")).expect("read");
-        let whole = read_csv_chunked(spec, "claims.csv", raw.clone(), EncodingChoice::Auto, None)
-            .expect("reads");
+        let whole =
+            read_csv_chunked(spec, "claims.csv", &raw, EncodingChoice::Auto, None).expect("reads");
         for chunk in [1, 50, 300, 700, 1500] {
-            let split = read_csv_chunked(
-                spec,
-                "claims.csv",
-                raw.clone(),
-                EncodingChoice::Auto,
-                Some(chunk),
-            )
-            .expect("reads");
+            let split =
+                read_csv_chunked(spec, "claims.csv", &raw, EncodingChoice::Auto, Some(chunk))
+                    .expect("reads");
             assert_eq!(split.rejected, whole.rejected, "{case}, chunks of {chunk}");
             assert_eq!(split.rows, whole.rows, "{case}, chunks of {chunk}");
             assert!(
@@ -1106,7 +1101,7 @@ fn unclosed_quote_in_a_file_without_a_final_line_break() {
     use subsidy_ingest::csv_reader::read_csv;
     let file = std::fs::read_to_string(fixtures().join("bad/unclosed_quote_eof/claims.csv"))
         .expect("read");
-    let raw = file.trim_end().as_bytes().to_vec();
+    let raw = file.trim_end().as_bytes();
     let read = read_csv(
         Table::Claims.spec(),
         "claims.csv",
@@ -1147,15 +1142,8 @@ fn every_fixture_reads_the_same_in_small_chunks() {
                 continue;
             };
             let raw = std::fs::read(&path).expect("read");
-            let read = |chunk| {
-                read_csv_chunked(
-                    table.spec(),
-                    &name,
-                    raw.clone(),
-                    EncodingChoice::Auto,
-                    chunk,
-                )
-            };
+            let read =
+                |chunk| read_csv_chunked(table.spec(), &name, &raw, EncodingChoice::Auto, chunk);
             let whole = read(None);
             for chunk in [1, 7, 64, 333] {
                 let at = format!("{}, chunks of {chunk}", path.display());
@@ -1215,15 +1203,8 @@ fn mutated_files_read_the_same_in_small_chunks() {
             let what: &[u8] = [&b"\""[..], b"\n", b",", b"\"\"", b"\r\n", b"x\"y"][next(6)];
             raw.splice(at..at, what.iter().copied());
         }
-        let read = |chunk| {
-            read_csv_chunked(
-                table.spec(),
-                "t.csv",
-                raw.clone(),
-                EncodingChoice::Auto,
-                chunk,
-            )
-        };
+        let read =
+            |chunk| read_csv_chunked(table.spec(), "t.csv", &raw, EncodingChoice::Auto, chunk);
         let whole = read(None);
         for chunk in [1, 5, 40] {
             let at = format!("{}", String::from_utf8_lossy(&raw));

@@ -16,7 +16,7 @@
 //! moment of credited presence (inside sessions where the class has them), which the overlap
 //! checks compare, so a late sign-out in one class does not collide with the next class.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use polars::prelude::*;
 

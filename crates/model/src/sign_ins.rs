@@ -328,13 +328,15 @@ fn one_sort(
             _ => 0,
         })
         .collect();
+    // read in order: `get(i)` on a column of many chunks searches for the chunk every time
+    let inward: Vec<bool> = direction.iter().map(|d| d == Some("in")).collect();
     let mut keys: Vec<u128> = (0..n)
         .into_par_iter()
         .map(|i| {
             (u128::from(class[i]) << CLASS_SHIFT)
                 | (u128::from(person[i]) << PERSON_SHIFT)
                 | (((ts[i] - base) as u128) << TS_SHIFT)
-                | (u128::from(direction.get(i) == Some("in")) << ROW_BITS)
+                | (u128::from(inward[i]) << ROW_BITS)
                 | i as u128
         })
         .collect();
@@ -348,7 +350,7 @@ fn one_sort(
                 .and_then(|&(a, b, m)| Some((a?, b?, m?)));
         }
     }
-    drop((class, person, ts));
+    drop((class, person, ts, inward));
     crate::trace::lap("sign-in days: keyed", lap);
     keys.par_sort_unstable();
     crate::trace::lap("sign-in days: sorted", lap);

@@ -4,8 +4,8 @@
 //! numbers, phones, bank accounts, registered with [`Masker::add`]) wherever it stands in a text,
 //! and, through [`mask_text`], anything else that looks like one.
 
+use foldhash::{HashSet, HashSetExt};
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Masks the personal data of one package in report text.

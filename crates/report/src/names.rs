@@ -1,7 +1,7 @@
 //! Names beside codes: an institution's name and region beside its 统一社会信用代码, a person's
 //! masked name (王*伟) beside their masked ID number.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use polars::prelude::*;
 
@@ -36,7 +36,7 @@ impl Names {
         institutions: &DataFrame,
         persons: &DataFrame,
         reveal: bool,
-        only: Option<&std::collections::HashSet<&str>>,
+        only: Option<&foldhash::HashSet<&str>>,
     ) -> Names {
         let mut n = Names {
             reveal,

@@ -6,7 +6,9 @@
 //! One pass over each input table (enrollments, evaluations, person_status, claims), into hash
 //! maps keyed by person and class; the programmes (thousands) are then ranked in plain Rust.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSetExt};
 
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
@@ -384,8 +386,8 @@ pub fn score(
 
     // trainees, one per (class, person)
     let mut trainees: Vec<(&Class, String, Counts)> = Vec::new();
-    let mut assessed: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut assessed: foldhash::HashSet<String> = foldhash::HashSet::new();
+    let mut seen = foldhash::HashSet::new();
     if let Some(df) = frame(Table::Enrollments) {
         let (cid, pid) = (strs(df, "class_id")?, strs(df, "person_id")?);
         for (c, p) in cid.iter().zip(pid.iter()) {
@@ -565,7 +567,7 @@ pub fn score(
 /// Shrinks, ranks and composites the units `targets` against the peer group `members` (which
 /// holds them), writing the results to `targets` only.
 fn rank(units: &mut [Unit], members: &[usize], targets: &[usize], key: &str, cfg: &Config) {
-    let targets: std::collections::HashSet<usize> = targets.iter().copied().collect();
+    let targets: foldhash::HashSet<usize> = targets.iter().copied().collect();
     let is_target = |i: usize| targets.contains(&i);
     let m = cfg.credibility;
     let w = &cfg.weights;

@@ -1,7 +1,7 @@
 //! The `evaluation` view: one row per candidate in a sitting, with the panel (its distinct
 //! examiners, and a teacher of the candidate sitting on it) and the candidate's paid claims.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use super::*;
 
