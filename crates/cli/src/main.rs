@@ -14,7 +14,10 @@ pub(crate) use out;
 
 // jemalloc instead of glibc's malloc: with polars' worker threads, glibc's per-thread arenas hold
 // freed memory apart (the l scan peaked at 12 GiB with them). Freed pages go back to the system
-// at once (decay 0, purged by a background thread): 8.1 GiB at l, no slower (benches/runs/).
+// after a second (dirty decay 1 s, purged by a background thread): polars frees and allocates
+// large buffers in quick succession, and with decay 0 each was zeroed afresh by the kernel. At l
+// that took the system time from 49 s to 36 s and the wall time from 99.6 s to 90.5 s (means of
+// four runs each), for a peak of 7,982 MiB instead of 7,873 (benches/runs/2026-12-03-scan-l.md).
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -23,7 +26,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 // SAFETY: a NUL-terminated byte string with a static lifetime, the `const char *` jemalloc reads
 #[allow(unsafe_code)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-pub static MALLOC_CONF: &[u8; 57] = b"background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0\0";
+pub static MALLOC_CONF: &[u8; 60] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 mod bench;
 mod evaluate;

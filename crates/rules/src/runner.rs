@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use foldhash::{HashMap, HashMapExt};
+
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 use subsidy_model::contract::Table;
@@ -169,39 +171,35 @@ pub fn run(
     views: &Views,
     present: &BTreeSet<Table>,
 ) -> PolarsResult<(DataFrame, Vec<RuleRun>)> {
-    let claim_paid: BTreeMap<String, i64> = {
-        let c = &views.frames["claim"];
-        let ids = c.column("claim_id")?.str()?.clone();
-        let paid = c.column("amount_paid")?.i64()?.clone();
-        ids.iter()
-            .zip(paid.iter())
-            .filter_map(|(i, p)| Some((i?.to_string(), p?)))
-            .collect()
-    };
+    // the claim view's ids, read in order (a column's `get(i)` searches its chunks) into hashed
+    // maps that borrow the view's text: a million claims, looked up per finding
+    let claim = &views.frames["claim"];
+    let claim_ids = claim.column("claim_id")?.str()?;
+    let paid = claim.column("amount_paid")?.i64()?;
+    let claim_paid: HashMap<&str, i64> = claim_ids
+        .iter()
+        .zip(paid.iter())
+        .filter_map(|(i, p)| Some((i?, p?)))
+        .collect();
     // the findings' text columns, filled row by row (no map per finding: at a million findings
     // that map cost gigabytes)
     let mut rows: BTreeMap<&'static str, Vec<Option<String>>> = BTreeMap::new();
     let mut nums: Vec<(Option<i64>, Option<i64>)> = Vec::new(); // (amount_at_risk, excess)
     // paid training claims by (class, person), for the views without claim ids (a living
     // allowance or an evaluation subsidy is judged by its own rules)
-    let enrolment_claims: BTreeMap<(String, String), Vec<String>> = {
-        let c = &views.frames["claim"];
-        let (id, cl, pe, sc) = (
-            c.column("claim_id")?.str()?.clone(),
-            c.column("class_id")?.str()?.clone(),
-            c.column("person_id")?.str()?.clone(),
-            c.column("scheme")?.str()?.clone(),
-        );
-        let paid = c.column("amount_paid")?.i64()?.clone();
-        let mut m: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-        for i in 0..c.height() {
-            if let (Some(id), Some(cl), Some(pe), Some(_)) =
-                (id.get(i), cl.get(i), pe.get(i), paid.get(i))
-                && !matches!(sc.get(i), Some("living_allowance" | "evaluation"))
+    let enrolment_claims: HashMap<(&str, &str), Vec<&str>> = {
+        let mut m: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+        let rows = claim_ids
+            .iter()
+            .zip(claim.column("class_id")?.str()?.iter())
+            .zip(claim.column("person_id")?.str()?.iter())
+            .zip(claim.column("scheme")?.str()?.iter())
+            .zip(paid.iter());
+        for ((((id, cl), pe), sc), paid) in rows {
+            if let (Some(id), Some(cl), Some(pe), Some(_)) = (id, cl, pe, paid)
+                && !matches!(sc, Some("living_allowance" | "evaluation"))
             {
-                m.entry((cl.to_string(), pe.to_string()))
-                    .or_default()
-                    .push(id.to_string());
+                m.entry((cl, pe)).or_default().push(id);
             }
         }
         m
@@ -284,7 +282,7 @@ pub fn run(
                 .zip(per.iter())
                 .map(|(c, p)| match (c, p) {
                     (Some(c), Some(p)) => enrolment_claims
-                        .get(&(c.to_string(), p.to_string()))
+                        .get(&(c, p))
                         .map(|v| v.join(";"))
                         .unwrap_or_default(),
                     _ => String::new(),
@@ -352,7 +350,7 @@ pub fn run(
             };
             let at_risk = match f.recover {
                 Recover::Excess => excess.map(|x| x.max(0)),
-                Recover::Full => Some(cids.iter().filter_map(|c| claim_paid.get(c)).sum()),
+                Recover::Full => Some(cids.iter().filter_map(|c| claim_paid.get(c.as_str())).sum()),
                 Recover::None => Some(0),
             };
             let party = party_of(i);
