@@ -362,7 +362,7 @@ fn read_source(
             let raw = FileBytes::open(&path).map_err(io)?;
             let (read, sha256) = rayon::join(
                 || csv_reader::read_csv(spec, &label, &raw, opts.encoding),
-                || hash_bytes(&raw),
+                || hash_bytes(&path.display().to_string(), &raw),
             );
             (read?, "csv", Ok((sha256, raw.len() as u64)))
         }
@@ -439,30 +439,18 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
-fn hash_bytes(b: &[u8]) -> String {
+/// SHA-256 of `b`, hex; `what` names the file in the trace.
+fn hash_bytes(what: &str, b: &[u8]) -> String {
     let t = std::time::Instant::now();
     let h = Sha256::digest(b);
-    subsidy_model::trace::lap("  bytes hashed", t);
+    subsidy_model::trace::lap(&format!("  {what} hashed"), t);
     hex::encode(h)
 }
 
+/// SHA-256 of a file read by another reader (Parquet, IPC, the workbook), and its size.
 fn hash_file(p: &Path) -> std::io::Result<(String, u64)> {
-    use std::io::Read;
-    let t = std::time::Instant::now();
-    let mut f = std::fs::File::open(p)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf)?;
-        if k == 0 {
-            break;
-        }
-        n += k as u64;
-        h.update(&buf[..k]);
-    }
-    subsidy_model::trace::lap(&format!("  {} hashed", p.display()), t);
-    Ok((hex::encode(h.finalize()), n))
+    let b = FileBytes::open(p)?;
+    Ok((hash_bytes(&p.display().to_string(), &b), b.len() as u64))
 }
 
 /// Maps a file's header onto a table's columns: every required column must be there, no name
