@@ -12,6 +12,7 @@ use foldhash::{HashMap, HashMapExt, HashSetExt};
 
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subsidy_model::contract::Table;
@@ -209,11 +210,34 @@ fn date_of(d: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(d as i64)
 }
 
-/// The mid-rank percentile of `x` among `all`: (below + half of the equal, itself included) / n.
-fn midrank(x: f64, all: &[f64]) -> f64 {
-    let below = all.iter().filter(|v| **v < x).count() as f64;
-    let equal = all.iter().filter(|v| **v == x).count() as f64;
-    (below + 0.5 * equal) / all.len().max(1) as f64
+/// A peer group's values, sorted once, for mid-rank percentiles: (below + half of the equal,
+/// itself included) / n. Two binary searches per value, not a scan of the group (a scan made the
+/// whole-package group of institutions quadratic).
+struct Ranked {
+    /// the values that compare (NaN is neither below nor equal to anything), sorted
+    sorted: Vec<f64>,
+    /// how many values there were, NaN included
+    n: usize,
+}
+
+impl Ranked {
+    fn new(all: &[f64]) -> Ranked {
+        let mut sorted: Vec<f64> = all.iter().copied().filter(|v| !v.is_nan()).collect();
+        sorted.sort_unstable_by(f64::total_cmp);
+        Ranked {
+            sorted,
+            n: all.len(),
+        }
+    }
+
+    /// The mid-rank percentile of `x` among the values.
+    fn midrank(&self, x: f64) -> f64 {
+        // `<` and `<=` are monotone along total_cmp's order once NaN is gone (-0.0 == 0.0 too)
+        let below = self.sorted.partition_point(|v| *v < x);
+        let up_to = self.sorted.partition_point(|v| *v <= x);
+        let equal = up_to.max(below) - below;
+        (below as f64 + 0.5 * equal as f64) / self.n.max(1) as f64
+    }
 }
 
 fn median(v: &mut [f64]) -> Option<f64> {
@@ -244,59 +268,74 @@ pub fn score(
     let today = day_of(as_of);
     let frame = |t: Table| frames.get(&t).filter(|df| df.height() > 0);
 
+    // the text columns read below, held here so that every map borrows its keys from them
+    let text = |t: Table, names: &[&str]| -> PolarsResult<Option<Vec<StringChunked>>> {
+        frame(t)
+            .map(|df| names.iter().map(|c| strs(df, c)).collect())
+            .transpose()
+    };
+    let inst_text = text(Table::Institutions, &["institution_id"])?;
+    let inst_region = frame(Table::Institutions).and_then(|df| strs(df, "region_code").ok());
+    let class_text = text(
+        Table::Classes,
+        &["class_id", "institution_id", "occupation_code", "level"],
+    )?;
+    let eval_text = text(
+        Table::Evaluations,
+        &[
+            "evaluation_id",
+            "person_id",
+            "class_id",
+            "occupation_code",
+            "level",
+            "certificate_no",
+        ],
+    )?;
+    let status_text = text(Table::PersonStatus, &["person_id", "status"])?;
+    let claim_text = text(Table::Claims, &["class_id", "evaluation_id"])?;
+    let enrol_text = text(Table::Enrollments, &["class_id", "person_id"])?;
+
     // institutions: region (4 digits) of each
-    let mut region: HashMap<String, String> = HashMap::new();
-    if let Some(df) = frame(Table::Institutions) {
-        let id = strs(df, "institution_id")?;
-        let rc = strs(df, "region_code").ok();
+    let mut region: HashMap<&str, String> = HashMap::new();
+    if let Some([id]) = inst_text.as_deref() {
         for (k, i) in id.iter().enumerate() {
             let Some(i) = i else { continue };
-            let code = rc
+            let code = inst_region
                 .as_ref()
                 .and_then(|r| r.get(k))
                 .filter(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_digit()))
-                .map(str::to_string)
                 .or_else(|| {
                     (i.len() == 18 && i.is_ascii() && i[2..8].bytes().all(|b| b.is_ascii_digit()))
-                        .then(|| i[2..8].to_string())
+                        .then(|| &i[2..8])
                 });
-            region.insert(
-                i.to_string(),
-                code.map_or(String::new(), |c| c[..4].to_string()),
-            );
+            region.insert(i, code.map_or(String::new(), |c| c[..4].to_string()));
         }
     }
 
     // classes that have ended
-    struct Class {
-        inst: String,
-        occ: String,
-        level: String,
+    struct Class<'a> {
+        inst: &'a str,
+        occ: &'a str,
+        level: &'a str,
         start: i32,
         end: i32,
     }
-    let mut classes: HashMap<String, Class> = HashMap::new();
-    if let Some(df) = frame(Table::Classes) {
-        let (id, inst, occ, lv) = (
-            strs(df, "class_id")?,
-            strs(df, "institution_id")?,
-            strs(df, "occupation_code")?,
-            strs(df, "level")?,
-        );
+    let mut classes: HashMap<&str, Class<'_>> = HashMap::new();
+    if let (Some(df), Some([id, inst, occ, lv])) = (frame(Table::Classes), class_text.as_deref()) {
         let (st, en) = (days(df, "start_date")?, days(df, "end_date")?);
         for k in 0..df.height() {
-            if let (Some(i), Some(inst), Some(o), Some(l), Some(s), Some(e)) =
+            if let (Some(i), Some(inst), Some(occ), Some(level), Some(start), Some(end)) =
                 (id.get(k), inst.get(k), occ.get(k), lv.get(k), st[k], en[k])
-                && e <= today
+                && end <= today
             {
                 classes.insert(
-                    i.to_string(),
+                    i,
                     Class {
-                        inst: inst.to_string(),
-                        occ: o.to_string(),
-                        level: l.to_string(),
-                        start: s,
-                        end: e,
+                        inst,
+                        occ,
+                        level,
+                        start,
+                        end,
                     },
                 );
             }
@@ -304,48 +343,43 @@ pub fn score(
     }
 
     // passing evaluations per person: (day, class, occupation, level, certified, rank)
-    struct Pass {
+    struct Pass<'a> {
         day: i32,
-        class: Option<String>,
-        occ: String,
-        level: String,
+        class: Option<&'a str>,
+        occ: &'a str,
+        level: &'a str,
         passed: bool,
         cert: bool,
     }
-    let mut passes: HashMap<String, Vec<Pass>> = HashMap::new();
-    let mut eval_class: HashMap<String, String> = HashMap::new();
-    if let Some(df) = frame(Table::Evaluations) {
-        let (eid, pid, cid, occ, lv, cert) = (
-            strs(df, "evaluation_id")?,
-            strs(df, "person_id")?,
-            strs(df, "class_id")?,
-            strs(df, "occupation_code")?,
-            strs(df, "level")?,
-            strs(df, "certificate_no")?,
-        );
+    let mut passes: HashMap<&str, Vec<Pass<'_>>> = HashMap::new();
+    let mut eval_class: HashMap<&str, &str> = HashMap::new();
+    if let (Some(df), Some([eid, pid, cid, occ, lv, cert])) =
+        (frame(Table::Evaluations), eval_text.as_deref())
+    {
         let passed = df.column("passed")?.bool()?.rechunk().into_owned();
         let day = days(df, "starts_at")?;
         for k in 0..df.height() {
             if let (Some(e), Some(c)) = (eid.get(k), cid.get(k)) {
-                eval_class.insert(e.to_string(), c.to_string());
+                eval_class.insert(e, c);
             }
-            let (Some(p), Some(o), Some(l), Some(d)) = (pid.get(k), occ.get(k), lv.get(k), day[k])
+            let (Some(p), Some(occ), Some(level), Some(d)) =
+                (pid.get(k), occ.get(k), lv.get(k), day[k])
             else {
                 continue;
             };
             let ok = passed.get(k) == Some(true);
-            passes.entry(p.to_string()).or_default().push(Pass {
+            passes.entry(p).or_default().push(Pass {
                 day: d,
-                class: cid.get(k).map(str::to_string),
-                occ: o.to_string(),
-                level: l.to_string(),
+                class: cid.get(k),
+                occ,
+                level,
                 passed: ok,
                 cert: ok && cert.get(k).is_some_and(|c| !c.trim().is_empty()),
             });
         }
     }
     for v in passes.values_mut() {
-        v.sort_by(|a, b| (a.day, &a.level).cmp(&(b.day, &b.level)));
+        v.sort_by(|a, b| (a.day, a.level).cmp(&(b.day, b.level)));
     }
 
     // employment statuses per person: (from, until)
@@ -353,126 +387,129 @@ pub fn score(
     if !has_status {
         notes.push("no person_status table: the employment measures are empty".to_string());
     }
-    let mut work: HashMap<String, Vec<(i32, Option<i32>)>> = HashMap::new();
-    if let Some(df) = frame(Table::PersonStatus) {
-        let (pid, st) = (strs(df, "person_id")?, strs(df, "status")?);
+    let mut work: HashMap<&str, Vec<(i32, Option<i32>)>> = HashMap::new();
+    if let (Some(df), Some([pid, st])) = (frame(Table::PersonStatus), status_text.as_deref()) {
         let (from, until) = (days(df, "valid_from")?, days(df, "valid_until")?);
         for k in 0..df.height() {
             if let (Some(p), Some(s), Some(f)) = (pid.get(k), st.get(k), from[k])
                 && matches!(s, "employed" | "ui_insured")
             {
-                work.entry(p.to_string()).or_default().push((f, until[k]));
+                work.entry(p).or_default().push((f, until[k]));
             }
         }
     }
 
     // subsidy paid per class
-    let mut paid: HashMap<String, i64> = HashMap::new();
-    if let Some(df) = frame(Table::Claims) {
-        let (cid, eid) = (strs(df, "class_id")?, strs(df, "evaluation_id")?);
+    let mut paid: HashMap<&str, i64> = HashMap::new();
+    if let (Some(df), Some([cid, eid])) = (frame(Table::Claims), claim_text.as_deref()) {
         let amount = df.column("amount_paid")?.i64()?.rechunk().into_owned();
         for k in 0..df.height() {
             let class = cid
                 .get(k)
-                .map(str::to_string)
-                .or_else(|| eid.get(k).and_then(|e| eval_class.get(e).cloned()));
+                .or_else(|| eid.get(k).and_then(|e| eval_class.get(e).copied()));
             if let (Some(c), Some(a)) = (class, amount.get(k))
-                && classes.contains_key(&c)
+                && classes.contains_key(c)
             {
                 *paid.entry(c).or_default() += a;
             }
         }
     }
 
-    // trainees, one per (class, person)
-    let mut trainees: Vec<(&Class, String, Counts)> = Vec::new();
-    let mut assessed: foldhash::HashSet<String> = foldhash::HashSet::new();
+    // trainees, one per (class, person): the first enrolment row of each, judged in parallel
     let mut seen = foldhash::HashSet::new();
-    if let Some(df) = frame(Table::Enrollments) {
-        let (cid, pid) = (strs(df, "class_id")?, strs(df, "person_id")?);
-        for (c, p) in cid.iter().zip(pid.iter()) {
-            let (Some(c), Some(p)) = (c, p) else { continue };
-            let Some(cl) = classes.get(c) else { continue };
-            if !seen.insert((c, p)) {
-                continue;
-            }
-            let mut t = Counts {
-                trainees: 1,
-                ..Counts::default()
-            };
-            // the trainee's evaluations for this class: its own class, else the same
-            // occupation and level within the window after the class
-            let own = passes.get(p).map(Vec::as_slice).unwrap_or(&[]);
-            let belongs = |e: &&Pass| {
-                e.class.as_deref() == Some(c)
-                    || (e.class.is_none()
-                        && e.occ == cl.occ
-                        && e.level == cl.level
-                        && e.day >= cl.start
-                        && (e.day as i64) <= cl.end as i64 + cfg.eval_window_days)
-            };
-            if own.iter().any(|e| belongs(&e)) {
-                assessed.insert(c.to_string());
-            }
-            let hit = own
-                .iter()
-                .filter(belongs)
-                .filter(|e| e.passed)
-                .min_by_key(|e| (!e.cert, e.day));
-            if let Some(e) = hit {
-                t.passed = 1;
-                if e.cert {
-                    t.certified = 1;
-                    let prior = own
-                        .iter()
-                        .filter(|x| x.cert && x.day < e.day)
-                        .filter_map(|x| level_rank(&x.level))
-                        .max();
-                    let now = level_rank(&e.level);
-                    if match (now, prior) {
-                        (_, None) => true,
-                        (Some(n), Some(p)) => n > p,
-                        (None, Some(_)) => false,
-                    } {
-                        t.upgraded = 1;
-                    }
-                }
-            }
-            // employment, once its window has passed
-            let window_end = date_of(cl.end)
-                .checked_add_months(Months::new(cfg.employment_window_months))
-                .map(day_of);
-            if has_status && window_end.is_some_and(|w| w <= today) {
-                let w = window_end.unwrap_or(i32::MAX);
-                let spells = work.get(p).map(Vec::as_slice).unwrap_or(&[]);
-                let in_work = spells
+    let enrolled: Vec<(&str, &Class<'_>, &str)> = match enrol_text.as_deref() {
+        Some([cid, pid]) => cid
+            .iter()
+            .zip(pid.iter())
+            .filter_map(|(c, p)| {
+                let (c, p) = (c?, p?);
+                let cl = classes.get(c)?;
+                seen.insert((c, p)).then_some((c, cl, p))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let judge = |&(c, cl, p): &(&str, &Class<'_>, &str)| -> (Counts, bool) {
+        let mut t = Counts {
+            trainees: 1,
+            ..Counts::default()
+        };
+        // the trainee's evaluations for this class: its own class, else the same
+        // occupation and level within the window after the class
+        let own = passes.get(p).map(Vec::as_slice).unwrap_or(&[]);
+        let belongs = |e: &&Pass| {
+            e.class == Some(c)
+                || (e.class.is_none()
+                    && e.occ == cl.occ
+                    && e.level == cl.level
+                    && e.day >= cl.start
+                    && (e.day as i64) <= cl.end as i64 + cfg.eval_window_days)
+        };
+        let assessed = own.iter().any(|e| belongs(&e));
+        let hit = own
+            .iter()
+            .filter(belongs)
+            .filter(|e| e.passed)
+            .min_by_key(|e| (!e.cert, e.day));
+        if let Some(e) = hit {
+            t.passed = 1;
+            if e.cert {
+                t.certified = 1;
+                let prior = own
                     .iter()
-                    .any(|(f, u)| *f <= cl.end && u.is_none_or(|u| u >= cl.end));
-                if !in_work {
-                    t.employable = 1;
-                    if spells.iter().any(|(f, _)| *f > cl.end && *f <= w) {
-                        t.employed = 1;
-                    }
+                    .filter(|x| x.cert && x.day < e.day)
+                    .filter_map(|x| level_rank(x.level))
+                    .max();
+                let now = level_rank(e.level);
+                if match (now, prior) {
+                    (_, None) => true,
+                    (Some(n), Some(p)) => n > p,
+                    (None, Some(_)) => false,
+                } {
+                    t.upgraded = 1;
                 }
             }
-            trainees.push((cl, c.to_string(), t));
         }
-    }
+        // employment, once its window has passed
+        let window_end = date_of(cl.end)
+            .checked_add_months(Months::new(cfg.employment_window_months))
+            .map(day_of);
+        if has_status && window_end.is_some_and(|w| w <= today) {
+            let w = window_end.unwrap_or(i32::MAX);
+            let spells = work.get(p).map(Vec::as_slice).unwrap_or(&[]);
+            let in_work = spells
+                .iter()
+                .any(|(f, u)| *f <= cl.end && u.is_none_or(|u| u >= cl.end));
+            if !in_work {
+                t.employable = 1;
+                if spells.iter().any(|(f, _)| *f > cl.end && *f <= w) {
+                    t.employed = 1;
+                }
+            }
+        }
+        (t, assessed)
+    };
+    let judged: Vec<(Counts, bool)> = enrolled.par_iter().map(judge).collect();
+    let assessed: foldhash::HashSet<&str> = enrolled
+        .iter()
+        .zip(&judged)
+        .filter(|(_, (_, a))| *a)
+        .map(|((c, _, _), _)| *c)
+        .collect();
     // a class none of whose trainees sat an evaluation ends in a training certificate: its
     // trainees count for employment, not for pass, certificate or upgrade
-    let mut programmes: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
-    for (cl, c, mut t) in trainees {
-        t.assessed = i64::from(assessed.contains(&c));
+    let mut programmes: BTreeMap<(&str, &str, &str), Counts> = BTreeMap::new();
+    for ((c, cl, _), (mut t, _)) in enrolled.iter().zip(judged) {
+        t.assessed = i64::from(assessed.contains(c));
         programmes
-            .entry((cl.inst.clone(), cl.occ.clone(), cl.level.clone()))
+            .entry((cl.inst, cl.occ, cl.level))
             .or_default()
             .add(&t);
     }
     // the money, per programme
     for (c, a) in &paid {
         if let Some(cl) = classes.get(c)
-            && let Some(p) =
-                programmes.get_mut(&(cl.inst.clone(), cl.occ.clone(), cl.level.clone()))
+            && let Some(p) = programmes.get_mut(&(cl.inst, cl.occ, cl.level))
         {
             p.paid += a;
         }
@@ -590,14 +627,16 @@ fn rank(units: &mut [Unit], members: &[usize], targets: &[usize], key: &str, cfg
             }
         }
         let med = median(&mut raws.clone());
-        let vals: Vec<f64> = shrunk.iter().map(|x| x.1).collect();
+        let vals = Ranked::new(&shrunk.iter().map(|x| x.1).collect::<Vec<f64>>());
+        let mut shrunk_of: Vec<Option<f64>> = vec![None; members.len()];
         for &(j, s) in &shrunk {
-            pct[j][k] = Some(midrank(s, &vals));
+            pct[j][k] = Some(vals.midrank(s));
+            shrunk_of[j] = Some(s);
         }
         for (j, &i) in members.iter().enumerate() {
             let (x, n) = rate_parts(&units[i].counts, k);
             let raw = (n > 0.0).then(|| x / n);
-            let s = shrunk.iter().find(|x| x.0 == j).map(|x| x.1);
+            let s = shrunk_of[j];
             if !is_target(i) {
                 continue;
             }
@@ -634,9 +673,9 @@ fn rank(units: &mut [Unit], members: &[usize], targets: &[usize], key: &str, cfg
         }
     }
     let med = median(&mut per).map(|x| x.round() as i64);
-    let vals: Vec<f64> = eff.iter().map(|x| x.1).collect();
+    let vals = Ranked::new(&eff.iter().map(|x| x.1).collect::<Vec<f64>>());
     for &(j, s) in &eff {
-        pct[j][4] = Some(midrank(s, &vals));
+        pct[j][4] = Some(vals.midrank(s));
     }
     for (j, &i) in members.iter().enumerate() {
         let c = &units[i].counts;
@@ -656,7 +695,7 @@ fn rank(units: &mut [Unit], members: &[usize], targets: &[usize], key: &str, cfg
             .fold((0.0, 0.0), |(a, b), (x, w)| (a + x, b + w));
         comps.push((den > 0.0).then(|| num / den));
     }
-    let present: Vec<f64> = comps.iter().flatten().copied().collect();
+    let present = Ranked::new(&comps.iter().flatten().copied().collect::<Vec<f64>>());
     for (j, &i) in members.iter().enumerate() {
         if !is_target(i) {
             continue;
@@ -664,7 +703,7 @@ fn rank(units: &mut [Unit], members: &[usize], targets: &[usize], key: &str, cfg
         units[i].peer_group = key.to_string();
         units[i].peers = members.len();
         units[i].composite = comps[j];
-        units[i].composite_percentile = comps[j].map(|c| midrank(c, &present));
+        units[i].composite_percentile = comps[j].map(|c| present.midrank(c));
     }
 }
 
@@ -877,9 +916,39 @@ mod tests {
 
     #[test]
     fn midrank_counts_half_the_ties_itself_included() {
+        let midrank = |x: f64, all: &[f64]| Ranked::new(all).midrank(x);
         assert_eq!(midrank(1.0, &[1.0, 2.0, 3.0, 4.0]), 0.125);
         assert_eq!(midrank(2.0, &[2.0, 2.0]), 0.5);
         assert_eq!(midrank(4.0, &[1.0, 2.0, 3.0, 4.0]), 0.875);
+    }
+
+    #[test]
+    fn midrank_by_search_is_midrank_by_counting() {
+        // the definition, by scanning: below + half of the equal, over all values
+        let counted = |x: f64, all: &[f64]| {
+            let below = all.iter().filter(|v| **v < x).count() as f64;
+            let equal = all.iter().filter(|v| **v == x).count() as f64;
+            (below + 0.5 * equal) / all.len().max(1) as f64
+        };
+        let all = [
+            0.5,
+            -0.0,
+            0.0,
+            0.25,
+            0.5,
+            f64::NAN,
+            1.0,
+            0.5,
+            -1.0,
+            0.25,
+            1.0e-12,
+            0.0,
+        ];
+        let ranked = Ranked::new(&all);
+        for x in all.iter().chain(&[2.0, -2.0, 0.3, f64::NAN]) {
+            assert_eq!(ranked.midrank(*x), counted(*x, &all), "x = {x}");
+        }
+        assert_eq!(Ranked::new(&[]).midrank(1.0), 0.0);
     }
 
     #[test]

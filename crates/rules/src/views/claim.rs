@@ -48,7 +48,7 @@ fn level_digit_expr(c: &str) -> Expr {
 /// person's evaluation row carrying the claim's certificate number. `claim_class_id` and
 /// `claim_evaluation_id` keep what the claim itself said; `class_source` says where the class
 /// came from (`claim`, `evaluation`, `enrollment`; null: no class, e.g. direct recognition).
-fn claim_classes(inp: &Inputs<'_>) -> LazyFrame {
+fn claim_classes(inp: &Inputs<'_>) -> PolarsResult<LazyFrame> {
     let evals = lf(inp, Table::Evaluations);
     let by_certificate = evals
         .clone()
@@ -84,6 +84,9 @@ fn claim_classes(inp: &Inputs<'_>) -> LazyFrame {
                 .fill_null(col("claimed_on"))
                 .alias("_ref_day"),
         ]);
+    // read twice below, so made once: without polars' `cse` feature a lazy frame read twice is
+    // planned, and run, twice
+    let claims = claims.collect()?.lazy();
     let classes = lf(inp, Table::Classes).select([
         col("class_id").alias("_enrol_class"),
         col("occupation_code"),
@@ -126,7 +129,7 @@ fn claim_classes(inp: &Inputs<'_>) -> LazyFrame {
                 SortMultipleOptions::default().with_order_descending_multi([true, true, false]),
             )
             .first()]);
-    claims
+    Ok(claims
         .left_on(from_enrolments, &["claim_id"])
         .with_columns([
             when(
@@ -147,7 +150,7 @@ fn claim_classes(inp: &Inputs<'_>) -> LazyFrame {
             "_exam_day",
             "_ref_day",
             "_enrol_class",
-        ]))
+        ])))
 }
 
 /// One sitting: an evaluation organisation's exam of one occupation and level, at one site and
@@ -207,6 +210,9 @@ pub(super) fn claim_view(
     insts: &DataFrame,
     enrol: &DataFrame,
 ) -> PolarsResult<DataFrame> {
+    // the view's steps, for `scan --profile`: the plan, the Rust-side checks, entitlement, the
+    // parties and the sort
+    let t = subsidy_model::trace::begin("step", "");
     let p = persons.clone().lazy().select([
         col("person_id"),
         col("name").alias("person_name"),
@@ -343,7 +349,8 @@ pub(super) fn claim_view(
             col("person_id").first().alias("cert_holder"),
             col("certificate_issued_on").first().alias("cert_issued_on"),
         ]);
-    let spans = status_spans(inp);
+    // read seven times below: made once
+    let spans = status_spans(inp).collect()?.lazy();
     let st = |status: &str, from: &str, until: Option<&str>| {
         let mut sel = vec![col("person_id"), col("from").alias(from)];
         if let Some(u) = until {
@@ -384,7 +391,7 @@ pub(super) fn claim_view(
             .select([col("person_id"), col("person_id").alias("identity_id")]),
     };
 
-    let mut q = claim_classes(inp)
+    let q = claim_classes(inp)?
         .left_on(p, &["person_id"])
         .left_on(identity, &["person_id"])
         .left_on(classes, &["class_id"])
@@ -399,7 +406,12 @@ pub(super) fn claim_view(
             .alias("institution_id")])
         .left_on(e, &["evaluation_id"])
         .left_on(holders, &["certificate_no"])
-        .left_on(enrol.clone().lazy(), &["class_id", "person_id"])
+        .left_on(enrol.clone().lazy(), &["class_id", "person_id"]);
+    // made here, half way: a plan of some twenty joins in one piece overflows a 2 MiB thread
+    // stack when polars converts it in a debug build (each join is a level of recursion)
+    let q = q
+        .collect()?
+        .lazy()
         .left_on(st("deceased", "deceased_from", None), &["person_id"])
         .left_on(st("pensioner", "pensioner_from", None), &["person_id"])
         .left_on(
@@ -487,6 +499,8 @@ pub(super) fn claim_view(
         .floor()
         .cast(DataType::Int64)
         .alias("age_at_start")]);
+    // made once: the occupation versions below read it, and are joined back to it
+    let mut q = q.collect()?.lazy();
     // occupation version in force on the judged date
     let occ = lf(inp, Table::Occupations).select([
         col("occupation_code").alias("occ_code"),
@@ -521,9 +535,6 @@ pub(super) fn claim_view(
         .with_columns([col("shortage_tier")
             .is_not_null()
             .alias("occupation_in_catalogue")]);
-    // the view's steps, for `scan --profile`: the plan, the Rust-side checks, entitlement, the
-    // parties and the sort
-    let t = subsidy_model::trace::begin("step", "");
     let mut df = q.collect()?;
     let t = t.lap("claim plan");
     add_certificate_checks(&mut df)?;
