@@ -422,12 +422,11 @@ fn esc(s: &str) -> String {
 
 /// A frame's columns as text (money as fen text), one chunk each, read by row index: nothing is
 /// copied per row, so a million findings cost their columns, not a map per row.
-struct Texts(foldhash::HashMap<String, StringChunked>, usize);
+struct Texts(BTreeMap<String, StringChunked>, usize);
 
 impl Texts {
     fn new(df: &DataFrame) -> PolarsResult<Texts> {
-        // hashed, not a B-tree: every cell of the report is looked up by its column's name
-        let mut m = foldhash::HashMap::default();
+        let mut m = BTreeMap::new();
         for c in df.columns() {
             let t = c.cast(&DataType::String)?.str()?.rechunk().into_owned();
             m.insert(c.name().to_string(), t);
