@@ -211,10 +211,85 @@ fn parse_chunk(
     first_line: u64,
     lossy: bool,
 ) -> Part {
-    let mut b = TableBuilder::new(spec, layout, file, data.len() / 64 + 16);
-    if memchr::memchr(0, data).is_none() {
-        b = b.without_nul_bytes();
+    match plain_text(data, lossy) {
+        Some(text) => parse_plain_chunk(spec, layout, file, text, first_line),
+        None => parse_quoted_chunk(spec, layout, file, data, first_line, lossy),
     }
+}
+
+/// `data` as text if the csv reader would split it exactly at each `\n` and `,`: no quote
+/// character, every `\r` part of a `\r\n`, valid UTF-8, and (for a lossy transcoding) no
+/// replacement character, which must be rejected field by field.
+fn plain_text(data: &[u8], lossy: bool) -> Option<&str> {
+    if memchr::memchr(b'"', data).is_some() {
+        return None;
+    }
+    if memchr::memchr_iter(b'\r', data).any(|i| data.get(i + 1) != Some(&b'\n')) {
+        return None;
+    }
+    let text = std::str::from_utf8(data).ok()?;
+    if lossy && text.contains('\u{fffd}') {
+        return None;
+    }
+    Some(text)
+}
+
+fn builder_for<'s>(
+    spec: &'s TableSpec,
+    layout: &'s Layout,
+    file: &'s str,
+    data: &[u8],
+) -> TableBuilder<'s> {
+    let b = TableBuilder::new(spec, layout, file, data.len() / 64 + 16);
+    if memchr::memchr(0, data).is_none() {
+        b.without_nul_bytes()
+    } else {
+        b
+    }
+}
+
+/// A chunk [`plain_text`] accepted: each line is a record (blank lines are none), its fields
+/// split at commas, as the csv reader would give them, without its per-byte state machine.
+fn parse_plain_chunk(
+    spec: &TableSpec,
+    layout: &Layout,
+    file: &str,
+    text: &str,
+    first_line: u64,
+) -> Part {
+    let mut b = builder_for(spec, layout, file, text.as_bytes());
+    let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
+    let mut n = 0u64;
+    for (line, raw) in (first_line..).zip(text.split('\n')) {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if raw.is_empty() {
+            continue;
+        }
+        n += 1;
+        fields.clear();
+        fields.extend(raw.split(','));
+        b.push_row(line, &fields);
+    }
+    let (frame, lines, rejected) = b.finish();
+    Part {
+        frame,
+        lines,
+        rejected,
+        rows: n,
+        broken_quote: false,
+    }
+}
+
+/// Any chunk, read with the csv reader: quoted fields, line breaks inside them, broken quotes.
+fn parse_quoted_chunk(
+    spec: &TableSpec,
+    layout: &Layout,
+    file: &str,
+    data: &[u8],
+    first_line: u64,
+    lossy: bool,
+) -> Part {
+    let mut b = builder_for(spec, layout, file, data);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -445,7 +520,59 @@ fn reject_swallowed(
 
 #[cfg(test)]
 mod tests {
-    use super::{ends_in_open_quote, split_chunks};
+    use super::{
+        ends_in_open_quote, parse_plain_chunk, parse_quoted_chunk, plain_text, split_chunks,
+    };
+    use subsidy_model::contract::Table;
+
+    /// The line splitter must give what the csv reader gives, row for row, on any text it takes.
+    #[test]
+    fn the_plain_path_reads_as_the_csv_reader_does() {
+        let spec = Table::Attendance.spec();
+        let names: Vec<String> =
+            "class_id,person_id,ts,direction,method,face_score,device_id,lat,lon,note"
+                .split(',')
+                .map(str::to_string)
+                .collect();
+        let layout = crate::layout(spec, "a.csv", &names).unwrap();
+        let row = "CL1,440106197508063027,2025-07-06 08:58:35,in,face,0.852,D1,38.9,121.6,x";
+        let texts = [
+            format!("{row}\n{row}\n"),
+            format!("{row}\r\n\r\n{row}\r\n"),
+            format!("\n\n{row}\n\n{row}"),
+            format!("{row}\n{row},extra\nCL1,440106197508063027\n \n{row}\n"),
+            format!("{row}\nCL2,,2025-07-06 08:58:35,in,face,,D1,,,\n,,,,,,,,,\n"),
+            format!("{row}\nCL2,440106197508063027,not a time,in,face,0.8,D1,38.9,121.6,\n"),
+            format!(
+                "{row}\nCL2,440106197508063027,2025-07-06 08:58:35,sideways,face,0.8,D1,38.9,121.6,\n"
+            ),
+            format!(
+                "{row}\nCL2,440106197508063027,2025-07-06 08:58:35,in,face,0.8,D\0,38.9,121.6,\n"
+            ),
+            "\n".to_string(),
+            String::new(),
+        ];
+        for t in &texts {
+            let text = plain_text(t.as_bytes(), false).expect("no quote, no lone CR");
+            let a = parse_plain_chunk(spec, &layout, "a.csv", text, 7);
+            let b = parse_quoted_chunk(spec, &layout, "a.csv", t.as_bytes(), 7, false);
+            assert_eq!(a.rows, b.rows, "{t:?}");
+            assert_eq!(a.frame, b.frame, "{t:?}");
+            assert_eq!(a.rejected, b.rejected, "{t:?}");
+            let lines = |p: &super::Part| {
+                (0..p.lines.len())
+                    .map(|i| p.lines.get(i))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(lines(&a), lines(&b), "{t:?}");
+        }
+        // what only the csv reader may read
+        assert!(plain_text(b"a,\"b\",c\n", false).is_none());
+        assert!(plain_text(b"a,b\rc\n", false).is_none());
+        assert!(plain_text(b"a,\xff\n", false).is_none());
+        assert!(plain_text("a,\u{fffd}\n".as_bytes(), true).is_none());
+        assert!(plain_text("a,\u{fffd}\n".as_bytes(), false).is_some());
+    }
 
     #[test]
     fn the_open_quote_state_follows_the_csv_reader() {
