@@ -259,16 +259,30 @@ fn parse_plain_chunk(
 ) -> Part {
     let mut b = builder_for(spec, layout, file, text.as_bytes());
     let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
-    let mut n = 0u64;
-    for (line, raw) in (first_line..).zip(text.split('\n')) {
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if raw.is_empty() {
+    let (mut n, mut line) = (0u64, first_line);
+    // one search for both separators over the whole chunk (a search per field costs more than
+    // the field); the text is cut only at ASCII bytes, so every piece is text
+    let mut field_start = 0usize;
+    let ends =
+        memchr::memchr2_iter(b',', b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    for at in ends {
+        if at < text.len() && text.as_bytes()[at] == b',' {
+            fields.push(&text[field_start..at]);
+            field_start = at + 1;
             continue;
         }
-        n += 1;
+        // a line ends (or the text does): its last field loses the `\r` of a `\r\n`
+        let last = &text[field_start..at];
+        let last = last.strip_suffix('\r').unwrap_or(last);
+        let blank = fields.is_empty() && last.is_empty();
+        if !blank {
+            fields.push(last);
+            n += 1;
+            b.push_row(line, &fields);
+        }
         fields.clear();
-        fields.extend(raw.split(','));
-        b.push_row(line, &fields);
+        line += 1;
+        field_start = at + 1;
     }
     let (frame, lines, rejected) = b.finish();
     Part {
