@@ -139,8 +139,48 @@ fn normalize_list(t: &str) -> String {
 }
 
 fn parse_f64(t: &str) -> Option<f64> {
+    if let Some(v) = plain_decimal(t.as_bytes()) {
+        return Some(v);
+    }
     let v: f64 = t.parse().ok()?;
     v.is_finite().then_some(v)
+}
+
+/// `[-]digits[.digits]`, as coordinates and scores are written, read exactly as `str::parse`
+/// reads it when the digits form an integer of at most 2^53 and at most 22 of them follow the
+/// point: both that integer and the power of ten dividing it are exact, so the one division is
+/// correctly rounded (Clinger's fast path). Anything else: `None`, and the caller parses it in
+/// full.
+fn plain_decimal(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let (int, frac) = match memchr::memchr(b'.', digits) {
+        Some(i) => (&digits[..i], &digits[i + 1..]),
+        None => (digits, &[][..]),
+    };
+    // at most 19 digits cannot overflow a u64
+    if int.is_empty() || int.len() + frac.len() > 19 || frac.len() >= POW10.len() {
+        return None;
+    }
+    let mut m = 0u64;
+    for &c in int.iter().chain(frac) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        m = m * 10 + u64::from(c - b'0');
+    }
+    if m > 1 << 53 {
+        return None;
+    }
+    // `1.` is a number to `str::parse`, and stays one here
+    let v = m as f64 / POW10[frac.len()];
+    Some(if neg { -v } else { v })
 }
 
 fn parse_int(t: &str) -> Option<i64> {
@@ -285,6 +325,72 @@ fn fixed_datetime(b: &[u8]) -> Option<Option<i64>> {
 mod tests {
     use super::*;
     use subsidy_model::contract::EnumKind;
+
+    /// The fast path must read every number it takes to the same bits as `str::parse`.
+    #[test]
+    fn plain_decimals_read_as_str_parse_reads_them() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "1.",
+            "0.852",
+            "38.903739",
+            "121.648739",
+            "-77.5",
+            "999999999999999",
+            "0.000000000000001",
+            "123456789.012345",
+            "00012.50",
+            "9007199254740.992",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // a seeded sweep over coordinates and scores as exports write them
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 15) as usize + 1;
+            let m = x % 10u64.pow(digits as u32);
+            let point = (x >> 40) as usize % (digits + 1);
+            let s = format!("{m:0digits$}");
+            let (a, b) = s.split_at(digits - point);
+            let a = if a.is_empty() { "0" } else { a };
+            cases.push(if point == 0 {
+                a.to_string()
+            } else {
+                format!("{a}.{b}")
+            });
+            if x & 1 == 1 {
+                cases.push(format!("-{}", cases.last().unwrap()));
+            }
+        }
+        for c in &cases {
+            let fast = plain_decimal(c.as_bytes()).unwrap_or_else(|| panic!("{c} not taken"));
+            let full: f64 = c.parse().unwrap();
+            assert_eq!(fast.to_bits(), full.to_bits(), "{c}");
+        }
+        // left to the full parser
+        for c in [
+            "1e5",
+            "+1.5",
+            ".5",
+            "1.2.3",
+            "12a",
+            "-",
+            "",
+            "9007199254740993",
+            "inf",
+            "1_0",
+        ] {
+            assert!(plain_decimal(c.as_bytes()).is_none(), "{c}");
+        }
+        assert_eq!(parse_f64("+1.5"), Some(1.5));
+        assert_eq!(parse_f64(".5"), Some(0.5));
+        assert_eq!(parse_f64("inf"), None);
+    }
 
     fn dt(s: &str) -> i64 {
         parse_datetime_ms(s).unwrap_or_else(|| panic!("{s}"))
