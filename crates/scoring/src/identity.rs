@@ -2197,6 +2197,23 @@ mod tests {
         assert_eq!(cjk_level("张伟", "张玮"), NameLevel::OneCharacter);
         assert_eq!(cjk_level("张伟", "张伟伟"), NameLevel::Different);
         assert_eq!(cjk_level("伟张", "张伟"), NameLevel::Swapped);
+        assert_eq!(cjk_level("欧阳明华", "明华欧阳"), NameLevel::Swapped);
+        assert_eq!(cjk_level("欧阳明华", "欧阳华明"), NameLevel::Swapped);
+        assert_eq!(cjk_level("欧阳明华", "司马明华"), NameLevel::Different);
+        assert_eq!(cjk_level("张伟伟", "伟张张"), NameLevel::Different);
+        // past the eight characters sorted on the stack
+        assert_eq!(
+            cjk_level("阿不都热合曼·买买提", "买买提·阿不都热合曼"),
+            NameLevel::Swapped
+        );
+        assert_eq!(
+            cjk_level("阿不都热合曼·买买提", "阿不都热合曼·买买江"),
+            NameLevel::OneCharacter
+        );
+        assert_eq!(
+            cjk_level("阿不都热合曼·买买提", "阿不都热合曼·吐尔逊"),
+            NameLevel::Different
+        );
         assert!((dice(&[1, 2, 3], &[1, 2, 3]) - 1.0).abs() < 1e-12);
     }
 
