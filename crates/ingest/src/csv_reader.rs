@@ -77,6 +77,11 @@ pub fn read_csv_chunked(
         })
         .collect::<Result<_, _>>()?;
     let layout = crate::layout(spec, file, &names)?;
+    let sink = Sink {
+        spec,
+        layout: &layout,
+        file,
+    };
 
     let data = &bytes[data_start..];
     let target = chunk_bytes.map_or_else(|| chunk_target(data.len()), |n| n.max(1));
@@ -93,9 +98,7 @@ pub fn read_csv_chunked(
     let mut parts: Vec<Part> = chunks
         .par_iter()
         .zip(starts.par_iter())
-        .map(|(&(a, b), &first_line)| {
-            parse_chunk(spec, &layout, file, &data[a..b], first_line, lossy)
-        })
+        .map(|(&(a, b), &first_line)| parse_chunk(&sink, &data[a..b], first_line, lossy))
         .collect();
     // The split counts quotes; a broken quote throws that count off, and a chunk after it may
     // start inside a quoted field. The chunks up to the first broken one started where a reader
@@ -104,14 +107,7 @@ pub fn read_csv_chunked(
         && k + 1 < parts.len()
     {
         parts.truncate(k);
-        parts.push(parse_chunk(
-            spec,
-            &layout,
-            file,
-            &data[chunks[k].0..],
-            starts[k],
-            lossy,
-        ));
+        parts.push(parse_chunk(&sink, &data[chunks[k].0..], starts[k], lossy));
     }
     // the text is no longer needed: free a transcoded copy before the chunks are stacked
     drop(chunks);
@@ -203,17 +199,29 @@ struct Part {
     broken_quote: bool,
 }
 
-fn parse_chunk(
-    spec: &TableSpec,
-    layout: &Layout,
-    file: &str,
-    data: &[u8],
-    first_line: u64,
-    lossy: bool,
-) -> Part {
+/// Where a chunk's rows go: the table, how the file's fields map onto it, and the file's name.
+struct Sink<'s> {
+    spec: &'s TableSpec,
+    layout: &'s Layout,
+    file: &'s str,
+}
+
+impl<'s> Sink<'s> {
+    /// A builder for a chunk of `data` (its NUL search done once, here).
+    fn builder(&self, data: &[u8]) -> TableBuilder<'s> {
+        let b = TableBuilder::new(self.spec, self.layout, self.file, data.len() / 64 + 16);
+        if memchr::memchr(0, data).is_none() {
+            b.without_nul_bytes()
+        } else {
+            b
+        }
+    }
+}
+
+fn parse_chunk(sink: &Sink<'_>, data: &[u8], first_line: u64, lossy: bool) -> Part {
     match plain_text(data, lossy) {
-        Some(text) => parse_plain_chunk(spec, layout, file, text, first_line),
-        None => parse_quoted_chunk(spec, layout, file, data, first_line, lossy),
+        Some(text) => parse_plain_chunk(sink, text, first_line),
+        None => parse_quoted_chunk(sink, data, first_line, lossy),
     }
 }
 
@@ -234,31 +242,11 @@ fn plain_text(data: &[u8], lossy: bool) -> Option<&str> {
     Some(text)
 }
 
-fn builder_for<'s>(
-    spec: &'s TableSpec,
-    layout: &'s Layout,
-    file: &'s str,
-    data: &[u8],
-) -> TableBuilder<'s> {
-    let b = TableBuilder::new(spec, layout, file, data.len() / 64 + 16);
-    if memchr::memchr(0, data).is_none() {
-        b.without_nul_bytes()
-    } else {
-        b
-    }
-}
-
 /// A chunk [`plain_text`] accepted: each line is a record (blank lines are none), its fields
 /// split at commas, as the csv reader would give them, without its per-byte state machine.
-fn parse_plain_chunk(
-    spec: &TableSpec,
-    layout: &Layout,
-    file: &str,
-    text: &str,
-    first_line: u64,
-) -> Part {
-    let mut b = builder_for(spec, layout, file, text.as_bytes());
-    let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
+fn parse_plain_chunk(sink: &Sink<'_>, text: &str, first_line: u64) -> Part {
+    let mut b = sink.builder(text.as_bytes());
+    let mut fields: Vec<&str> = Vec::with_capacity(sink.layout.width);
     let (mut n, mut line) = (0u64, first_line);
     // one search for both separators over the whole chunk (a search per field costs more than
     // the field); the text is cut only at ASCII bytes, so every piece is text
@@ -295,15 +283,8 @@ fn parse_plain_chunk(
 }
 
 /// Any chunk, read with the csv reader: quoted fields, line breaks inside them, broken quotes.
-fn parse_quoted_chunk(
-    spec: &TableSpec,
-    layout: &Layout,
-    file: &str,
-    data: &[u8],
-    first_line: u64,
-    lossy: bool,
-) -> Part {
-    let mut b = builder_for(spec, layout, file, data);
+fn parse_quoted_chunk(sink: &Sink<'_>, data: &[u8], first_line: u64, lossy: bool) -> Part {
+    let mut b = sink.builder(data);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -358,14 +339,14 @@ fn parse_quoted_chunk(
         // (or is followed by blank lines, or ends the chunk) is looked at for broken quoting
         let next = line_at(end);
         if (next > line + 1 || (end == data.len() && next > line))
-            && let Some((at, to_eof)) = broken_quote_at(&rec, layout.width, &data[first..end])
+            && let Some((at, to_eof)) = broken_quote_at(&rec, sink.layout.width, &data[first..end])
         {
             broken_quote = true;
             n += reject_swallowed(&mut b, &rec, at, line, &data[first..end], to_eof);
             continue;
         }
         n += 1;
-        let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
+        let mut fields: Vec<&str> = Vec::with_capacity(sink.layout.width);
         let mut bad: Option<usize> = None;
         for (i, f) in rec.iter().enumerate() {
             match std::str::from_utf8(f) {
@@ -568,8 +549,13 @@ mod tests {
         ];
         for t in &texts {
             let text = plain_text(t.as_bytes(), false).expect("no quote, no lone CR");
-            let a = parse_plain_chunk(spec, &layout, "a.csv", text, 7);
-            let b = parse_quoted_chunk(spec, &layout, "a.csv", t.as_bytes(), 7, false);
+            let sink = super::Sink {
+                spec,
+                layout: &layout,
+                file: "a.csv",
+            };
+            let a = parse_plain_chunk(&sink, text, 7);
+            let b = parse_quoted_chunk(&sink, t.as_bytes(), 7, false);
             assert_eq!(a.rows, b.rows, "{t:?}");
             assert_eq!(a.frame, b.frame, "{t:?}");
             assert_eq!(a.rejected, b.rejected, "{t:?}");
