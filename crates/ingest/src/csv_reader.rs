@@ -199,6 +199,19 @@ struct Part {
     broken_quote: bool,
 }
 
+impl Part {
+    fn finish(b: TableBuilder<'_>, rows: u64, broken_quote: bool) -> Part {
+        let (frame, lines, rejected) = b.finish();
+        Part {
+            frame,
+            lines,
+            rejected,
+            rows,
+            broken_quote,
+        }
+    }
+}
+
 /// Where a chunk's rows go: the table, how the file's fields map onto it, and the file's name.
 struct Sink<'s> {
     spec: &'s TableSpec,
@@ -272,14 +285,7 @@ fn parse_plain_chunk(sink: &Sink<'_>, text: &str, first_line: u64) -> Part {
         line += 1;
         field_start = at + 1;
     }
-    let (frame, lines, rejected) = b.finish();
-    Part {
-        frame,
-        lines,
-        rejected,
-        rows: n,
-        broken_quote: false,
-    }
+    Part::finish(b, n, false)
 }
 
 /// Any chunk, read with the csv reader: quoted fields, line breaks inside them, broken quotes.
@@ -368,14 +374,7 @@ fn parse_quoted_chunk(sink: &Sink<'_>, data: &[u8], first_line: u64, lossy: bool
         }
         b.push_row(line, &fields);
     }
-    let (frame, lines, rejected) = b.finish();
-    Part {
-        frame,
-        lines,
-        rejected,
-        rows: n,
-        broken_quote,
-    }
+    Part::finish(b, n, broken_quote)
 }
 
 /// Whether a record that holds a line break is really several rows run together by a quote that
