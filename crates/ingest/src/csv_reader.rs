@@ -242,10 +242,10 @@ fn parse_chunk(sink: &Sink<'_>, data: &[u8], first_line: u64, lossy: bool) -> Pa
 /// character, every `\r` part of a `\r\n`, valid UTF-8, and (for a lossy transcoding) no
 /// replacement character, which must be rejected field by field.
 fn plain_text(data: &[u8], lossy: bool) -> Option<&str> {
-    if memchr::memchr(b'"', data).is_some() {
-        return None;
-    }
-    if memchr::memchr_iter(b'\r', data).any(|i| data.get(i + 1) != Some(&b'\n')) {
+    // one search for both: any quote, or a `\r` not followed by `\n`, sends the chunk on
+    if memchr::memchr2_iter(b'"', b'\r', data)
+        .any(|i| data[i] == b'"' || data.get(i + 1) != Some(&b'\n'))
+    {
         return None;
     }
     let text = std::str::from_utf8(data).ok()?;
