@@ -16,8 +16,11 @@
 //! | [`SignInDays::enrolments`] | class, person | `days_attended`, `verified_hours`, `max_span_h`, `max_day_hours`, `face_checks`, `face_fails`, `max_distance_m`, `class_face_fail_share`, `class_max_verified_hours` |
 //! | [`SignInDays::classes`] | class with a sign-in | `max_daily_trainees`, `max_concurrent_trainees` |
 //!
-//! [`on_shared_devices`] is the other pass: the sign-ins on devices that signed in two or more
-//! trainees (TP-06's rows), grouped by device rather than by enrolment.
+//! The same pass marks the sign-ins on devices that signed in two or more trainees (TP-06's
+//! rows, [`SignInDays::shared_devices`]), from the rows' person ranks and device hashes: two
+//! devices whose ids hash alike would only add rows to TP-06's view, which counts trainees by
+//! the device id itself. [`on_shared_devices`] does the same from the ids, for a table too
+//! large for one sort.
 //!
 //! - A face check is a sign-in row (either direction) by `method = face` with a score; it fails
 //!   below the pack's `face_pass_score`.
@@ -49,6 +52,9 @@ pub struct SignInDays {
     /// one row per class with a sign-in, sorted by class: `max_daily_trainees`, the most
     /// trainees signing in on one day
     pub classes: DataFrame,
+    /// by attendance row: a sign-in (`direction = in`) on a device that signed in two or more
+    /// different trainees (TP-06's rows; [`on_shared_devices`])
+    pub shared_devices: BooleanChunked,
 }
 
 /// The settings the pass reads from the pack (they change the enrolment figures only; the
@@ -247,6 +253,8 @@ pub fn sign_in_days(
         )
     };
     let mut out = share(0)?;
+    // a device's sign-ins may fall in several shares: judged over the whole table
+    out.shared_devices = on_shared_devices(attendance)?;
     for k in 1..parts {
         let r = share(k)?;
         out.days.vstack_mut_owned(r.days)?;
@@ -260,6 +268,7 @@ pub fn sign_in_days(
         days: by(out.days, &["class_id", "person_id", "day"])?,
         enrolments: by(out.enrolments, &["class_id", "person_id"])?,
         classes: by(out.classes, &["class_id"])?,
+        shared_devices: out.shared_devices,
     })
 }
 
@@ -350,6 +359,12 @@ fn one_sort(
                 .and_then(|&(a, b, m)| Some((a?, b?, m?)));
         }
     }
+    let h = hasher();
+    let device: Vec<u64> = strs(att, "device_id")?
+        .iter()
+        .map(|d| d.map_or(0, |d| std::hash::BuildHasher::hash_one(&h, d).max(1)))
+        .collect();
+    let shared_devices = shared_by_rank(&device, &person, &inward);
     drop((class, person, ts, inward));
     crate::trace::lap("sign-in days: keyed", lap);
     keys.par_sort_unstable();
@@ -366,11 +381,6 @@ fn one_sort(
                 f64::NAN
             }
         })
-        .collect();
-    let h = hasher();
-    let device: Vec<u64> = strs(att, "device_id")?
-        .iter()
-        .map(|d| d.map_or(0, |d| std::hash::BuildHasher::hash_one(&h, d).max(1)))
         .collect();
     let rows = Rows {
         base,
@@ -433,6 +443,7 @@ fn one_sort(
         days: days_frame(att, &all.days)?,
         enrolments: enrolments_frame(att, &all.enrols)?,
         classes: classes_frame(att, &all.enrols, &all.in_days, &features)?,
+        shared_devices,
     };
     crate::trace::lap("sign-in days: framed", lap);
     Ok(out)
@@ -616,6 +627,51 @@ fn enrolments_frame(att: &DataFrame, en: &[Enrolment]) -> PolarsResult<DataFrame
 /// Milliseconds as 学时.
 fn xueshi(ms: i64) -> f64 {
     ms as f64 / crate::hours::MS_PER_XUESHI
+}
+
+/// [`on_shared_devices`] from the rows' device hashes (0: none) and person ranks, as one sort
+/// has them.
+fn shared_by_rank(device: &[u64], person: &[u32], inward: &[bool]) -> BooleanChunked {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen {
+        One(u32),
+        Shared,
+    }
+    type Map = HashMap<u64, Seen, foldhash::fast::FixedState>;
+    let new_map = || Map::with_hasher(hasher());
+    fn note(m: &mut Map, d: u64, p: Seen) {
+        m.entry(d)
+            .and_modify(|s| {
+                if *s != p {
+                    *s = Seen::Shared;
+                }
+            })
+            .or_insert(p);
+    }
+    let n = device.len();
+    let share = n.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
+    let seen: Map = (0..n.div_ceil(share))
+        .into_par_iter()
+        .map(|k| {
+            let mut m = new_map();
+            for i in k * share..((k + 1) * share).min(n) {
+                if inward[i] && device[i] != 0 {
+                    note(&mut m, device[i], Seen::One(person[i]));
+                }
+            }
+            m
+        })
+        .reduce(new_map, |mut a, b| {
+            for (d, s) in b {
+                note(&mut a, d, s);
+            }
+            a
+        });
+    let mask: Vec<bool> = (0..n)
+        .into_par_iter()
+        .map(|i| inward[i] && device[i] != 0 && seen.get(&device[i]) == Some(&Seen::Shared))
+        .collect();
+    BooleanChunked::from_slice("shared".into(), &mask)
 }
 
 /// Which sign-in rows (`direction = in`) were made on a device that signed in two or more
@@ -1240,5 +1296,10 @@ mod tests {
         // d1 signed in P1 and P2: its sign-ins (not P2's sign-out on d2, not P1's sign-out)
         let v: Vec<bool> = m.iter().map(|b| b == Some(true)).collect();
         assert_eq!(v, [false, true, true, true, false, false, false]);
+        // the one pass marks the same rows, from person ranks and device hashes
+        let pass = sign_in_days(&attendance(), &classes(), &sessions(), None, SETTINGS)
+            .expect("pass")
+            .shared_devices;
+        assert!(pass.equal_missing(&m).all(), "{pass:?} against {m:?}");
     }
 }

@@ -5,17 +5,102 @@
 
 use super::*;
 
-fn status_spans(inp: &Inputs<'_>) -> LazyFrame {
-    lf(inp, Table::PersonStatus)
-        .group_by([col("person_id"), col("status")])
-        .agg([
-            col("valid_from").min().alias("from"),
-            when(col("valid_until").is_null().any(true))
-                .then(null_of(DataType::Date))
-                .otherwise(col("valid_until").max())
-                .alias("until"),
-        ])
+/// The statuses a claim is judged by, one row per person with a status: per status, `*_from`
+/// is the earliest start of its spans and `*_until` the latest end (null while one is
+/// open-ended, or without the status); `key_group_from` is the earliest start of any key-group
+/// status. One pass over the rows.
+fn status_columns(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+    /// the latest end of one status's spans
+    #[derive(Clone, Copy)]
+    enum Until {
+        Absent,
+        Open,
+        Closed(i32),
+    }
+    const N: usize = STATUS_COLUMNS.len();
+    let st = &inp.frames[&Table::PersonStatus];
+    let text = |c: &str| -> PolarsResult<StringChunked> {
+        Ok(st.column(c)?.cast(&DataType::String)?.str()?.clone())
+    };
+    let days = |c: &str| -> PolarsResult<Int32Chunked> {
+        Ok(st.column(c)?.cast(&DataType::Int32)?.i32()?.clone())
+    };
+    let (person, status) = (text("person_id")?, text("status")?);
+    let (from, until) = (days("valid_from")?, days("valid_until")?);
+    let mut slot: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+    let mut ids: Vec<&str> = Vec::new();
+    let mut froms: Vec<[Option<i32>; N]> = Vec::new();
+    let mut untils: Vec<[Until; N]> = Vec::new();
+    let mut key_group: Vec<Option<i32>> = Vec::new();
+    let earliest = |a: Option<i32>, b: Option<i32>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    for (((p, s), f), u) in person
+        .iter()
+        .zip(status.iter())
+        .zip(from.iter())
+        .zip(until.iter())
+    {
+        let (Some(p), Some(s)) = (p, s) else { continue };
+        let r = *slot.entry(p).or_insert_with(|| {
+            ids.push(p);
+            froms.push([None; N]);
+            untils.push([Until::Absent; N]);
+            key_group.push(None);
+            ids.len() - 1
+        });
+        if KEY_GROUP_STATUSES.contains(&s) {
+            key_group[r] = earliest(key_group[r], f);
+        }
+        let Some(k) = STATUS_COLUMNS.iter().position(|(name, ..)| *name == s) else {
+            continue;
+        };
+        froms[r][k] = earliest(froms[r][k], f);
+        untils[r][k] = match (untils[r][k], u) {
+            (Until::Open, _) | (_, None) => Until::Open,
+            (Until::Absent, Some(u)) => Until::Closed(u),
+            (Until::Closed(a), Some(u)) => Until::Closed(a.max(u)),
+        };
+    }
+    let date = |name: &str, v: Vec<Option<i32>>| -> PolarsResult<Column> {
+        Column::new(name.into(), v).cast(&DataType::Date)
+    };
+    let mut columns = vec![Column::new("person_id".into(), ids)];
+    for (k, (_, from_col, until_col)) in STATUS_COLUMNS.iter().enumerate() {
+        columns.push(date(from_col, froms.iter().map(|f| f[k]).collect())?);
+        if let Some(u) = until_col {
+            let v = untils
+                .iter()
+                .map(|u| match u[k] {
+                    Until::Closed(d) => Some(d),
+                    Until::Absent | Until::Open => None,
+                })
+                .collect();
+            columns.push(date(u, v)?);
+        }
+    }
+    columns.push(date("key_group_from", key_group)?);
+    DataFrame::new_infer_height(columns)
 }
+
+/// (status, its start column, its end column where the rules read one)
+const STATUS_COLUMNS: [(&str, &str, Option<&str>); 6] = [
+    ("deceased", "deceased_from", None),
+    ("pensioner", "pensioner_from", None),
+    ("full_time_student", "student_from", Some("student_until")),
+    ("public_payroll", "payroll_from", Some("payroll_until")),
+    ("ui_insured", "ui_from", Some("ui_until")),
+    ("graduate", "graduate_from", Some("graduate_until")),
+];
+
+/// The key groups of clause 17's uplift.
+const KEY_GROUP_STATUSES: [&str; 4] = [
+    "poverty_alleviated",
+    "hard_to_employ",
+    "zero_employment_family",
+    "disabled",
+];
 
 fn level_rank_expr(c: &str) -> Expr {
     let mut e = null_of(DataType::Int64);
@@ -163,44 +248,52 @@ const SITTING: [&str; 5] = [
     "level",
 ];
 
-/// A sitting and a practical score.
-fn practical_keys() -> Vec<Expr> {
-    SITTING
+/// Per evaluation row, the figures of its sitting, each a window over the evaluations (one
+/// grouping per set of keys, no join back): `answer_dup_count`, the candidates of the sitting
+/// and site with the same answer-sheet hash (null without one); `practical_dup_count`, those of
+/// the sitting with the same practical score (as a number: `85` and `85.00` are one score; null
+/// where the score or a key is missing; FE-02's identical practical scores);
+/// `sitting_candidates`, `sitting_all_passed`, and `sitting_score_sd`, the smaller of the theory
+/// and practical scores' standard deviations (each over the candidates with that score; FE-02's
+/// uniform half). A missing key groups with the other missing ones, as the sitting's own key.
+fn sitting_figures() -> PolarsResult<[Expr; 5]> {
+    let sitting = || SITTING.map(col);
+    let answer = [
+        col("evaluation_org_id"),
+        col("site_id"),
+        col("starts_at"),
+        col("answer_hash"),
+    ];
+    let practical: Vec<Expr> = sitting()
+        .into_iter()
+        .chain([col("practical_score")])
+        .collect();
+    let all_present = practical
         .iter()
-        .copied()
-        .chain(["practical_score"])
-        .map(col)
-        .collect()
-}
-
-/// Per sitting and practical score (as a number: `85` and `85.00` are one score): how many
-/// candidates got it (FE-02's identical practical scores).
-fn practical_dups(evals: &LazyFrame) -> LazyFrame {
-    evals
-        .clone()
-        .filter(col("practical_score").is_not_null())
-        .group_by(practical_keys())
-        .agg([len().cast(DataType::Int64).alias("practical_dup_count")])
-}
-
-/// Per sitting: candidates, whether all passed, and the smaller of the theory and practical
-/// scores' standard deviations (each over the candidates with that score; FE-02's uniform half).
-fn sitting_scores(evals: &LazyFrame) -> PolarsResult<LazyFrame> {
-    Ok(evals
-        .clone()
-        .group_by(SITTING.map(col))
-        .agg([
-            len().cast(DataType::Int64).alias("sitting_candidates"),
-            col("passed").all(true).alias("sitting_all_passed"),
-            col("theory_score").std(1).alias("_sd_theory"),
-            col("practical_score").std(1).alias("_sd_practical"),
-        ])
-        .with_columns([polars::lazy::dsl::min_horizontal([
-            col("_sd_theory"),
-            col("_sd_practical"),
+        .fold(lit(true), |a, k| a.and(k.clone().is_not_null()));
+    Ok([
+        when(col("answer_hash").is_not_null())
+            .then(len().over(answer)?.cast(DataType::Int64))
+            .otherwise(null_of(DataType::Int64))
+            .alias("answer_dup_count"),
+        when(all_present)
+            .then(len().over(practical)?.cast(DataType::Int64))
+            .otherwise(null_of(DataType::Int64))
+            .alias("practical_dup_count"),
+        len()
+            .over(sitting())?
+            .cast(DataType::Int64)
+            .alias("sitting_candidates"),
+        col("passed")
+            .all(true)
+            .over(sitting())?
+            .alias("sitting_all_passed"),
+        polars::lazy::dsl::min_horizontal([
+            col("theory_score").std(1).over(sitting())?,
+            col("practical_score").std(1).over(sitting())?,
         ])?
-        .alias("sitting_score_sd")])
-        .drop(cols(["_sd_theory", "_sd_practical"])))
+        .alias("sitting_score_sd"),
+    ])
 }
 
 pub(super) fn claim_view(
@@ -267,54 +360,9 @@ pub(super) fn claim_view(
         col("supervisor"),
     ]);
     let evals = lf(inp, Table::Evaluations);
-    let sitting_dups = evals
-        .clone()
-        .filter(col("answer_hash").is_not_null())
-        .group_by([
-            col("evaluation_org_id"),
-            col("site_id"),
-            col("starts_at"),
-            col("answer_hash"),
-        ])
-        .agg([len().cast(DataType::Int64).alias("answer_dup_count")]);
     let e = evals
         .clone()
-        .join(
-            sitting_dups,
-            [
-                col("evaluation_org_id"),
-                col("site_id"),
-                col("starts_at"),
-                col("answer_hash"),
-            ],
-            [
-                col("evaluation_org_id"),
-                col("site_id"),
-                col("starts_at"),
-                col("answer_hash"),
-            ],
-            {
-                let mut a = JoinArgs::new(JoinType::Left);
-                a.nulls_equal = true;
-                a
-            },
-        )
-        .join(
-            practical_dups(&evals),
-            practical_keys(),
-            practical_keys(),
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            sitting_scores(&evals)?,
-            SITTING.map(col),
-            SITTING.map(col),
-            {
-                let mut a = JoinArgs::new(JoinType::Left);
-                a.nulls_equal = true;
-                a
-            },
-        )
+        .with_columns(sitting_figures()?)
         .left_on(
             insts.clone().lazy().select([
                 col("institution_id").alias("evaluation_org_id"),
@@ -349,37 +397,7 @@ pub(super) fn claim_view(
             col("person_id").first().alias("cert_holder"),
             col("certificate_issued_on").first().alias("cert_issued_on"),
         ]);
-    // read seven times below: made once
-    let spans = status_spans(inp).collect()?.lazy();
-    let st = |status: &str, from: &str, until: Option<&str>| {
-        let mut sel = vec![col("person_id"), col("from").alias(from)];
-        if let Some(u) = until {
-            sel.push(col("until").alias(u));
-        }
-        spans
-            .clone()
-            .filter(col("status").eq(lit(status.to_string())))
-            .select(sel)
-    };
-    let key_group = spans
-        .clone()
-        .filter(
-            col("status").is_in(
-                lit(Series::new(
-                    "k".into(),
-                    [
-                        "poverty_alleviated",
-                        "hard_to_employ",
-                        "zero_employment_family",
-                        "disabled",
-                    ],
-                ))
-                .implode(false),
-                false,
-            ),
-        )
-        .group_by([col("person_id")])
-        .agg([col("from").min().alias("key_group_from")]);
+    let statuses = status_columns(inp)?.lazy();
     let identity = match inp.identities {
         Some(ids) => ids
             .clone()
@@ -412,25 +430,7 @@ pub(super) fn claim_view(
     let q = q
         .collect()?
         .lazy()
-        .left_on(st("deceased", "deceased_from", None), &["person_id"])
-        .left_on(st("pensioner", "pensioner_from", None), &["person_id"])
-        .left_on(
-            st("full_time_student", "student_from", Some("student_until")),
-            &["person_id"],
-        )
-        .left_on(
-            st("public_payroll", "payroll_from", Some("payroll_until")),
-            &["person_id"],
-        )
-        .left_on(
-            st("ui_insured", "ui_from", Some("ui_until")),
-            &["person_id"],
-        )
-        .left_on(
-            st("graduate", "graduate_from", Some("graduate_until")),
-            &["person_id"],
-        )
-        .left_on(key_group, &["person_id"])
+        .left_on(statuses, &["person_id"])
         .with_columns([
             col("claimed_on")
                 .dt()
@@ -665,7 +665,63 @@ fn add_scope_check(df: &mut DataFrame) -> PolarsResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_level_family;
+    use super::*;
+
+    #[test]
+    fn statuses_are_spread_one_column_pair_per_status() {
+        let d = |s: &str| Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date"));
+        let spans = df!(
+            "person_id" => ["P1", "P1", "P1", "P2", "P2", "P3", "P3"],
+            "status" => ["ui_insured", "ui_insured", "disabled", "ui_insured", "ui_insured",
+                         "hard_to_employ", "graduate"],
+            "valid_from" => [d("2024-03-01"), d("2023-01-01"), d("2025-05-01"), d("2022-01-01"),
+                             d("2021-06-01"), d("2024-01-01"), d("2020-07-01")],
+            "valid_until" => [d("2024-12-31"), d("2023-06-30"), None, None, d("2021-12-31"),
+                              None, d("2024-07-01")],
+        )
+        .expect("frame");
+        let present = BTreeSet::from([Table::PersonStatus]);
+        let inp = Inputs {
+            frames: BTreeMap::from([(Table::PersonStatus, spans)]),
+            present: &present,
+            identities: None,
+            today: NaiveDate::from_ymd_opt(2025, 12, 31).expect("date"),
+            sign_ins: None,
+        };
+        let out = status_columns(&inp).expect("statuses");
+        let dates = |c: &str| -> Vec<Option<String>> {
+            let s = out
+                .column(c)
+                .expect(c)
+                .cast(&DataType::String)
+                .expect("cast");
+            s.str()
+                .expect("str")
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let o = |v: &[Option<&str>]| -> Vec<Option<String>> {
+            v.iter().map(|x| x.map(str::to_string)).collect()
+        };
+        assert_eq!(out.height(), 3);
+        // earliest start; latest end, or none while one span is open-ended
+        assert_eq!(
+            dates("ui_from"),
+            o(&[Some("2023-01-01"), Some("2021-06-01"), None])
+        );
+        assert_eq!(dates("ui_until"), o(&[Some("2024-12-31"), None, None]));
+        assert_eq!(
+            dates("graduate_until"),
+            o(&[None, None, Some("2024-07-01")])
+        );
+        // any key-group status; not graduate
+        assert_eq!(
+            dates("key_group_from"),
+            o(&[Some("2025-05-01"), None, Some("2024-01-01")])
+        );
+        assert_eq!(dates("deceased_from"), o(&[None, None, None]));
+    }
 
     #[test]
     fn the_level_certificate_family_is_letters_then_digits_only() {

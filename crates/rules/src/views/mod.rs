@@ -149,12 +149,11 @@ pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
         span = span.take().map(|s| s.lap(what));
     };
     let mut frames = BTreeMap::new();
-    frames.insert("signin", signin::signin_view(&inp)?);
-    lap("signin");
     let crate::sign_ins::SignInDays {
         days: per_day,
         enrolments: enrol,
         classes: busiest,
+        shared_devices,
     } = match inp.sign_ins.take() {
         // made by the caller (a scan's own stage): not timed again here
         Some(done) => done,
@@ -164,6 +163,9 @@ pub fn build(mut inp: Inputs<'_>, s: &ViewSettings) -> PolarsResult<Views> {
             done
         }
     };
+    frames.insert("signin", signin::signin_view(&inp, &shared_devices)?);
+    drop(shared_devices);
+    lap("signin");
     inp.frames.remove(&Table::Attendance);
     let inp = &inp;
     let persons = person::person_view(inp)?;

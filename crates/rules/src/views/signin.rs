@@ -2,11 +2,12 @@
 
 use super::*;
 
-pub(super) fn signin_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
+/// `shared`: by attendance row, a sign-in on a device of two or more trainees (the one pass's
+/// [`crate::sign_ins::SignInDays::shared_devices`]).
+pub(super) fn signin_view(inp: &Inputs<'_>, shared: &BooleanChunked) -> PolarsResult<DataFrame> {
     let classes = lf(inp, Table::Classes).select([col("class_id"), col("institution_id")]);
     let att = &inp.frames[&Table::Attendance];
     // only a device that signed in two or more different trainees can have been shared
-    let shared = crate::sign_ins::on_shared_devices(att)?;
     att.select([
         "class_id",
         "person_id",
@@ -15,7 +16,7 @@ pub(super) fn signin_view(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         "method",
         "face_score",
     ])?
-    .filter(&shared)?
+    .filter(shared)?
     .lazy()
     .left_on(classes, &["class_id"])
     .with_columns([
