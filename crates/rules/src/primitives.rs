@@ -61,6 +61,41 @@ fn take(view: &DataFrame, flags: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(out)
 }
 
+/// The order a group check walks its rows in: by `keys`, then `order_by`, then entity.
+fn sort_order(keys: &[String], order_by: &str) -> Vec<PlSmallStr> {
+    keys.iter()
+        .map(String::as_str)
+        .chain([order_by, "entity"])
+        .map(PlSmallStr::from)
+        .collect()
+}
+
+/// Over rows sorted by `keys` first: each row's group, numbered from 0 (a missing key equals a
+/// missing key, as in a group-by).
+fn runs(sorted: &DataFrame, keys: &[String]) -> PolarsResult<Vec<u32>> {
+    let n = sorted.height();
+    let mut starts = vec![false; n];
+    if let Some(first) = starts.first_mut() {
+        *first = true;
+    }
+    for k in keys {
+        let c = sorted.column(k.as_str())?.as_materialized_series();
+        let changed = c.not_equal_missing(&c.shift(1))?;
+        for (s, ch) in starts.iter_mut().zip(changed.iter()) {
+            *s |= ch == Some(true);
+        }
+    }
+    let mut g = 0u32;
+    Ok(starts
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            g += u32::from(s && i > 0);
+            g
+        })
+        .collect())
+}
+
 /// Runs `rule`'s check over `view`.
 pub fn run(
     rule: &Rule,
@@ -83,41 +118,58 @@ pub fn run(
             flag,
             ..
         } => {
-            let by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
             let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
             cols.extend([order_by.as_str(), "entity"]);
             if let Some(d) = distinct {
                 cols.push(d.as_str());
             }
-            let n = match distinct {
-                Some(d) => col(d.as_str()).n_unique().over(by.clone())?,
-                None => len().over(by.clone())?,
-            };
-            let mut sort: Vec<PlSmallStr> = keys.iter().map(|k| k.as_str().into()).collect();
-            sort.push(order_by.as_str().into());
-            sort.push("entity".into());
-            let min = min.value;
-            let keep = match flag {
-                Flag::All => col("_n").gt_eq(lit(min)),
-                Flag::AfterFirst => col("_n").gt_eq(lit(min)).and(col("_rank").gt(lit(1.0))),
-                Flag::Beyond => col("_rank").gt(lit(min)),
-            };
-            let flags = narrow(view, rule, columns, &cols)
+            let sorted = narrow(view, rule, columns, &cols)
                 .filter(
-                    by.iter()
-                        .fold(lit(true), |a, k| a.and(k.clone().is_not_null())),
+                    keys.iter()
+                        .fold(lit(true), |a, k| a.and(col(k.as_str()).is_not_null())),
                 )
-                .sort(sort, SortMultipleOptions::default())
-                .with_columns([
-                    n.cast(DataType::Float64).alias("_n"),
-                    (col(order_by.as_str()).cum_count(false).over(by)?)
-                        .cast(DataType::Float64)
-                        .alias("_rank"),
-                ])
-                .filter(keep)
-                .select([col(ROW)])
+                .sort(sort_order(keys, order_by), SortMultipleOptions::default())
                 .collect()?;
-            take(view, &flags)
+            let run = runs(&sorted, keys)?;
+            // per row: its group's count (rows, or distinct values of `distinct`, a missing
+            // value counting as one) and its rank, the rows so far with an `order_by` value
+            let n: Vec<f64> = match distinct {
+                None => {
+                    let mut size = vec![0u32; run.last().map_or(0, |&g| g as usize + 1)];
+                    run.iter().for_each(|&g| size[g as usize] += 1);
+                    run.iter().map(|&g| f64::from(size[g as usize])).collect()
+                }
+                Some(d) => {
+                    let g = Column::new("_g".into(), run.clone());
+                    let n =
+                        DataFrame::new_infer_height(vec![sorted.column(d.as_str())?.clone(), g])?
+                            .lazy()
+                            .select([col(d.as_str())
+                                .n_unique()
+                                .over([col("_g")])?
+                                .cast(DataType::Float64)])
+                            .collect()?;
+                    n.column(d.as_str())?.f64()?.into_no_null_iter().collect()
+                }
+            };
+            let dated = sorted.column(order_by.as_str())?.is_not_null();
+            let min = min.value;
+            let mut rank = 0u32;
+            let keep: BooleanChunked = (0..sorted.height())
+                .map(|i| {
+                    if i == 0 || run[i] != run[i - 1] {
+                        rank = 0;
+                    }
+                    rank += u32::from(dated.get(i) == Some(true));
+                    let r = f64::from(rank);
+                    match flag {
+                        Flag::All => n[i] >= min,
+                        Flag::AfterFirst => n[i] >= min && r > 1.0,
+                        Flag::Beyond => r > min,
+                    }
+                })
+                .collect();
+            take(view, &sorted.filter(&keep)?.select([ROW])?)
         }
         Check::Sequence {
             keys,
@@ -125,24 +177,28 @@ pub fn run(
             rank,
             ..
         } => {
-            let by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
             let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
             cols.extend([order_by.as_str(), rank.as_str(), "entity"]);
-            let mut sort: Vec<PlSmallStr> = keys.iter().map(|k| k.as_str().into()).collect();
-            sort.push(order_by.as_str().into());
-            sort.push("entity".into());
-            let flags = narrow(view, rule, columns, &cols)
+            let sorted = narrow(view, rule, columns, &cols)
                 .filter(col(rank.as_str()).is_not_null())
-                .sort(sort, SortMultipleOptions::default())
-                .with_columns([col(rank.as_str())
-                    .cum_max(false)
-                    .shift(lit(1))
-                    .over(by)?
-                    .alias("_prev_max")])
-                .filter(col(rank.as_str()).lt(col("_prev_max")))
-                .select([col(ROW)])
+                .sort(sort_order(keys, order_by), SortMultipleOptions::default())
                 .collect()?;
-            take(view, &flags)
+            let run = runs(&sorted, keys)?;
+            let ranks = sorted.column(rank.as_str())?.cast(&DataType::Float64)?;
+            let ranks: Vec<f64> = ranks.f64()?.into_no_null_iter().collect();
+            // a row ranked below the highest rank of an earlier row of its group
+            let mut highest = f64::NEG_INFINITY;
+            let keep: BooleanChunked = (0..sorted.height())
+                .map(|i| {
+                    if i == 0 || run[i] != run[i - 1] {
+                        highest = f64::NEG_INFINITY;
+                    }
+                    let below = ranks[i] < highest;
+                    highest = highest.max(ranks[i]);
+                    below
+                })
+                .collect();
+            take(view, &sorted.filter(&keep)?.select([ROW])?)
         }
         Check::OverlapPerKey {
             key,
@@ -316,4 +372,24 @@ fn window_distinct(
     }
     let mask = BooleanChunked::from_slice("m".into(), &flag);
     df.filter(&mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_runs_while_every_key_repeats_and_missing_equals_missing() {
+        let df = df!(
+            "a" => [None, None, Some("x"), Some("x"), Some("x"), Some("y")],
+            "b" => [Some(1i64), Some(1), Some(1), Some(2), Some(2), Some(2)],
+        )
+        .expect("frame");
+        let keys = ["a".to_string(), "b".to_string()];
+        assert_eq!(runs(&df, &keys).expect("runs"), [0, 0, 1, 2, 2, 3]);
+        assert_eq!(
+            runs(&df.slice(0, 0), &keys).expect("runs"),
+            Vec::<u32>::new()
+        );
+    }
 }
