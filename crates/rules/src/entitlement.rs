@@ -10,6 +10,7 @@
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 /// One standard.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
@@ -98,88 +99,93 @@ pub fn entitle(
 ) -> PolarsResult<(Vec<Option<i64>>, Basis)> {
     let s = |c: &str| -> PolarsResult<StringChunked> { Ok(claims.column(c)?.str()?.clone()) };
     let (scheme, level, region) = (s("scheme")?, s("level")?, s("inst_region")?);
-    let judged: Vec<Option<i32>> = claims
+    let judged_on: Vec<Option<i32>> = claims
         .column("judged_on")?
         .date()?
         .physical()
         .iter()
         .collect();
     let tier = claims.column("shortage_tier")?.i64()?.clone();
-    let mut out = Vec::with_capacity(claims.height());
-    let mut why = Vec::with_capacity(claims.height());
-    let mut why_zh = Vec::with_capacity(claims.height());
-    for i in 0..claims.height() {
-        let (sc, lv, rg, d) = (
-            scheme.get(i).unwrap_or(""),
-            level.get(i).unwrap_or(""),
-            region.get(i),
-            judged[i],
-        );
-        let matches = standards.iter().filter(|st| {
-            (st.scheme.is_empty() || st.scheme == sc)
-                && (st.level.is_empty() || st.level == lv)
-                && (st.region == "*" || Some(st.region.as_str()) == rg)
-                && d.is_some_and(|d| {
-                    st.from.is_none_or(|f| f <= d) && st.until.is_none_or(|u| u >= d)
-                })
-        });
-        // most specific: own region over `*`, then the latest start
-        let best = matches.max_by_key(|st| {
-            (
-                st.region != "*",
-                !st.scheme.is_empty(),
-                !st.level.is_empty(),
-                st.from.unwrap_or(i32::MIN),
-            )
-        });
-        match best {
-            None => {
-                out.push(None);
-                why.push(None);
-                why_zh.push(None);
+    // rows are independent: judged in parallel, in row order
+    let judged: Vec<(Option<i64>, Option<String>, Option<String>)> = (0..claims.height())
+        .into_par_iter()
+        .map(|i| {
+            let (sc, lv, rg, d) = (
+                scheme.get(i).unwrap_or(""),
+                level.get(i).unwrap_or(""),
+                region.get(i),
+                judged_on[i],
+            );
+            let matches = standards.iter().filter(|st| {
+                (st.scheme.is_empty() || st.scheme == sc)
+                    && (st.level.is_empty() || st.level == lv)
+                    && (st.region == "*" || Some(st.region.as_str()) == rg)
+                    && d.is_some_and(|d| {
+                        st.from.is_none_or(|f| f <= d) && st.until.is_none_or(|u| u >= d)
+                    })
+            });
+            // most specific: own region over `*`, then the latest start
+            let best = matches.max_by_key(|st| {
+                (
+                    st.region != "*",
+                    !st.scheme.is_empty(),
+                    !st.level.is_empty(),
+                    st.from.unwrap_or(i32::MIN),
+                )
+            });
+            match best {
+                None => (None, None, None),
+                Some(st) => {
+                    let t = tier.get(i);
+                    let u = t
+                        .map_or(0.0, |t| st.uplift[(t.clamp(0, 3)) as usize])
+                        .min(uplift_max);
+                    let bp = (u * 10_000.0).round() as i64;
+                    let amount = st.amount_fen * (10_000 + bp) / 10_000;
+                    let why = format!(
+                        "{} standard for {}/{} is {} yuan{}",
+                        if st.region == "*" {
+                            "national default".to_string()
+                        } else {
+                            format!("region {}", st.region)
+                        },
+                        sc,
+                        lv,
+                        subsidy_model::money::format_yuan(st.amount_fen),
+                        if bp > 0 {
+                            format!(", +{}% for shortage tier {}", bp / 100, t.unwrap_or(0))
+                        } else {
+                            String::new()
+                        }
+                    );
+                    let why_zh = format!(
+                        "{}{}/{}标准为{}元{}",
+                        if st.region == "*" {
+                            "全国默认".to_string()
+                        } else {
+                            format!("地区{}", st.region)
+                        },
+                        zh_name(sc, subsidy_model::vocab::Scheme::aliases),
+                        zh_name(lv, subsidy_model::vocab::Level::aliases),
+                        subsidy_model::money::format_yuan(st.amount_fen),
+                        if bp > 0 {
+                            format!("，紧缺程度{}级上浮{}%", t.unwrap_or(0), bp / 100)
+                        } else {
+                            String::new()
+                        }
+                    );
+                    (Some(amount), Some(why), Some(why_zh))
+                }
             }
-            Some(st) => {
-                let t = tier.get(i);
-                let u = t
-                    .map_or(0.0, |t| st.uplift[(t.clamp(0, 3)) as usize])
-                    .min(uplift_max);
-                let bp = (u * 10_000.0).round() as i64;
-                let amount = st.amount_fen * (10_000 + bp) / 10_000;
-                out.push(Some(amount));
-                why.push(Some(format!(
-                    "{} standard for {}/{} is {} yuan{}",
-                    if st.region == "*" {
-                        "national default".to_string()
-                    } else {
-                        format!("region {}", st.region)
-                    },
-                    sc,
-                    lv,
-                    subsidy_model::money::format_yuan(st.amount_fen),
-                    if bp > 0 {
-                        format!(", +{}% for shortage tier {}", bp / 100, t.unwrap_or(0))
-                    } else {
-                        String::new()
-                    }
-                )));
-                why_zh.push(Some(format!(
-                    "{}{}/{}标准为{}元{}",
-                    if st.region == "*" {
-                        "全国默认".to_string()
-                    } else {
-                        format!("地区{}", st.region)
-                    },
-                    zh_name(sc, subsidy_model::vocab::Scheme::aliases),
-                    zh_name(lv, subsidy_model::vocab::Level::aliases),
-                    subsidy_model::money::format_yuan(st.amount_fen),
-                    if bp > 0 {
-                        format!("，紧缺程度{}级上浮{}%", t.unwrap_or(0), bp / 100)
-                    } else {
-                        String::new()
-                    }
-                )));
-            }
-        }
+        })
+        .collect();
+    let mut out = Vec::with_capacity(judged.len());
+    let mut why = Vec::with_capacity(judged.len());
+    let mut why_zh = Vec::with_capacity(judged.len());
+    for (a, w, z) in judged {
+        out.push(a);
+        why.push(w);
+        why_zh.push(z);
     }
     Ok((out, (why, why_zh)))
 }
