@@ -632,14 +632,47 @@ fn xueshi(ms: i64) -> f64 {
 /// [`on_shared_devices`] from the rows' device hashes (0: none) and person ranks, as one sort
 /// has them.
 fn shared_by_rank(device: &[u64], person: &[u32], inward: &[bool]) -> BooleanChunked {
+    mark_shared(device.len(), |i| {
+        (inward[i] && device[i] != 0).then(|| (device[i], person[i]))
+    })
+}
+
+/// Which sign-in rows (`direction = in`) were made on a device that signed in two or more
+/// different trainees (the rows TP-06 reads), from the ids themselves.
+pub fn on_shared_devices(attendance: &DataFrame) -> PolarsResult<BooleanChunked> {
+    let device = strs(attendance, "device_id")?.rechunk().into_owned();
+    let person = strs(attendance, "person_id")?.rechunk().into_owned();
+    let is_in: Vec<bool> = strs(attendance, "direction")?
+        .iter()
+        .map(|d| d == Some("in"))
+        .collect();
+    Ok(mark_shared(attendance.height(), |i| {
+        match (is_in[i], device.get(i), person.get(i)) {
+            (true, Some(d), Some(p)) => Some((d, p)),
+            _ => None,
+        }
+    }))
+}
+
+/// The rows `0..n` whose (device, person) `row(i)` gives (`None`: not a sign-in on a device) on a
+/// device seen with two or more persons. One pass over the rows, in parallel shares: each share
+/// notes per device its first person or that it saw two, and the shares are merged.
+fn mark_shared<D, P>(n: usize, row: impl Fn(usize) -> Option<(D, P)> + Sync) -> BooleanChunked
+where
+    D: std::hash::Hash + Eq + Copy + Send + Sync,
+    P: Eq + Copy + Send + Sync,
+{
     #[derive(Clone, Copy, PartialEq)]
-    enum Seen {
-        One(u32),
+    enum Seen<P> {
+        One(P),
         Shared,
     }
-    type Map = HashMap<u64, Seen, foldhash::fast::FixedState>;
-    let new_map = || Map::with_hasher(hasher());
-    fn note(m: &mut Map, d: u64, p: Seen) {
+    let new_map = || HashMap::<D, Seen<P>, _>::with_hasher(hasher());
+    fn note<D: std::hash::Hash + Eq, P: Eq + Copy>(
+        m: &mut HashMap<D, Seen<P>, foldhash::fast::FixedState>,
+        d: D,
+        p: Seen<P>,
+    ) {
         m.entry(d)
             .and_modify(|s| {
                 if *s != p {
@@ -648,16 +681,13 @@ fn shared_by_rank(device: &[u64], person: &[u32], inward: &[bool]) -> BooleanChu
             })
             .or_insert(p);
     }
-    let n = device.len();
     let share = n.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
-    let seen: Map = (0..n.div_ceil(share))
+    let seen = (0..n.div_ceil(share))
         .into_par_iter()
         .map(|k| {
             let mut m = new_map();
-            for i in k * share..((k + 1) * share).min(n) {
-                if inward[i] && device[i] != 0 {
-                    note(&mut m, device[i], Seen::One(person[i]));
-                }
+            for (d, p) in (k * share..((k + 1) * share).min(n)).filter_map(&row) {
+                note(&mut m, d, Seen::One(p));
             }
             m
         })
@@ -669,71 +699,9 @@ fn shared_by_rank(device: &[u64], person: &[u32], inward: &[bool]) -> BooleanChu
         });
     let mask: Vec<bool> = (0..n)
         .into_par_iter()
-        .map(|i| inward[i] && device[i] != 0 && seen.get(&device[i]) == Some(&Seen::Shared))
+        .map(|i| row(i).is_some_and(|(d, _)| seen.get(&d) == Some(&Seen::Shared)))
         .collect();
     BooleanChunked::from_slice("shared".into(), &mask)
-}
-
-/// Which sign-in rows (`direction = in`) were made on a device that signed in two or more
-/// different trainees (the rows TP-06 reads). One pass over the rows, in parallel shares: each
-/// share notes per device its first trainee or that it saw two, and the shares are merged.
-pub fn on_shared_devices(attendance: &DataFrame) -> PolarsResult<BooleanChunked> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Seen<'a> {
-        One(&'a str),
-        Shared,
-    }
-    type Map<'a> = HashMap<&'a str, Seen<'a>, foldhash::fast::FixedState>;
-    let new_map = || Map::with_hasher(hasher());
-    let device = strs(attendance, "device_id")?.rechunk().into_owned();
-    let person = strs(attendance, "person_id")?.rechunk().into_owned();
-    let is_in: Vec<bool> = strs(attendance, "direction")?
-        .iter()
-        .map(|d| d == Some("in"))
-        .collect();
-    let n = attendance.height();
-    let share = n.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
-    fn note<'a>(m: &mut Map<'a>, d: &'a str, p: &'a str) {
-        m.entry(d)
-            .and_modify(|s| {
-                if *s != Seen::One(p) {
-                    *s = Seen::Shared;
-                }
-            })
-            .or_insert(Seen::One(p));
-    }
-    let seen: Map<'_> = (0..n.div_ceil(share))
-        .into_par_iter()
-        .map(|k| {
-            let mut m = new_map();
-            for i in k * share..((k + 1) * share).min(n) {
-                if let (true, Some(d), Some(p)) = (is_in[i], device.get(i), person.get(i)) {
-                    note(&mut m, d, p);
-                }
-            }
-            m
-        })
-        .reduce(new_map, |mut a, b| {
-            for (d, s) in b {
-                match s {
-                    Seen::One(p) => note(&mut a, d, p),
-                    Seen::Shared => {
-                        a.insert(d, Seen::Shared);
-                    }
-                }
-            }
-            a
-        });
-    let mask: Vec<bool> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            is_in[i]
-                && device
-                    .get(i)
-                    .is_some_and(|d| seen.get(d) == Some(&Seen::Shared))
-        })
-        .collect();
-    Ok(BooleanChunked::from_slice("shared".into(), &mask))
 }
 
 /// One class's sign-in features (the anomaly detector's, `subsidy_scoring::features`).
