@@ -152,7 +152,12 @@ pub fn run(
                     n.column(d.as_str())?.f64()?.into_no_null_iter().collect()
                 }
             };
-            let dated = sorted.column(order_by.as_str())?.is_not_null();
+            let dated: Vec<bool> = sorted
+                .column(order_by.as_str())?
+                .is_not_null()
+                .iter()
+                .map(|d| d == Some(true))
+                .collect();
             let min = min.value;
             let mut rank = 0u32;
             let keep: BooleanChunked = (0..sorted.height())
@@ -160,7 +165,7 @@ pub fn run(
                     if i == 0 || run[i] != run[i - 1] {
                         rank = 0;
                     }
-                    rank += u32::from(dated.get(i) == Some(true));
+                    rank += u32::from(dated[i]);
                     let r = f64::from(rank);
                     match flag {
                         Flag::All => n[i] >= min,

@@ -3,6 +3,8 @@
 //! version, evaluation, the verified 学时 of its enrolment, the person's statuses and the
 //! entitlement (clause 17).
 
+use subsidy_model::vocab::{Status, Vocab};
+
 use super::*;
 
 /// The statuses a claim is judged by, one row per person with a status: per status, `*_from`
@@ -42,7 +44,9 @@ fn status_columns(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         .zip(from.iter())
         .zip(until.iter())
     {
-        let (Some(p), Some(s)) = (p, s) else { continue };
+        let (Some(p), Some(s)) = (p, s.and_then(Status::from_canonical)) else {
+            continue;
+        };
         let r = *slot.entry(p).or_insert_with(|| {
             ids.push(p);
             froms.push([None; N]);
@@ -53,7 +57,7 @@ fn status_columns(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
         if KEY_GROUP_STATUSES.contains(&s) {
             key_group[r] = earliest(key_group[r], f);
         }
-        let Some(k) = STATUS_COLUMNS.iter().position(|(name, ..)| *name == s) else {
+        let Some(k) = STATUS_COLUMNS.iter().position(|(status, ..)| *status == s) else {
             continue;
         };
         froms[r][k] = earliest(froms[r][k], f);
@@ -85,21 +89,25 @@ fn status_columns(inp: &Inputs<'_>) -> PolarsResult<DataFrame> {
 }
 
 /// (status, its start column, its end column where the rules read one)
-const STATUS_COLUMNS: [(&str, &str, Option<&str>); 6] = [
-    ("deceased", "deceased_from", None),
-    ("pensioner", "pensioner_from", None),
-    ("full_time_student", "student_from", Some("student_until")),
-    ("public_payroll", "payroll_from", Some("payroll_until")),
-    ("ui_insured", "ui_from", Some("ui_until")),
-    ("graduate", "graduate_from", Some("graduate_until")),
+const STATUS_COLUMNS: [(Status, &str, Option<&str>); 6] = [
+    (Status::Deceased, "deceased_from", None),
+    (Status::Pensioner, "pensioner_from", None),
+    (
+        Status::FullTimeStudent,
+        "student_from",
+        Some("student_until"),
+    ),
+    (Status::PublicPayroll, "payroll_from", Some("payroll_until")),
+    (Status::UiInsured, "ui_from", Some("ui_until")),
+    (Status::Graduate, "graduate_from", Some("graduate_until")),
 ];
 
 /// The key groups of clause 17's uplift.
-const KEY_GROUP_STATUSES: [&str; 4] = [
-    "poverty_alleviated",
-    "hard_to_employ",
-    "zero_employment_family",
-    "disabled",
+const KEY_GROUP_STATUSES: [Status; 4] = [
+    Status::PovertyAlleviated,
+    Status::HardToEmploy,
+    Status::ZeroEmploymentFamily,
+    Status::Disabled,
 ];
 
 fn level_rank_expr(c: &str) -> Expr {
